@@ -1,0 +1,160 @@
+//! Code generation: the handler as written plus a hidden route struct.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::attr::AuthzSpec;
+use crate::model::Route;
+
+pub fn expand(route: &Route) -> TokenStream {
+    let func = &route.func;
+    let name = &func.sig.ident;
+    let vis = &func.vis;
+    let name_str = name.to_string();
+    let methods = &route.methods;
+    let path = route.attr.path.value();
+    let pattern = &route.path.pattern;
+    let p = quote!(::fsa::__private);
+
+    let authz = route.authz.iter().map(|a| match a {
+        AuthzSpec::Open(_) => quote!(#p::AuthzItem::Open),
+        AuthzSpec::Auth(_) => quote!(#p::AuthzItem::Auth),
+        AuthzSpec::Close(_) => quote!(#p::AuthzItem::Close),
+        AuthzSpec::Group(g) => quote!(#p::AuthzItem::Group(#g)),
+        AuthzSpec::GroupId(i, _) => quote!(#p::AuthzItem::GroupId(#i)),
+        AuthzSpec::Perm { domain, vars, role, .. } => {
+            let vars: Vec<String> = match vars {
+                Some(v) => v.value().split(':').map(str::to_owned).collect(),
+                None => route.args.first().map(|a| a.name.clone()).into_iter().collect(),
+            };
+            let role = opt_str(role.as_ref().map(|r| r.value()));
+            quote!(#p::AuthzItem::Perm { domain: #domain, vars: &[#(#vars),*], role: #role })
+        }
+    });
+    let authn = match &route.attr.authn {
+        Some(list) => quote!(::core::option::Option::Some(&[#(#list),*])),
+        None => quote!(::core::option::Option::None),
+    };
+    let realm = opt_str(route.attr.realm.as_ref().map(|r| r.value()));
+
+    let arg_defs = route.args.iter().map(|a| {
+        let ty = &a.ty;
+        let n = &a.name;
+        let in_path = route.in_path(a);
+        quote_spanned! {ty.span()=>
+            #p::ArgDef {
+                name: #n,
+                kind: (&&&&#p::Arg::<#ty>::NEW).kind(),
+                in_path: #in_path,
+                path_ok: |s| (&&&&#p::Arg::<#ty>::NEW).path_ok(s),
+            }
+        }
+    });
+
+    let extracts = route.args.iter().map(|a| {
+        let ty = &a.ty;
+        let n = &a.name;
+        let id = format_ident!("__arg_{}", a.ident.to_string().trim_start_matches("r#"));
+        let default = match &a.default {
+            Some((e, _)) => {
+                quote_spanned!(e.span()=> ::core::option::Option::Some(|| -> #ty { ::core::convert::Into::into(#e) }))
+            }
+            None => quote!(::core::option::Option::None::<fn() -> #ty>),
+        };
+        quote_spanned! {ty.span()=>
+            let #id = __errors.take((&&&&#p::Arg::<#ty>::NEW).extract(__ctx, #n, #default).await);
+        }
+    });
+    let ids: Vec<_> =
+        route.args.iter().map(|a| format_ident!("__arg_{}", a.ident.to_string().trim_start_matches("r#"))).collect();
+    let somes = ids.iter().map(|id| quote!(::core::option::Option::Some(#id)));
+    let unpack = if ids.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            let (#(#somes,)*) = (#(#ids,)*) else {
+                return ::core::result::Result::Err(__errors.into_error());
+            };
+        }
+    };
+
+    let perm_checks = route.perms.iter().map(|perm| {
+        let domain = &perm.domain;
+        let role = opt_str(perm.role.as_ref().map(|r| r.value()));
+        let values = perm.vars.iter().map(|i| {
+            let id = &ids[*i];
+            quote!(::core::clone::Clone::clone(&#id))
+        });
+        let id_expr = if perm.vars.len() == 1 { quote!(#(#values)*) } else { quote!((#(#values,)*)) };
+        quote!(__ctx.object_perm(#domain, #id_expr, #role).await?;)
+    });
+    let perm_defs = route.perms.iter().map(|perm| {
+        let domain = &perm.domain;
+        let tys: Vec<_> = perm.vars.iter().map(|i| &route.args[*i].ty).collect();
+        let ty = if tys.len() == 1 { quote!(#(#tys)*) } else { quote!((#(#tys,)*)) };
+        quote! {
+            #p::PermDef { domain: #domain, id_type: #p::TypeId::of::<#ty>, id_type_name: ::core::any::type_name::<#ty>() }
+        }
+    });
+
+    let call_await = if func.sig.asyncness.is_some() { quote!(.await) } else { quote!() };
+    let ret_span = match &func.sig.output {
+        syn::ReturnType::Default => func.sig.ident.span(),
+        syn::ReturnType::Type(_, t) => t.span(),
+    };
+    let respond = quote_spanned!(ret_span=> #p::Responder::respond(#name(#(#ids),*)#call_await));
+
+    quote! {
+        #func
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #name {}
+
+        impl #p::Route for #name {
+            fn def() -> #p::RouteDef {
+                #[allow(unused_imports)]
+                use #p::{ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidate as _};
+
+                fn __handler(__ctx: &mut #p::Ctx) -> #p::BoxFuture<'_, #p::HandlerResult> {
+                    #[allow(unused_imports)]
+                    use #p::{ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidate as _};
+                    #p::Box::pin(async move {
+                        #[allow(unused_mut)]
+                        let mut __errors = __ctx.load_params().await?;
+                        #(#extracts)*
+                        #unpack
+                        __errors.check()?;
+                        #(#perm_checks)*
+                        if let ::core::option::Option::Some(__resp) = __ctx.before_exec() {
+                            return ::core::result::Result::Ok(__resp);
+                        }
+                        #respond
+                    })
+                }
+
+                #p::RouteDef {
+                    name: #name_str,
+                    methods: &[#(#methods),*],
+                    path: #path,
+                    pattern: #pattern,
+                    authz: &[#(#authz),*],
+                    authn: #authn,
+                    realm: #realm,
+                    args: #p::Vec::from([#(#arg_defs),*]),
+                    perms: #p::Vec::from([#(#perm_defs),*]),
+                    handler: __handler,
+                    location: (::core::file!(), ::core::line!()),
+                }
+            }
+        }
+    }
+}
+
+fn opt_str(s: Option<String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}

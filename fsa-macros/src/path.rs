@@ -1,0 +1,63 @@
+//! The route path grammar: `/literal/<name>/<conv:name>/<rest..>`.
+
+use syn::LitStr;
+
+/// One dynamic segment.
+pub struct PathParam {
+    pub name: String,
+}
+
+/// A parsed path: the params and the router pattern (`{name}`, `{*rest}`).
+pub struct RoutePath {
+    pub params: Vec<PathParam>,
+    pub pattern: String,
+}
+
+pub fn parse(lit: &LitStr) -> syn::Result<RoutePath> {
+    let text = lit.value();
+    let err = |msg: String| syn::Error::new(lit.span(), msg);
+    if !text.starts_with('/') {
+        return Err(err(format!("route path must start with `/`: \"{text}\"")));
+    }
+    let mut params: Vec<PathParam> = Vec::new();
+    let mut pattern = String::new();
+    let segments: Vec<&str> = text.split('/').skip(1).collect();
+    for (i, seg) in segments.iter().enumerate() {
+        pattern.push('/');
+        if let Some(inner) = seg.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
+            let (conv, name) = match inner.split_once(':') {
+                Some((c, n)) => (Some(c), n),
+                None => (None, inner),
+            };
+            let (name, rest) = match name.strip_suffix("..") {
+                Some(n) => (n, true),
+                None => (name, conv == Some("path")),
+            };
+            if let Some(c) = conv {
+                if !matches!(c, "int" | "float" | "string" | "path" | "uuid" | "any") {
+                    return Err(err(format!("unknown path converter `{c}` in <{inner}>")));
+                }
+            }
+            if name.is_empty()
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || name.starts_with(|c: char| c.is_ascii_digit())
+            {
+                return Err(err(format!("invalid path parameter name in <{inner}>")));
+            }
+            if params.iter().any(|p| p.name == name) {
+                return Err(err(format!("duplicate path parameter <{name}>")));
+            }
+            if rest && i + 1 != segments.len() {
+                return Err(err(format!("<{inner}> captures the rest of the path and must be the last segment")));
+            }
+            pattern.push_str(&if rest { format!("{{*{name}}}") } else { format!("{{{name}}}") });
+            params.push(PathParam { name: name.to_owned() });
+        } else {
+            if seg.contains('<') || seg.contains('>') {
+                return Err(err(format!("a path parameter must be a whole segment: \"{seg}\"")));
+            }
+            pattern.push_str(&seg.replace('{', "{{").replace('}', "}}"));
+        }
+    }
+    Ok(RoutePath { params, pattern })
+}

@@ -1,0 +1,86 @@
+//! The handler signature: arguments, their request names, defaults and types.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Expr, FnArg, ItemFn, LitStr, Pat, Type};
+
+/// One handler argument.
+pub struct Arg {
+    pub ident: syn::Ident,
+    /// The request parameter name.
+    pub name: String,
+    pub ty: Type,
+    pub default: Option<(Expr, Span)>,
+}
+
+/// Parses the arguments of the handler, removing fsa's argument attributes from it.
+pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
+    let mut args = Vec::new();
+    for input in func.sig.inputs.iter_mut() {
+        let pt = match input {
+            FnArg::Receiver(r) => return Err(syn::Error::new(r.span(), "route handlers cannot take `self`")),
+            FnArg::Typed(pt) => pt,
+        };
+        let ident = match &*pt.pat {
+            Pat::Ident(pi) => pi.ident.clone(),
+            other => return Err(syn::Error::new(other.span(), "route handler arguments must be plain names")),
+        };
+        if let Type::Reference(r) = &*pt.ty {
+            return Err(syn::Error::new(
+                r.span(),
+                "route handler arguments must be owned types (e.g. `String`, not `&str`)",
+            ));
+        }
+        if let Type::ImplTrait(t) = &*pt.ty {
+            return Err(syn::Error::new(t.span(), "route handler arguments must be concrete types"));
+        }
+        let raw = ident.to_string();
+        let unraw = raw.strip_prefix("r#").unwrap_or(&raw);
+        let mut name = unraw.strip_prefix('_').filter(|n| !n.is_empty()).unwrap_or(unraw).to_owned();
+        let mut default = None;
+        let mut kept = Vec::new();
+        for a in pt.attrs.drain(..) {
+            if a.path().is_ident("default") {
+                let e: Expr = a.parse_args()?;
+                if default.is_some() {
+                    return Err(syn::Error::new(a.span(), "`#[default]` is given more than once"));
+                }
+                default = Some((e, a.span()));
+            } else if a.path().is_ident("rename") {
+                let l: LitStr = a.parse_args()?;
+                name = l.value();
+            } else {
+                kept.push(a);
+            }
+        }
+        pt.attrs = kept;
+        args.push(Arg { ident, name, ty: (*pt.ty).clone(), default });
+    }
+    Ok(args)
+}
+
+/// The last path segment of a type, e.g. `CurrentUser` for `fsa::CurrentUser`.
+pub fn type_last_ident(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Type::Group(g) => type_last_ident(&g.elem),
+        Type::Paren(p) => type_last_ident(&p.elem),
+        _ => None,
+    }
+}
+
+/// Removes fsa's argument attributes from a handler given as tokens (for error output).
+pub fn strip_arg_attributes(item: TokenStream) -> TokenStream {
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(mut f) => {
+            for input in f.sig.inputs.iter_mut() {
+                if let FnArg::Typed(pt) = input {
+                    pt.attrs.retain(|a| !a.path().is_ident("default") && !a.path().is_ident("rename"));
+                }
+            }
+            f.into_token_stream()
+        }
+        Err(_) => item,
+    }
+}

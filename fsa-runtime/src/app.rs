@@ -1,0 +1,765 @@
+//! The application: configuration, hooks and routes, built once into an immutable [`App`].
+//!
+//! [`App::new`] returns an [`AppBuilder`]; register hooks and routes, then
+//! [`build`](AppBuilder::build) checks everything a FlaskSimpleAuth app would refuse at start-up
+//! (unknown groups, unserved permission domains, conflicting routes, …) and returns the [`App`],
+//! a cheap `Clone` handle usable as a `tower::Service`, with [`App::serve`] or
+//! [`App::test_client`].
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+
+use crate::authn::{Scheme, SchemeRegistry};
+use crate::cache::{Cache, PasswordCache};
+use crate::config::{Carrier, Config, ConfigError, Mode};
+use crate::context::{Context, ReqBody};
+use crate::error::Error;
+use crate::password::PasswordScheme;
+use crate::response::{Body, DefaultText, Response};
+use crate::route::{ArgKind, AuthzItem, BoxFuture, RouteDef};
+use crate::token::{TokenOptions, Tokens};
+
+/// A group name or number, as given to `authorize = …` and passed to group hooks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// A named group.
+    Name(String),
+    /// A numbered group.
+    Id(i64),
+}
+
+impl fmt::Display for Group {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Group::Name(n) => f.write_str(n),
+            Group::Id(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+impl PartialEq<&str> for Group {
+    fn eq(&self, other: &&str) -> bool {
+        matches!(self, Group::Name(n) if n == other)
+    }
+}
+
+impl PartialEq<i64> for Group {
+    fn eq(&self, other: &i64) -> bool {
+        matches!(self, Group::Id(i) if i == other)
+    }
+}
+
+impl From<&str> for Group {
+    fn from(s: &str) -> Self {
+        Group::Name(s.to_owned())
+    }
+}
+
+impl From<String> for Group {
+    fn from(s: String) -> Self {
+        Group::Name(s)
+    }
+}
+
+impl From<i64> for Group {
+    fn from(i: i64) -> Self {
+        Group::Id(i)
+    }
+}
+
+pub(crate) type GetUserPassHook =
+    Arc<dyn Fn(String) -> BoxFuture<'static, Result<Option<String>, Error>> + Send + Sync>;
+pub(crate) type PasswordCheckHook =
+    Arc<dyn Fn(String, String) -> BoxFuture<'static, Result<Option<bool>, Error>> + Send + Sync>;
+pub(crate) type PasswordQualityHook = Arc<dyn Fn(&str) -> Result<bool, Error> + Send + Sync>;
+pub(crate) type GroupCheckHook = Arc<dyn Fn(String) -> BoxFuture<'static, Result<bool, Error>> + Send + Sync>;
+pub(crate) type UserInGroupHook = Arc<dyn Fn(String, Group) -> BoxFuture<'static, Result<bool, Error>> + Send + Sync>;
+pub(crate) type PermHook = Arc<
+    dyn Fn(String, Box<dyn Any + Send>, Option<&'static str>) -> BoxFuture<'static, Result<Option<bool>, Error>>
+        + Send
+        + Sync,
+>;
+pub(crate) type RequestHook = Arc<dyn Fn(&Context) -> Option<Response> + Send + Sync>;
+pub(crate) type AfterHook = Arc<dyn Fn(&Context, &mut Response) + Send + Sync>;
+pub(crate) type HeaderHook = Arc<dyn Fn(&Response) -> Option<String> + Send + Sync>;
+pub(crate) type ClientAddrHook = Arc<dyn Fn(&http::request::Parts, Option<IpAddr>) -> Option<IpAddr> + Send + Sync>;
+pub(crate) type PathCheckHook = Arc<dyn Fn(&str, &str) -> Option<String> + Send + Sync>;
+pub(crate) type ErrorHook = Arc<dyn Fn(&Error, &Context) -> Option<Response> + Send + Sync>;
+
+pub(crate) struct PermEntry {
+    pub(crate) hook: PermHook,
+    pub(crate) id_type: TypeId,
+    pub(crate) id_type_name: &'static str,
+}
+
+#[derive(Default)]
+pub(crate) struct Hooks {
+    pub(crate) get_user_pass: Option<GetUserPassHook>,
+    pub(crate) password_check: Option<PasswordCheckHook>,
+    pub(crate) password_quality: Option<PasswordQualityHook>,
+    pub(crate) group_checks: HashMap<Group, GroupCheckHook>,
+    pub(crate) user_in_group: Option<UserInGroupHook>,
+    pub(crate) perms: HashMap<String, PermEntry>,
+    pub(crate) before_request: Vec<RequestHook>,
+    pub(crate) before_exec: Vec<RequestHook>,
+    pub(crate) after_request: Vec<AfterHook>,
+    pub(crate) headers: Vec<(HeaderName, HeaderHook)>,
+    pub(crate) path_check: Option<PathCheckHook>,
+    pub(crate) error: Option<ErrorHook>,
+}
+
+/// A route ready to serve: its definition plus what the build resolved.
+pub(crate) struct RouteEntry {
+    pub(crate) def: RouteDef,
+    /// Schemes tried, in order.
+    pub(crate) schemes: Arc<[Scheme]>,
+    /// Whether the route is really open (`OPEN` and `none` allowed).
+    pub(crate) open: bool,
+    /// Whether the route is restricted to the oauth scheme (authz names are scopes).
+    pub(crate) oauth: bool,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) token_realm: String,
+    pub(crate) www_authenticate: Option<HeaderValue>,
+    /// Request parameter names the route accepts.
+    pub(crate) accepted: Vec<&'static str>,
+    pub(crate) has_rest: bool,
+}
+
+pub(crate) struct PathEntry {
+    pub(crate) methods: Vec<(Method, usize)>,
+    pub(crate) allow: HeaderValue,
+}
+
+/// The built application. Cloning is cheap (one `Arc`).
+#[derive(Clone)]
+pub struct App {
+    pub(crate) inner: Arc<AppInner>,
+}
+
+pub(crate) struct AppInner {
+    pub(crate) config: Config,
+    pub(crate) routes: Vec<RouteEntry>,
+    pub(crate) router: matchit::Router<usize>,
+    pub(crate) paths: Vec<PathEntry>,
+    pub(crate) hooks: Hooks,
+    pub(crate) schemes: SchemeRegistry,
+    pub(crate) default_schemes: Arc<[Scheme]>,
+    pub(crate) default_www_authenticate: Option<HeaderValue>,
+    pub(crate) auth_params: Vec<String>,
+    pub(crate) tokens: Tokens,
+    pub(crate) passwords: PasswordScheme,
+    pub(crate) dummy_hash: Option<String>,
+    pub(crate) cache: Cache,
+    pub(crate) password_cache: PasswordCache,
+    pub(crate) state: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    pub(crate) client_addr: Option<ClientAddrHook>,
+    pub(crate) password_res: Vec<regex::Regex>,
+}
+
+/// Collects configuration, hooks and routes; [`build`](AppBuilder::build) validates them.
+pub struct AppBuilder {
+    config: Config,
+    errors: Vec<String>,
+    routes: Vec<RouteDef>,
+    hooks: Hooks,
+    schemes: SchemeRegistry,
+    state: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    client_addr: Option<ClientAddrHook>,
+    groups: Vec<Group>,
+    scopes: Vec<String>,
+}
+
+impl fmt::Debug for AppBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppBuilder").field("routes", &self.routes.len()).finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App").field("routes", &self.inner.routes.len()).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// A builder with the default configuration (no environment).
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> AppBuilder {
+        AppBuilder::with_config(Config::default())
+    }
+
+    /// A builder with the configuration from `FSA_CONFIG` and `FSA_*` environment variables.
+    pub fn from_env() -> AppBuilder {
+        match Config::from_env() {
+            Ok(c) => AppBuilder::with_config(c),
+            Err(e) => {
+                let mut b = AppBuilder::with_config(Config::default());
+                b.errors.push(e.0);
+                b
+            }
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Registered state of type `T`.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.inner.state.get(&TypeId::of::<T>()).and_then(|s| s.clone().downcast::<T>().ok())
+    }
+
+    /// Hashes a new password after the quality checks (`FSA_PASSWORD_LENGTH`,
+    /// `FSA_PASSWORD_RE`, the quality hook); a refused password is a 400 with the reason.
+    pub async fn hash_password(&self, password: &str) -> Result<String, Error> {
+        self.check_password_quality(password)?;
+        self.hash_password_unchecked(password).await
+    }
+
+    /// Hashes a password without quality checks (upstream `check=False`).
+    pub async fn hash_password_unchecked(&self, password: &str) -> Result<String, Error> {
+        let app = self.clone();
+        let password = password.to_owned();
+        blocking(move || app.inner.passwords.hash_blocking(&password)).await
+    }
+
+    /// Checks a password against a stored hash, off the reactor.
+    pub async fn check_password(&self, password: &str, hash: &str) -> bool {
+        let app = self.clone();
+        let (password, hash) = (password.to_owned(), hash.to_owned());
+        blocking(move || Ok(app.inner.passwords.verify_blocking(&password, &hash))).await.unwrap_or(false)
+    }
+
+    /// Creates a token for `login` (upstream `create_token`); unset options take the
+    /// configuration's values and the default realm.
+    pub fn create_token(&self, login: &str, opts: TokenOptions) -> Result<String, Error> {
+        let realm = opts.realm.clone().unwrap_or_else(|| self.inner.tokens.default_realm.clone());
+        self.inner.tokens.create(login, &realm, &opts)
+    }
+
+    /// Checks a token for a realm (the default realm when `None`) and returns its login.
+    pub fn check_token(&self, token: &str, realm: Option<&str>) -> Result<String, Error> {
+        let realm = realm.unwrap_or(&self.inner.tokens.default_realm);
+        self.inner.tokens.check(token, realm).map(|i| i.login)
+    }
+
+    /// Empties every cache (upstream `clear_caches`).
+    pub fn clear_caches(&self) {
+        self.inner.cache.clear();
+        self.inner.password_cache.clear();
+    }
+
+    /// Forgets the cached stored password of `login` (upstream `password_uncache`).
+    pub async fn password_uncache(&self, login: &str) {
+        self.inner.cache.remove(crate::cache::keys::user_pass(login)).await;
+    }
+
+    /// Forgets a cached token validation (upstream `token_uncache`).
+    pub async fn token_uncache(&self, token: &str, realm: Option<&str>) {
+        let realm = realm.unwrap_or(&self.inner.tokens.default_realm).to_owned();
+        self.inner.cache.remove(crate::cache::keys::token(token, &realm)).await;
+    }
+
+    /// Forgets a cached group membership (upstream `group_uncache`).
+    pub async fn group_uncache(&self, login: &str, group: impl Into<Group>) {
+        self.inner.cache.remove(crate::cache::keys::group(login, &group.into().to_string())).await;
+    }
+
+    /// Forgets a cached object permission (upstream `object_perms_uncache`).
+    pub async fn object_perms_uncache<I: fmt::Debug>(&self, domain: &str, login: &str, id: I, role: Option<&str>) {
+        self.inner.cache.remove(crate::cache::keys::perm(domain, login, &format!("{id:?}"), role)).await;
+    }
+
+    /// Forgets everything cached about a user: stored password, groups, permissions
+    /// (upstream `auth_uncache`).
+    pub async fn auth_uncache(&self, login: &str) {
+        self.password_uncache(login).await;
+        let sep = crate::cache::keys::SEP;
+        self.inner.cache.remove_prefix(format!("c.{login}{sep}"));
+        self.inner.cache.remove_prefix("p.".to_owned());
+    }
+
+    /// An in-process client for tests.
+    pub fn test_client(&self) -> crate::testing::TestClient {
+        crate::testing::TestClient::new(self.clone())
+    }
+
+    /// Serves one request (the `tower::Service` implementation and the server call this).
+    pub async fn handle(&self, req: http::Request<ReqBody>, peer: Option<SocketAddr>, tls: bool) -> Response {
+        let (parts, body) = req.into_parts();
+        let mut ctx = Context::new(self.clone(), parts, body, peer, tls);
+        let result = std::panic::AssertUnwindSafe(self.process(&mut ctx)).catch_unwind().await;
+        let mut resp = match result {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) => self.error_response(e, &ctx),
+            Err(panic) => {
+                if self.inner.config.keep_user_errors {
+                    std::panic::resume_unwind(panic);
+                }
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(target: "fsa", method = %ctx.method(), path = %ctx.path(), "handler panicked: {msg}");
+                self.error_response(Error::new(500, format!("internal error caught on {}", ctx.path())), &ctx)
+            }
+        };
+        self.finish(&mut ctx, &mut resp);
+        resp
+    }
+
+    async fn process(&self, ctx: &mut Context) -> Result<Response, Error> {
+        let inner = &*self.inner;
+        if inner.config.secure && !ctx.tls && !ctx.is_loopback() {
+            return Err(Error::new(inner.config.server_error, "insecure HTTP request denied"));
+        }
+        for hook in &inner.hooks.before_request {
+            if let Some(resp) = hook(ctx) {
+                return Ok(resp);
+            }
+        }
+        let idx = match self.route(ctx)? {
+            Routed::Route(idx) => idx,
+            Routed::Options(allow) => {
+                let mut resp = Response::new(Body::empty());
+                resp.headers_mut().insert(header::ALLOW, allow);
+                return Ok(resp);
+            }
+        };
+        ctx.route = Some(idx);
+        let entry = &inner.routes[idx];
+        if entry.def.is_closed() {
+            return Err(Error::forbidden("currently closed route"));
+        }
+        if !entry.open {
+            ctx.get_user(true).await?;
+            self.check_groups(ctx, entry).await?;
+        }
+        (entry.def.handler)(ctx).await
+    }
+
+    /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.
+    fn route(&self, ctx: &mut Context) -> Result<Routed, Error> {
+        let inner = &*self.inner;
+        let path = ctx.parts.uri.path();
+        let matched = inner.router.at(path).map_err(|_| Error::not_found("not found"))?;
+        let pe = &inner.paths[*matched.value];
+        let method = &ctx.parts.method;
+        let find = |m: &Method| pe.methods.iter().find(|(pm, _)| pm == m).map(|(_, i)| *i);
+        let idx = match find(method) {
+            Some(i) => i,
+            None if *method == Method::HEAD => find(&Method::GET).ok_or_else(|| self.method_not_allowed(pe))?,
+            None if *method == Method::OPTIONS => return Ok(Routed::Options(pe.allow.clone())),
+            None => return Err(self.method_not_allowed(pe)),
+        };
+        let def = &inner.routes[idx].def;
+        let mut path_params = Vec::with_capacity(matched.params.len());
+        for (k, v) in matched.params.iter() {
+            let decoded =
+                percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| Error::not_found("not found"))?;
+            if let Some(arg) = def.args.iter().find(|a| a.name == k) {
+                if !(arg.path_ok)(&decoded) {
+                    return Err(Error::not_found("not found"));
+                }
+            }
+            path_params.push((k.to_owned(), decoded.into_owned()));
+        }
+        ctx.params.path = path_params;
+        Ok(Routed::Route(idx))
+    }
+
+    fn method_not_allowed(&self, pe: &PathEntry) -> Error {
+        Error::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").with_header(header::ALLOW, pe.allow.clone())
+    }
+
+    /// Renders an error in the configured format (or through the error hook).
+    pub(crate) fn error_response(&self, mut e: Error, ctx: &Context) -> Response {
+        if e.is_internal() {
+            e.set_status(
+                StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+        if let Some(hook) = &self.inner.hooks.error {
+            if let Some(r) = hook(&e, ctx) {
+                return r;
+            }
+        }
+        let routing = ctx.route.is_none() && matches!(e.status().as_u16(), 404 | 405);
+        if routing && !self.inner.config.handle_all_errors {
+            return e.into_response(&crate::error::ErrorFormat::Plain);
+        }
+        e.into_response(&self.inner.config.error_response)
+    }
+
+    /// After-request processing: WWW-Authenticate, redirects, cookies, headers, hooks.
+    fn finish(&self, ctx: &mut Context, resp: &mut Response) {
+        let inner = &*self.inner;
+        let status = resp.status();
+        if status == StatusCode::UNAUTHORIZED {
+            let www = match ctx.entry() {
+                Some(e) => e.www_authenticate.clone(),
+                None => inner.default_www_authenticate.clone(),
+            };
+            if let Some(v) = www {
+                if !resp.headers().contains_key(header::WWW_AUTHENTICATE) {
+                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            if let Some(target) = &inner.config.redirect_401 {
+                let mut url = target.clone();
+                if ctx.parts.method == Method::GET {
+                    let original = ctx.parts.uri.to_string();
+                    let enc: String = form_urlencoded::byte_serialize(original.as_bytes()).collect();
+                    url.push(if url.contains('?') { '&' } else { '?' });
+                    url.push_str(&format!("{}={enc}", inner.config.url_name));
+                }
+                if let Ok(v) = HeaderValue::from_str(&url) {
+                    *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+                    resp.headers_mut().insert(header::LOCATION, v);
+                }
+            }
+        }
+        if inner.config.token_carrier == Carrier::Cookie && inner.tokens.enabled() {
+            self.cookie_renewal(ctx, resp);
+        }
+        if let Some(ct) = &inner.config.default_content_type {
+            if resp.extensions().get::<DefaultText>().is_some() {
+                if let Ok(v) = HeaderValue::from_str(ct) {
+                    resp.headers_mut().insert(header::CONTENT_TYPE, v);
+                }
+            }
+        }
+        for hook in &inner.hooks.after_request {
+            hook(ctx, resp);
+        }
+        for (name, value) in &inner.config.add_headers {
+            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+                resp.headers_mut().insert(n, v);
+            }
+        }
+        for (name, hook) in &inner.hooks.headers {
+            if let Some(v) = hook(resp).and_then(|v| HeaderValue::from_str(&v).ok()) {
+                resp.headers_mut().insert(name.clone(), v);
+            }
+        }
+        if inner.config.mode >= Mode::Dev {
+            let h = resp.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&format!("{} {}", ctx.parts.method, ctx.parts.uri.path())) {
+                h.insert("fsa-request", v);
+            }
+            if let Some(u) = &ctx.auth.user {
+                let scheme = ctx.auth.scheme.as_deref().unwrap_or("");
+                if let Ok(v) = HeaderValue::from_str(&format!("{u} ({scheme})")) {
+                    h.insert("fsa-user", v);
+                }
+            }
+            let delay = ctx.started.elapsed().as_secs_f64();
+            if let Ok(v) = HeaderValue::from_str(&format!("{delay:.6}")) {
+                h.insert("fsa-delay", v);
+            }
+        }
+        if ctx.parts.method == Method::HEAD {
+            *resp.body_mut() = Body::empty();
+        }
+        tracing::debug!(
+            target: "fsa",
+            method = %ctx.parts.method,
+            path = %ctx.parts.uri.path(),
+            user = ctx.auth.user.as_deref().unwrap_or("-"),
+            status = resp.status().as_u16(),
+            "request"
+        );
+    }
+
+    fn cookie_renewal(&self, ctx: &Context, resp: &mut Response) {
+        let inner = &*self.inner;
+        let Some(user) = &ctx.auth.user else { return };
+        let name = inner.config.token_name();
+        let present = ctx.cookie(name).is_some();
+        let renew = match (&ctx.auth.cookie_token, present) {
+            (_, false) => true,
+            (Some(info), true) if inner.config.token_renewal > 0.0 => {
+                let left = info.exp - crate::token::now();
+                (left as f64) < inner.config.token_renewal * inner.tokens.delay() * 60.0
+            }
+            _ => false,
+        };
+        if !renew {
+            return;
+        }
+        let realm = ctx.token_realm().to_owned();
+        let Ok(token) = inner.tokens.create(user, &realm, &TokenOptions::default()) else { return };
+        let max_age = (inner.tokens.delay() * 60.0) as i64;
+        if let Ok(v) = HeaderValue::from_str(&format!("{name}={token}; Max-Age={max_age}; Path=/")) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+}
+
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => h.spawn_blocking(f).await.map_err(Error::internal)?,
+        Err(_) => f(),
+    }
+}
+
+impl AppBuilder {
+    /// A builder with this configuration.
+    pub fn with_config(config: Config) -> Self {
+        AppBuilder {
+            config,
+            errors: Vec::new(),
+            routes: Vec::new(),
+            hooks: Hooks::default(),
+            schemes: SchemeRegistry::default(),
+            state: HashMap::new(),
+            client_addr: None,
+            groups: Vec::new(),
+            scopes: Vec::new(),
+        }
+    }
+
+    /// Sets a directive by its `FSA_*` name; mistakes are reported by [`build`](Self::build).
+    pub fn config(mut self, name: &str, value: impl Into<toml::Value>) -> Self {
+        if let Err(e) = self.config.set(name, value) {
+            self.errors.push(e.0);
+        }
+        self
+    }
+
+    /// Gives access to the whole configuration.
+    pub fn configure(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.config);
+        self
+    }
+
+    /// Adds routes (see `routes![…]`).
+    pub fn routes(mut self, routes: impl IntoIterator<Item = RouteDef>) -> Self {
+        self.routes.extend(routes);
+        self
+    }
+
+    /// Registers shared state, available to handlers as [`State<T>`](crate::State).
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(TypeId::of::<T>(), Arc::new(value));
+        self
+    }
+
+    /// Registers the hook returning a user's stored password hash, or `None` for an unknown
+    /// user (upstream `get_user_pass`). Its answers are cached.
+    pub fn get_user_pass<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<String>, Error>> + Send + 'static,
+    {
+        self.hooks.get_user_pass = Some(Arc::new(move |l| Box::pin(hook(l))));
+        self
+    }
+
+    /// Registers an alternate password check (upstream `password_check`, e.g. LDAP): `Some(true)`
+    /// accepts, `Some(false)` or `None` refuse, an error is answered as is.
+    pub fn password_check<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(String, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<bool>, Error>> + Send + 'static,
+    {
+        self.hooks.password_check = Some(Arc::new(move |l, p| Box::pin(hook(l, p))));
+        self
+    }
+
+    /// Registers a quality rule for new passwords: `Ok(false)` refuses with a 400.
+    pub fn password_quality(mut self, hook: impl Fn(&str) -> Result<bool, Error> + Send + Sync + 'static) -> Self {
+        self.hooks.password_quality = Some(Arc::new(hook));
+        self
+    }
+
+    /// Registers a membership check for one group (upstream `group_check`).
+    pub fn group_check<F, Fut>(mut self, group: impl Into<Group>, hook: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, Error>> + Send + 'static,
+    {
+        self.hooks.group_checks.insert(group.into(), Arc::new(move |l| Box::pin(hook(l))));
+        self
+    }
+
+    /// Registers the membership check for all groups (upstream `user_in_group`).
+    pub fn user_in_group<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(String, Group) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<bool, Error>> + Send + 'static,
+    {
+        self.hooks.user_in_group = Some(Arc::new(move |l, g| Box::pin(hook(l, g))));
+        self
+    }
+
+    /// Declares groups: routes naming other groups are then refused by `build`.
+    pub fn add_group(mut self, group: impl Into<Group>) -> Self {
+        self.groups.push(group.into());
+        self
+    }
+
+    /// Declares OAuth scopes: routes naming other scopes are then refused by `build`.
+    pub fn add_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scopes.push(scope.into());
+        self
+    }
+
+    /// Registers the permission hook of an object domain (upstream `object_perms`). It gets the
+    /// login, the object identifier (the route argument's value, or a tuple of them) and the
+    /// role; `Some(true)` allows, `Some(false)` is a 403, `None` a 404.
+    pub fn object_perms<I, F, Fut>(mut self, domain: &str, hook: F) -> Self
+    where
+        I: Send + 'static,
+        F: Fn(String, I, Option<&'static str>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<bool>, Error>> + Send + 'static,
+    {
+        let hook: PermHook = Arc::new(move |login, id: Box<dyn Any + Send>, role| match id.downcast::<I>() {
+            Ok(id) => Box::pin(hook(login, *id, role)),
+            Err(_) => Box::pin(async { Err(Error::internal("object permission identifier of an unexpected type")) }),
+        });
+        self.hooks.perms.insert(
+            domain.to_owned(),
+            PermEntry { hook, id_type: TypeId::of::<I>(), id_type_name: std::any::type_name::<I>() },
+        );
+        self
+    }
+
+    /// Registers a custom authentication scheme usable in `FSA_AUTH` and `auth = …`.
+    pub fn authentication(mut self, name: &str, scheme: impl crate::authn::AuthScheme) -> Self {
+        self.schemes.register(name, scheme);
+        self
+    }
+
+    /// A hook run before routing; a response answers the request.
+    pub fn before_request(mut self, hook: impl Fn(&Context) -> Option<Response> + Send + Sync + 'static) -> Self {
+        self.hooks.before_request.push(Arc::new(hook));
+        self
+    }
+
+    /// A hook run after authentication, authorization and parameters, just before the handler;
+    /// a response answers instead of the handler.
+    pub fn before_exec(mut self, hook: impl Fn(&Context) -> Option<Response> + Send + Sync + 'static) -> Self {
+        self.hooks.before_exec.push(Arc::new(hook));
+        self
+    }
+
+    /// A hook that may change every response.
+    pub fn after_request(mut self, hook: impl Fn(&Context, &mut Response) + Send + Sync + 'static) -> Self {
+        self.hooks.after_request.push(Arc::new(hook));
+        self
+    }
+
+    /// Adds a header with a fixed value to every response.
+    pub fn add_header(mut self, name: &str, value: &str) -> Self {
+        self.config.add_headers.insert(name.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Adds a header computed from each response (`None`: no header).
+    pub fn add_header_with(
+        mut self,
+        name: &'static str,
+        hook: impl Fn(&Response) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.headers.push((HeaderName::from_static(name), Arc::new(hook)));
+        self
+    }
+
+    /// A rule every route path must satisfy (`Some(message)` refuses it at build).
+    pub fn path_check(mut self, hook: impl Fn(&str, &str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.hooks.path_check = Some(Arc::new(hook));
+        self
+    }
+
+    /// Renders errors yourself (`None`: the configured format).
+    pub fn error_response(
+        mut self,
+        hook: impl Fn(&Error, &Context) -> Option<Response> + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.error = Some(Arc::new(hook));
+        self
+    }
+
+    /// Decides the client address from the request and the peer (behind proxies, or in
+    /// test fixtures).
+    pub fn client_addr(
+        mut self,
+        hook: impl Fn(&http::request::Parts, Option<IpAddr>) -> Option<IpAddr> + Send + Sync + 'static,
+    ) -> Self {
+        self.client_addr = Some(Arc::new(hook));
+        self
+    }
+
+    /// Checks everything and builds the app.
+    pub fn build(self) -> Result<App, ConfigError> {
+        crate::build::build(self)
+    }
+
+    pub(crate) fn into_parts(self) -> BuilderParts {
+        BuilderParts {
+            config: self.config,
+            errors: self.errors,
+            routes: self.routes,
+            hooks: self.hooks,
+            schemes: self.schemes,
+            state: self.state,
+            client_addr: self.client_addr,
+            groups: self.groups,
+            scopes: self.scopes,
+        }
+    }
+}
+
+pub(crate) struct BuilderParts {
+    pub(crate) config: Config,
+    pub(crate) errors: Vec<String>,
+    pub(crate) routes: Vec<RouteDef>,
+    pub(crate) hooks: Hooks,
+    pub(crate) schemes: SchemeRegistry,
+    pub(crate) state: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    pub(crate) client_addr: Option<ClientAddrHook>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) scopes: Vec<String>,
+}
+
+impl RouteEntry {
+    pub(crate) fn new(
+        def: RouteDef,
+        schemes: Arc<[Scheme]>,
+        open: bool,
+        oauth: bool,
+        token_realm: String,
+        www_authenticate: Option<HeaderValue>,
+    ) -> Self {
+        let groups = def
+            .authz
+            .iter()
+            .filter_map(|a| match a {
+                AuthzItem::Group(g) => Some(Group::Name((*g).to_owned())),
+                AuthzItem::GroupId(i) => Some(Group::Id(*i)),
+                _ => None,
+            })
+            .collect();
+        let accepted = def.args.iter().filter(|a| a.kind == ArgKind::Request && !a.in_path).map(|a| a.name).collect();
+        let has_rest = def.args.iter().any(|a| a.kind == ArgKind::Rest);
+        RouteEntry { def, schemes, open, oauth, groups, token_realm, www_authenticate, accepted, has_rest }
+    }
+}
+
+/// The outcome of routing.
+enum Routed {
+    Route(usize),
+    Options(HeaderValue),
+}

@@ -1,0 +1,261 @@
+//! Building the app: every check FlaskSimpleAuth makes at start-up, and a few more.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+
+use crate::app::{App, AppBuilder, AppInner, Group, PathEntry, RouteEntry};
+use crate::authn::Scheme;
+use crate::cache::{Cache, PasswordCache};
+use crate::config::{Carrier, ConfigError, TokenType};
+use crate::password::{PasswordScheme, dummy_hash};
+use crate::route::AuthzItem;
+use crate::token::Tokens;
+
+fn www_authenticate(
+    schemes: &[Scheme],
+    carrier: Carrier,
+    token_name: &str,
+    token_realm: &str,
+    basic_realm: &str,
+) -> Option<HeaderValue> {
+    let mut entries: Vec<String> = Vec::new();
+    for s in schemes {
+        let e = match s {
+            Scheme::Token | Scheme::OAuth if carrier == Carrier::Bearer => {
+                format!("{token_name} realm=\"{token_realm}\"")
+            }
+            Scheme::Basic => format!("Basic realm=\"{basic_realm}\""),
+            _ => continue,
+        };
+        if !entries.contains(&e) {
+            entries.push(e);
+        }
+    }
+    entries.sort();
+    if entries.is_empty() { None } else { HeaderValue::from_str(&entries.join(", ")).ok() }
+}
+
+fn group_of(v: &toml::Value) -> Option<Group> {
+    match v {
+        toml::Value::String(s) => Some(Group::Name(s.clone())),
+        toml::Value::Integer(i) => Some(Group::Id(*i)),
+        _ => None,
+    }
+}
+
+pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
+    let p = builder.into_parts();
+    let config = p.config;
+    let mut errors = p.errors;
+    let registry = p.schemes;
+    let hooks = p.hooks;
+
+    let enabled = registry.enabled(&config)?;
+    let default_schemes: Vec<Scheme> = match &config.auth_default {
+        None => enabled.clone(),
+        Some(names) => {
+            let mut out = Vec::new();
+            for n in names {
+                for s in registry.resolve(n)? {
+                    if !enabled.contains(&s) {
+                        errors.push(format!("FSA_AUTH_DEFAULT scheme {} is not enabled in FSA_AUTH", s.name()));
+                    }
+                    out.push(s);
+                }
+            }
+            out
+        }
+    };
+    let tokens = Tokens::new(&config)?;
+    let passwords = PasswordScheme::from_config(&config)?;
+    let password_res = config
+        .password_re
+        .iter()
+        .map(|r| regex::Regex::new(r).map_err(|e| ConfigError(format!("invalid FSA_PASSWORD_RE {r}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut declared_groups: Vec<Group> = config.authz_groups.iter().filter_map(group_of).collect();
+    declared_groups.extend(p.groups);
+    let mut declared_scopes = config.authz_scopes.clone();
+    declared_scopes.extend(p.scopes);
+
+    let carrier = config.token_carrier;
+    let token_name = config.token_name().to_owned();
+    let mut all_schemes: Vec<Scheme> = enabled.clone();
+    let mut routes = Vec::with_capacity(p.routes.len());
+    let mut router = matchit::Router::new();
+    let mut paths: Vec<PathEntry> = Vec::new();
+    let mut path_index: HashMap<&'static str, usize> = HashMap::new();
+
+    for def in p.routes {
+        let what = def.describe();
+        if let Some(check) = &hooks.path_check {
+            for m in def.methods {
+                if let Some(msg) = check(m, def.path) {
+                    errors.push(format!("{what}: path refused: {msg}"));
+                }
+            }
+        }
+        let schemes: Vec<Scheme> =
+            match def.authn {
+                None => default_schemes.clone(),
+                Some(names) => {
+                    let mut out = Vec::new();
+                    for n in names {
+                        match registry.resolve(n) {
+                            Ok(s) => out.extend(s.into_iter().filter(|s| {
+                                !(matches!(s, Scheme::Token | Scheme::OAuth) && config.token_type.is_none())
+                            })),
+                            Err(e) => errors.push(format!("{what}: {}", e.0)),
+                        }
+                    }
+                    out
+                }
+            };
+        for s in &schemes {
+            if !all_schemes.contains(s) {
+                all_schemes.push(s.clone());
+            }
+        }
+        let oauth = schemes.contains(&Scheme::OAuth) && def.authn.is_some();
+        if oauth {
+            if schemes.iter().any(|s| *s != Scheme::OAuth) {
+                errors.push(format!("{what}: the oauth scheme cannot be mixed with other schemes on a route"));
+            }
+            if config.token_type != Some(TokenType::Jwt) || config.token_issuer.is_none() {
+                errors.push(format!("{what}: oauth needs FSA_TOKEN_TYPE=jwt and FSA_TOKEN_ISSUER"));
+            }
+        }
+        let is_open = def.is_open();
+        let open = is_open && schemes.contains(&Scheme::None);
+        if is_open && !open && !def.is_closed() {
+            tracing::warn!(target: "fsa", "{what}: OPEN route without the none scheme behaves as AUTH");
+        }
+        for item in def.authz {
+            let group = match item {
+                AuthzItem::Group(g) => Group::Name((*g).to_owned()),
+                AuthzItem::GroupId(i) => Group::Id(*i),
+                AuthzItem::Perm { domain, .. } => {
+                    if !hooks.perms.contains_key(*domain) {
+                        errors.push(format!("{what}: no object_perms hook serves domain \"{domain}\""));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            if oauth {
+                let name = group.to_string();
+                if !declared_scopes.is_empty() && !declared_scopes.contains(&name) {
+                    errors.push(format!("{what}: undeclared scope \"{name}\""));
+                }
+            } else {
+                let has_check = hooks.group_checks.contains_key(&group);
+                if !has_check && hooks.user_in_group.is_none() {
+                    errors.push(format!("{what}: no way to check group \"{group}\" (group_check or user_in_group)"));
+                }
+                if !declared_groups.is_empty() && !declared_groups.contains(&group) && !has_check {
+                    errors.push(format!("{what}: undeclared group \"{group}\""));
+                }
+            }
+        }
+        for perm in &def.perms {
+            if let Some(entry) = hooks.perms.get(perm.domain) {
+                if entry.id_type != (perm.id_type)() {
+                    errors.push(format!(
+                        "{what}: domain \"{}\" hook takes {} but the route passes {}",
+                        perm.domain, entry.id_type_name, perm.id_type_name
+                    ));
+                }
+            }
+        }
+        let token_realm = def.realm.map(str::to_owned).unwrap_or_else(|| tokens.default_realm.clone());
+        let basic_realm = def.realm.unwrap_or(&config.realm);
+        let www = www_authenticate(&schemes, carrier, &token_name, &token_realm, basic_realm);
+        let idx = routes.len();
+        let pi = match path_index.get(def.pattern) {
+            Some(pi) => *pi,
+            None => match router.insert(def.pattern, paths.len()) {
+                Ok(()) => {
+                    path_index.insert(def.pattern, paths.len());
+                    paths.push(PathEntry { methods: Vec::new(), allow: HeaderValue::from_static("") });
+                    paths.len() - 1
+                }
+                Err(e) => {
+                    errors.push(format!("{what}: route conflict: {e}"));
+                    continue;
+                }
+            },
+        };
+        for m in def.methods {
+            let method =
+                http::Method::from_bytes(m.as_bytes()).map_err(|_| ConfigError(format!("{what}: bad method {m}")))?;
+            if let Some((_, other)) = paths[pi].methods.iter().find(|(pm, _)| *pm == method) {
+                let other: &RouteEntry = &routes[*other];
+                errors.push(format!("route conflict: {what} and {}", other.def.describe()));
+                continue;
+            }
+            paths[pi].methods.push((method, idx));
+        }
+        routes.push(RouteEntry::new(def, schemes.into(), open, oauth, token_realm, www));
+    }
+    for pe in &mut paths {
+        let mut names: Vec<&str> = pe.methods.iter().map(|(m, _)| m.as_str()).collect();
+        if names.contains(&"GET") {
+            names.push("HEAD");
+        }
+        names.push("OPTIONS");
+        names.sort_unstable();
+        names.dedup();
+        pe.allow = HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static("OPTIONS"));
+    }
+    if !errors.is_empty() {
+        return Err(ConfigError(errors.join("\n")));
+    }
+
+    let mut auth_params = Vec::new();
+    if all_schemes.contains(&Scheme::Param) {
+        auth_params.push(config.param_user.clone());
+        auth_params.push(config.param_pass.clone());
+    }
+    if all_schemes.contains(&Scheme::Fake) {
+        auth_params.push(config.fake_login.clone());
+    }
+    if carrier == Carrier::Param && tokens.enabled() {
+        auth_params.push(token_name.clone());
+    }
+    let default_www = www_authenticate(&default_schemes, carrier, &token_name, &tokens.default_realm, &config.realm);
+    let cache = Cache::new(&config)?;
+    let ttl = match config.cache_opts.get("ttl") {
+        Some(toml::Value::Integer(i)) if *i > 0 => *i as u64,
+        _ => 600,
+    };
+    let password_cache = PasswordCache::new(
+        config.cache_passwords && config.cache != "none",
+        config.cache_size,
+        Duration::from_secs(ttl),
+    );
+    let dummy = if hooks.get_user_pass.is_some() { dummy_hash(&passwords) } else { None };
+    let inner = AppInner {
+        routes,
+        router,
+        paths,
+        hooks,
+        schemes: registry,
+        default_schemes: default_schemes.into(),
+        default_www_authenticate: default_www,
+        auth_params,
+        tokens,
+        passwords,
+        dummy_hash: dummy,
+        cache,
+        password_cache,
+        state: p.state,
+        client_addr: p.client_addr,
+        password_res,
+        config,
+    };
+    Ok(App { inner: Arc::new(inner) })
+}

@@ -1,0 +1,557 @@
+//! Configuration: the `FSA_*` directives.
+//!
+//! Directives come, in increasing priority, from defaults, a TOML file named by the
+//! `FSA_CONFIG` environment variable, `FSA_*` environment variables, and code
+//! ([`Config::set`]). Every name is checked: an unknown `FSA_*` name is an error, because a
+//! typo in a security setting must never silently fall back to a default.
+//!
+//! The `toml` crate parses the file and the structured values (lists, tables) given in
+//! environment variables; fsa maps the names itself so that each directive keeps
+//! FlaskSimpleAuth's name, default and meaning (see `docs/CONFIG.md`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use toml::Value;
+
+use crate::error::ErrorFormat;
+
+/// A configuration mistake, reported when the app is built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration error: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// `FSA_MODE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Mode {
+    /// Production (default): no debug headers.
+    #[default]
+    Prod,
+    /// Development: `FSA-Request`, `FSA-User` and `FSA-Delay` response headers.
+    Dev,
+    /// Debug levels 1 to 4: dev headers and more logs.
+    Debug(u8),
+}
+
+/// Where tokens are carried (`FSA_TOKEN_CARRIER`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Carrier {
+    /// `Authorization: <FSA_TOKEN_NAME> <token>` (default, name `Bearer`).
+    #[default]
+    Bearer,
+    /// A custom header (default name `Auth`).
+    Header,
+    /// A cookie (default name `auth`).
+    Cookie,
+    /// A request parameter (default name `AUTH`).
+    Param,
+}
+
+/// Token format (`FSA_TOKEN_TYPE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenType {
+    /// FlaskSimpleAuth's own readable format `realm:login:limit:signature`.
+    Fsa,
+    /// JSON Web Tokens.
+    Jwt,
+}
+
+/// All `FSA_*` directives, typed. Build with [`Config::default`], [`Config::from_env`] and
+/// [`Config::set`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// `FSA_MODE`.
+    pub mode: Mode,
+    /// `FSA_LOGGING_LEVEL` (a tracing filter, e.g. `info`).
+    pub logging_level: Option<String>,
+    /// `FSA_SECURE`: refuse plain HTTP from non-loopback clients.
+    pub secure: bool,
+    /// `FSA_SERVER_ERROR`: status of internal errors.
+    pub server_error: u16,
+    /// `FSA_NOT_FOUND_ERROR`: status when an object permission hook says "not found".
+    pub not_found_error: u16,
+    /// `FSA_HANDLE_ALL_ERRORS`: format 404/405 and other routing errors too.
+    pub handle_all_errors: bool,
+    /// `FSA_KEEP_USER_ERRORS`: let handler panics propagate instead of answering 500.
+    pub keep_user_errors: bool,
+    /// `FSA_ERROR_RESPONSE`.
+    pub error_response: ErrorFormat,
+    /// `FSA_AUTH`: enabled schemes, as given.
+    pub auth: Vec<String>,
+    /// Whether `FSA_AUTH` was given as a scalar (then token and none are added around it).
+    pub auth_is_scalar: bool,
+    /// `FSA_AUTH_DEFAULT`: schemes for routes that name none.
+    pub auth_default: Option<Vec<String>>,
+    /// `FSA_REALM`.
+    pub realm: String,
+    /// `FSA_FAKE_LOGIN`.
+    pub fake_login: String,
+    /// `FSA_PARAM_USER`.
+    pub param_user: String,
+    /// `FSA_PARAM_PASS`.
+    pub param_pass: String,
+    /// `FSA_TOKEN_TYPE` (`None` disables tokens).
+    pub token_type: Option<TokenType>,
+    /// `FSA_TOKEN_ALGO` (`None`: blake2s for fsa, HS256 for jwt).
+    pub token_algo: Option<String>,
+    /// `FSA_TOKEN_CARRIER`.
+    pub token_carrier: Carrier,
+    /// `FSA_TOKEN_NAME` (`None`: the carrier's default name).
+    pub token_name: Option<String>,
+    /// `FSA_TOKEN_DELAY` in minutes.
+    pub token_delay: f64,
+    /// `FSA_TOKEN_GRACE` in minutes.
+    pub token_grace: f64,
+    /// `FSA_TOKEN_LENGTH`: signature bytes kept in fsa tokens.
+    pub token_length: usize,
+    /// `FSA_TOKEN_SECRET` (`None`: 256 random bits for this process).
+    pub token_secret: Option<String>,
+    /// `FSA_TOKEN_SIGN`: private key for public-key JWT algorithms.
+    pub token_sign: Option<String>,
+    /// `FSA_TOKEN_RENEWAL`: cookie renewal fraction of the delay.
+    pub token_renewal: f64,
+    /// `FSA_TOKEN_ISSUER`.
+    pub token_issuer: Option<String>,
+    /// `FSA_PASSWORD_SCHEME` (`None` disables password checks).
+    pub password_scheme: Option<String>,
+    /// `FSA_PASSWORD_OPTS`.
+    pub password_opts: BTreeMap<String, Value>,
+    /// `FSA_PASSWORD_LENGTH`: minimum length of new passwords.
+    pub password_length: usize,
+    /// `FSA_PASSWORD_RE`: regular expressions new passwords must all match.
+    pub password_re: Vec<String>,
+    /// `FSA_AUTHZ_GROUPS`: declared groups.
+    pub authz_groups: Vec<Value>,
+    /// `FSA_AUTHZ_SCOPES`: declared OAuth scopes.
+    pub authz_scopes: Vec<String>,
+    /// `FSA_DEFAULT_CONTENT_TYPE` for text responses.
+    pub default_content_type: Option<String>,
+    /// `FSA_JSON_STREAMING`.
+    pub json_streaming: bool,
+    /// `FSA_REJECT_UNEXPECTED_PARAM`.
+    pub reject_unexpected_param: bool,
+    /// `FSA_CACHE`: `ttl` (in process, default), `none`, `redis`.
+    pub cache: String,
+    /// `FSA_CACHE_SIZE`.
+    pub cache_size: u64,
+    /// `FSA_CACHE_OPTS` (e.g. `url`, `ttl`).
+    pub cache_opts: BTreeMap<String, Value>,
+    /// `FSA_CACHE_PREFIX`.
+    pub cache_prefix: Option<String>,
+    /// `FSA_CACHE_PASSWORDS` (fsa): cache successful password checks in process.
+    pub cache_passwords: bool,
+    /// `FSA_401_REDIRECT`.
+    pub redirect_401: Option<String>,
+    /// `FSA_URL_NAME`.
+    pub url_name: String,
+    /// `FSA_CORS`.
+    pub cors: bool,
+    /// `FSA_CORS_OPTS`.
+    pub cors_opts: BTreeMap<String, Value>,
+    /// `FSA_MAX_BODY_SIZE` (fsa): request body limit in bytes (413 above).
+    pub max_body_size: usize,
+    /// `FSA_MAX_JSON_DEPTH` (fsa): maximum nesting of JSON request bodies.
+    pub max_json_depth: usize,
+    /// `FSA_HTTPD_HEADER` (fsa): header set by the fronting server for `httpd` auth.
+    pub httpd_header: String,
+    /// `FSA_TRUSTED_PROXIES` (fsa): peers allowed to set `httpd` and forwarded headers.
+    pub trusted_proxies: Vec<String>,
+    /// `FSA_ADD_HEADERS`: fixed headers added to every response.
+    pub add_headers: BTreeMap<String, String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Prod,
+            logging_level: None,
+            secure: true,
+            server_error: 500,
+            not_found_error: 404,
+            handle_all_errors: true,
+            keep_user_errors: false,
+            error_response: ErrorFormat::Plain,
+            auth: vec!["httpd".into()],
+            auth_is_scalar: true,
+            auth_default: None,
+            realm: "fsa".into(),
+            fake_login: "LOGIN".into(),
+            param_user: "USER".into(),
+            param_pass: "PASS".into(),
+            token_type: Some(TokenType::Fsa),
+            token_algo: None,
+            token_carrier: Carrier::Bearer,
+            token_name: None,
+            token_delay: 60.0,
+            token_grace: 0.0,
+            token_length: 16,
+            token_secret: None,
+            token_sign: None,
+            token_renewal: 0.0,
+            token_issuer: None,
+            password_scheme: Some("bcrypt".into()),
+            password_opts: BTreeMap::new(),
+            password_length: 0,
+            password_re: Vec::new(),
+            authz_groups: Vec::new(),
+            authz_scopes: Vec::new(),
+            default_content_type: None,
+            json_streaming: true,
+            reject_unexpected_param: true,
+            cache: "ttl".into(),
+            cache_size: 262_144,
+            cache_opts: BTreeMap::new(),
+            cache_prefix: None,
+            cache_passwords: true,
+            redirect_401: None,
+            url_name: "URL".into(),
+            cors: false,
+            cors_opts: BTreeMap::new(),
+            max_body_size: 16 * 1024 * 1024,
+            max_json_depth: 64,
+            httpd_header: "X-Remote-User".into(),
+            trusted_proxies: Vec::new(),
+            add_headers: BTreeMap::new(),
+        }
+    }
+}
+
+/// Directives of FlaskSimpleAuth that fsa deliberately does not implement, with the reason.
+pub const LEFT_OUT: &[(&str, &str)] = &[
+    ("FSA_LOCAL", "per-request state is carried by the request context; no thread-local storage is used"),
+    ("FSA_HTTP_AUTH_OPTS", "Flask-HTTPAuth schemes are not ported; use a custom scheme"),
+    ("FSA_CACHED_OPTS", "cachetools' decorator options have no equivalent; use FSA_CACHE_OPTS"),
+    ("FSA_JSON_CONVERTER", "implement serde::Serialize for the type instead"),
+    ("FSA_JSON_ALLSTR", "serde serialization is typed; implement Serialize"),
+    ("FSA_GET_USER_PASS", "register hooks in code: App::get_user_pass"),
+    ("FSA_AUTHENTICATION", "register hooks in code: App::authentication"),
+    ("FSA_GROUP_CHECK", "register hooks in code: App::group_check"),
+    ("FSA_USER_IN_GROUP", "register hooks in code: App::user_in_group"),
+    ("FSA_OBJECT_PERMS", "register hooks in code: App::object_perms"),
+    ("FSA_CAST", "register casts in code: App::cast or implement fsa::Scalar"),
+    ("FSA_SPECIAL_PARAMETER", "implement fsa::Special for the type"),
+    ("FSA_BEFORE_REQUEST", "register hooks in code: App::before_request"),
+    ("FSA_BEFORE_EXEC", "register hooks in code: App::before_exec"),
+    ("FSA_AFTER_REQUEST", "register hooks in code: App::after_request"),
+    ("FSA_PASSWORD_QUALITY", "register hooks in code: App::password_quality"),
+    ("FSA_PASSWORD_CHECK", "register hooks in code: App::password_check"),
+    ("FSA_PATH_CHECK", "register hooks in code: App::path_check"),
+];
+
+fn type_err(name: &str, expected: &str, v: &Value) -> ConfigError {
+    ConfigError(format!("{name} expects {expected}, got {v}"))
+}
+
+fn as_bool(name: &str, v: &Value) -> Result<bool, ConfigError> {
+    match v {
+        Value::Boolean(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") || s == "1" => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") || s == "0" => Ok(false),
+        _ => Err(type_err(name, "a boolean", v)),
+    }
+}
+
+fn as_str(name: &str, v: &Value) -> Result<String, ConfigError> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(type_err(name, "a string", v)),
+    }
+}
+
+fn as_opt_str(name: &str, v: &Value) -> Result<Option<String>, ConfigError> {
+    match v {
+        Value::String(s) if s.is_empty() || s == "None" || s == "none" => Ok(None),
+        _ => as_str(name, v).map(Some),
+    }
+}
+
+fn as_f64(name: &str, v: &Value) -> Result<f64, ConfigError> {
+    match v {
+        Value::Float(f) => Ok(*f),
+        Value::Integer(i) => Ok(*i as f64),
+        Value::String(s) => s.trim().parse().map_err(|_| type_err(name, "a number", v)),
+        _ => Err(type_err(name, "a number", v)),
+    }
+}
+
+fn as_u64(name: &str, v: &Value) -> Result<u64, ConfigError> {
+    match v {
+        Value::Integer(i) if *i >= 0 => Ok(*i as u64),
+        Value::String(s) => s.trim().parse().map_err(|_| type_err(name, "a non-negative integer", v)),
+        _ => Err(type_err(name, "a non-negative integer", v)),
+    }
+}
+
+fn as_list(name: &str, v: &Value) -> Result<Vec<String>, ConfigError> {
+    match v {
+        Value::Array(a) => a.iter().map(|x| as_str(name, x)).collect(),
+        Value::String(s) => Ok(s.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect()),
+        _ => Err(type_err(name, "a list of strings", v)),
+    }
+}
+
+fn as_table(name: &str, v: &Value) -> Result<BTreeMap<String, Value>, ConfigError> {
+    match v {
+        Value::Table(t) => Ok(t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Value::String(s) if s.is_empty() => Ok(BTreeMap::new()),
+        Value::String(s) => {
+            // A URL is accepted as the whole option set (e.g. FSA_CACHE_OPTS=redis://...).
+            Ok(BTreeMap::from([("url".to_owned(), Value::String(s.clone()))]))
+        }
+        _ => Err(type_err(name, "a table", v)),
+    }
+}
+
+/// Parses an environment variable's text: TOML arrays, tables, booleans and numbers are
+/// recognized, anything else is a string.
+pub fn parse_env_value(text: &str) -> Value {
+    let t = text.trim();
+    if t.starts_with('[') || t.starts_with('{') {
+        if let Ok(v) = format!("v = {t}").parse::<toml::Table>() {
+            if let Some(v) = v.get("v") {
+                return v.clone();
+            }
+        }
+    }
+    match t {
+        "true" | "True" => return Value::Boolean(true),
+        "false" | "False" => return Value::Boolean(false),
+        _ => {}
+    }
+    if let Ok(i) = t.parse::<i64>() {
+        return Value::Integer(i);
+    }
+    if t.contains('.') {
+        if let Ok(f) = t.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::String(text.to_owned())
+}
+
+impl Config {
+    /// Defaults, then the TOML file named by `FSA_CONFIG`, then `FSA_*` environment variables.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut c = Config::default();
+        if let Ok(path) = std::env::var("FSA_CONFIG") {
+            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError(format!("cannot read {path}: {e}")))?;
+            c.merge_toml(&text)?;
+        }
+        let mut vars: Vec<(String, String)> =
+            std::env::vars().filter(|(k, _)| k.starts_with("FSA_") && k != "FSA_CONFIG").collect();
+        vars.sort();
+        for (k, v) in vars {
+            // Variables of fsa's own tooling are not directives.
+            if k.starts_with("FSA_TEST_") || k == "FSA_CODEGEN_DEBUG" {
+                continue;
+            }
+            c.set(&k, parse_env_value(&v))?;
+        }
+        Ok(c)
+    }
+
+    /// Applies the directives of a TOML document (top-level `FSA_*` keys).
+    pub fn merge_toml(&mut self, text: &str) -> Result<(), ConfigError> {
+        let table: toml::Table = text.parse().map_err(|e| ConfigError(format!("invalid TOML: {e}")))?;
+        for (k, v) in table {
+            self.set(&k, v)?;
+        }
+        Ok(())
+    }
+
+    /// Sets one directive by its `FSA_*` name.
+    ///
+    /// ```
+    /// use fsa_runtime::Config;
+    /// let mut c = Config::default();
+    /// c.set("FSA_AUTH", "basic").unwrap();
+    /// assert!(c.set("FSA_AUHT", "basic").is_err());
+    /// ```
+    pub fn set(&mut self, name: &str, value: impl Into<Value>) -> Result<(), ConfigError> {
+        let v = value.into();
+        let n = name;
+        match name {
+            "FSA_MODE" => {
+                self.mode = match as_str(n, &v)?.as_str() {
+                    "prod" => Mode::Prod,
+                    "dev" => Mode::Dev,
+                    "debug" | "debug1" => Mode::Debug(1),
+                    "debug2" => Mode::Debug(2),
+                    "debug3" => Mode::Debug(3),
+                    "debug4" => Mode::Debug(4),
+                    _ => return Err(type_err(n, "prod, dev or debug1..debug4", &v)),
+                }
+            }
+            "FSA_LOGGING_LEVEL" => self.logging_level = as_opt_str(n, &v)?,
+            "FSA_ALLOW_DEPRECATION" => {
+                as_bool(n, &v)?;
+            }
+            "FSA_SECURE" => self.secure = as_bool(n, &v)?,
+            "FSA_SERVER_ERROR" => self.server_error = status_code(n, &v)?,
+            "FSA_NOT_FOUND_ERROR" => self.not_found_error = status_code(n, &v)?,
+            "FSA_HANDLE_ALL_ERRORS" => self.handle_all_errors = as_bool(n, &v)?,
+            "FSA_KEEP_USER_ERRORS" => self.keep_user_errors = as_bool(n, &v)?,
+            "FSA_ERROR_RESPONSE" => {
+                let s = as_str(n, &v)?;
+                self.error_response =
+                    ErrorFormat::parse(&s).ok_or_else(|| type_err(n, "plain, json or json:<key>", &v))?;
+            }
+            "FSA_AUTH" => {
+                self.auth_is_scalar = !matches!(v, Value::Array(_));
+                self.auth = as_list(n, &v)?;
+                if self.auth_is_scalar && self.auth.len() != 1 {
+                    self.auth_is_scalar = false;
+                }
+            }
+            "FSA_AUTH_DEFAULT" => {
+                self.auth_default = match &v {
+                    Value::String(s) if s.is_empty() || s == "None" => None,
+                    _ => Some(as_list(n, &v)?),
+                }
+            }
+            "FSA_REALM" => self.realm = as_str(n, &v)?,
+            "FSA_FAKE_LOGIN" => self.fake_login = as_str(n, &v)?,
+            "FSA_PARAM_USER" => self.param_user = as_str(n, &v)?,
+            "FSA_PARAM_PASS" => self.param_pass = as_str(n, &v)?,
+            "FSA_TOKEN_TYPE" => {
+                self.token_type = match as_opt_str(n, &v)?.as_deref() {
+                    None => None,
+                    Some("fsa") => Some(TokenType::Fsa),
+                    Some("jwt") => Some(TokenType::Jwt),
+                    Some(_) => return Err(type_err(n, "fsa, jwt or none", &v)),
+                }
+            }
+            "FSA_TOKEN_ALGO" => self.token_algo = as_opt_str(n, &v)?,
+            "FSA_TOKEN_CARRIER" => {
+                self.token_carrier = match as_str(n, &v)?.as_str() {
+                    "bearer" => Carrier::Bearer,
+                    "header" => Carrier::Header,
+                    "cookie" => Carrier::Cookie,
+                    "param" => Carrier::Param,
+                    _ => return Err(type_err(n, "bearer, header, cookie or param", &v)),
+                }
+            }
+            "FSA_TOKEN_NAME" => self.token_name = as_opt_str(n, &v)?,
+            "FSA_TOKEN_DELAY" => self.token_delay = as_f64(n, &v)?,
+            "FSA_TOKEN_GRACE" => self.token_grace = as_f64(n, &v)?,
+            "FSA_TOKEN_LENGTH" => self.token_length = as_u64(n, &v)? as usize,
+            "FSA_TOKEN_SECRET" => self.token_secret = as_opt_str(n, &v)?,
+            "FSA_TOKEN_SIGN" => self.token_sign = as_opt_str(n, &v)?,
+            "FSA_TOKEN_RENEWAL" => self.token_renewal = as_f64(n, &v)?,
+            "FSA_TOKEN_ISSUER" => self.token_issuer = as_opt_str(n, &v)?,
+            "FSA_PASSWORD_SCHEME" => self.password_scheme = as_opt_str(n, &v)?,
+            "FSA_PASSWORD_OPTS" => self.password_opts = as_table(n, &v)?,
+            "FSA_PASSWORD_LENGTH" => self.password_length = as_u64(n, &v)? as usize,
+            "FSA_PASSWORD_RE" => self.password_re = as_list(n, &v)?,
+            "FSA_AUTHZ_GROUPS" => {
+                self.authz_groups = match v {
+                    Value::Array(a) => a,
+                    Value::String(s) => s.split(',').map(|x| Value::String(x.trim().to_owned())).collect(),
+                    other => return Err(type_err(n, "a list of groups", &other)),
+                }
+            }
+            "FSA_AUTHZ_SCOPES" => self.authz_scopes = as_list(n, &v)?,
+            "FSA_DEFAULT_CONTENT_TYPE" => self.default_content_type = as_opt_str(n, &v)?,
+            "FSA_JSON_STREAMING" => self.json_streaming = as_bool(n, &v)?,
+            "FSA_REJECT_UNEXPECTED_PARAM" => self.reject_unexpected_param = as_bool(n, &v)?,
+            "FSA_CACHE" => {
+                let s = as_opt_str(n, &v)?.unwrap_or_else(|| "none".into());
+                match s.as_str() {
+                    "none" | "ttl" | "lru" | "tlru" | "dict" | "redis" => self.cache = s,
+                    _ => return Err(type_err(n, "ttl, lru, none or redis", &v)),
+                }
+            }
+            "FSA_CACHE_SIZE" => self.cache_size = as_u64(n, &v)?,
+            "FSA_CACHE_OPTS" => self.cache_opts = as_table(n, &v)?,
+            "FSA_CACHE_PREFIX" => self.cache_prefix = as_opt_str(n, &v)?,
+            "FSA_CACHE_PASSWORDS" => self.cache_passwords = as_bool(n, &v)?,
+            "FSA_401_REDIRECT" => self.redirect_401 = as_opt_str(n, &v)?,
+            "FSA_URL_NAME" => self.url_name = as_str(n, &v)?,
+            "FSA_CORS" => self.cors = as_bool(n, &v)?,
+            "FSA_CORS_OPTS" => self.cors_opts = as_table(n, &v)?,
+            "FSA_MAX_BODY_SIZE" => self.max_body_size = as_u64(n, &v)? as usize,
+            "FSA_MAX_JSON_DEPTH" => self.max_json_depth = as_u64(n, &v)? as usize,
+            "FSA_HTTPD_HEADER" => self.httpd_header = as_str(n, &v)?,
+            "FSA_TRUSTED_PROXIES" => self.trusted_proxies = as_list(n, &v)?,
+            "FSA_ADD_HEADERS" => {
+                self.add_headers = as_table(n, &v)?
+                    .into_iter()
+                    .map(|(k, v)| as_str(n, &v).map(|s| (k, s)))
+                    .collect::<Result<_, _>>()?
+            }
+            _ => {
+                if let Some((_, why)) = LEFT_OUT.iter().find(|(k, _)| *k == name) {
+                    return Err(ConfigError(format!("{name} is not supported by fsa: {why}")));
+                }
+                return Err(ConfigError(format!("unexpected FSA_* directive: {name}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The token algorithm in use, with its per-type default.
+    pub fn token_algo(&self) -> &str {
+        match (&self.token_algo, self.token_type) {
+            (Some(a), _) => a,
+            (None, Some(TokenType::Jwt)) => "HS256",
+            _ => "blake2s",
+        }
+    }
+
+    /// The token carrier's name, with its per-carrier default.
+    pub fn token_name(&self) -> &str {
+        match (&self.token_name, self.token_carrier) {
+            (Some(n), _) => n,
+            (None, Carrier::Bearer) => "Bearer",
+            (None, Carrier::Header) => "Auth",
+            (None, Carrier::Cookie) => "auth",
+            (None, Carrier::Param) => "AUTH",
+        }
+    }
+}
+
+fn status_code(name: &str, v: &Value) -> Result<u16, ConfigError> {
+    let n = as_u64(name, v)?;
+    if (100..=599).contains(&n) { Ok(n as u16) } else { Err(type_err(name, "an HTTP status code", v)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_directive_is_an_error() {
+        let mut c = Config::default();
+        let e = c.set("FSA_TOKEN_SECERT", "x").unwrap_err();
+        assert!(e.0.contains("FSA_TOKEN_SECERT"));
+        assert!(c.set("FSA_LOCAL", "thread").unwrap_err().0.contains("not supported"));
+    }
+
+    #[test]
+    fn env_values_are_typed() {
+        assert_eq!(parse_env_value("true"), Value::Boolean(true));
+        assert_eq!(parse_env_value("12"), Value::Integer(12));
+        assert_eq!(parse_env_value("[\"a\", \"b\"]"), Value::Array(vec!["a".into(), "b".into()]));
+        assert_eq!(parse_env_value("basic"), Value::String("basic".into()));
+    }
+
+    #[test]
+    fn toml_file_directives() {
+        let mut c = Config::default();
+        c.merge_toml("FSA_AUTH = [\"token\", \"basic\"]\nFSA_TOKEN_DELAY = 10\nFSA_ERROR_RESPONSE = \"json:error\"")
+            .unwrap();
+        assert_eq!(c.auth, vec!["token", "basic"]);
+        assert!(!c.auth_is_scalar);
+        assert_eq!(c.token_delay, 10.0);
+        assert_eq!(c.error_response, ErrorFormat::JsonKey("error".into()));
+        assert!(c.merge_toml("FSA_NOPE = 1").is_err());
+    }
+}

@@ -1,0 +1,382 @@
+//! The per-request context: what the runtime and the generated code know about one request.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Uri, header};
+use http_body_util::BodyExt;
+
+use crate::app::{App, RouteEntry};
+use crate::error::Error;
+use crate::extract::ParamErrors;
+use crate::params::{Params, UploadedFile};
+use crate::response::Response;
+use crate::route::ArgKind;
+use crate::token::{TokenInfo, TokenOptions};
+
+/// Boxed request body.
+pub type ReqBody = http_body_util::combinators::UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Debug, Default)]
+pub(crate) struct AuthState {
+    pub(crate) user: Option<String>,
+    pub(crate) scheme: Option<String>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) attempted: bool,
+    pub(crate) error: Option<Error>,
+    /// The token presented in the cookie carrier, when it was checked.
+    pub(crate) cookie_token: Option<TokenInfo>,
+}
+
+/// One request being served: its head, parameters and authentication state.
+///
+/// Hooks and [`Special`](crate::Special) implementations read the request through it.
+pub struct Context {
+    pub(crate) app: App,
+    pub(crate) parts: http::request::Parts,
+    /// Behind a mutex only to make the context `Sync`; accessed through `get_mut`.
+    body: std::sync::Mutex<Option<ReqBody>>,
+    pub(crate) client_ip: Option<IpAddr>,
+    pub(crate) tls: bool,
+    pub(crate) route: Option<usize>,
+    pub(crate) params: Params,
+    pub(crate) params_loaded: bool,
+    pub(crate) auth: AuthState,
+    pub(crate) started: Instant,
+}
+
+impl Context {
+    pub(crate) fn new(
+        app: App,
+        parts: http::request::Parts,
+        body: ReqBody,
+        peer: Option<SocketAddr>,
+        tls: bool,
+    ) -> Self {
+        let mut client_ip = peer.map(|p| p.ip());
+        if let Some(hook) = &app.inner.client_addr {
+            client_ip = hook(&parts, client_ip);
+        }
+        Context {
+            app,
+            parts,
+            body: std::sync::Mutex::new(Some(body)),
+            client_ip,
+            tls,
+            route: None,
+            params: Params::default(),
+            params_loaded: false,
+            auth: AuthState::default(),
+            started: Instant::now(),
+        }
+    }
+
+    /// The application.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The request method.
+    pub fn method(&self) -> &Method {
+        &self.parts.method
+    }
+
+    /// The request URI.
+    pub fn uri(&self) -> &Uri {
+        &self.parts.uri
+    }
+
+    /// The request path.
+    pub fn path(&self) -> &str {
+        self.parts.uri.path()
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+
+    /// The request extensions (values set by tower layers).
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.parts.extensions
+    }
+
+    /// A cookie's value.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
+            line.split(';').find_map(|kv| {
+                let (k, v) = kv.trim().split_once('=')?;
+                (k == name).then(|| v.trim_matches('"').to_owned())
+            })
+        })
+    }
+
+    /// The client's IP address.
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.client_ip
+    }
+
+    /// Whether the client is on a loopback address.
+    pub fn is_loopback(&self) -> bool {
+        self.client_ip.is_some_and(|ip| match ip {
+            IpAddr::V4(v4) => v4.is_loopback(),
+            IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        })
+    }
+
+    /// Whether the connection is TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The parameters (empty until loaded by the route).
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The login if authentication already happened (upstream `current_user()`): never
+    /// attempts it.
+    pub fn user(&self) -> Option<&str> {
+        self.auth.user.as_deref()
+    }
+
+    /// The scheme that authenticated the user.
+    pub fn auth_scheme(&self) -> Option<&str> {
+        self.auth.scheme.as_deref()
+    }
+
+    /// The OAuth scopes of the token that authenticated the user.
+    pub fn scopes(&self) -> &[String] {
+        &self.auth.scopes
+    }
+
+    pub(crate) fn entry(&self) -> Option<&RouteEntry> {
+        self.route.map(|i| &self.app.inner.routes[i])
+    }
+
+    /// The token realm of the current route (its `realm = …`, else the configured realm).
+    pub fn token_realm(&self) -> &str {
+        match self.entry() {
+            Some(e) => &e.token_realm,
+            None => &self.app.inner.tokens.default_realm,
+        }
+    }
+
+    /// Authenticates on demand (upstream `get_user`): the login, `None` when `required` is
+    /// false and no scheme succeeded, or the authentication error when it is required.
+    pub async fn get_user(&mut self, required: bool) -> Result<Option<String>, Error> {
+        if let Some(u) = &self.auth.user {
+            return Ok(Some(u.clone()));
+        }
+        if !self.auth.attempted {
+            let schemes = match self.entry() {
+                Some(e) => e.schemes.clone(),
+                None => self.app.inner.default_schemes.clone(),
+            };
+            match self.authenticate(&schemes).await {
+                Ok(()) => return Ok(self.auth.user.clone()),
+                Err(e) => self.auth.error = Some(e),
+            }
+        }
+        if required {
+            Err(self.auth.error.clone().unwrap_or_else(|| Error::unauthorized("missing authentication")))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Creates a token for `login`; the realm defaults to the current route's realm
+    /// (upstream `create_token`, used by two-stage MFA routes).
+    pub fn create_token(&self, login: &str, mut opts: TokenOptions) -> Result<String, Error> {
+        if opts.realm.is_none() {
+            opts.realm = Some(self.token_realm().to_owned());
+        }
+        self.app.create_token(login, opts)
+    }
+
+    /// Reads and parses the body and query parameters once, and checks for unexpected
+    /// parameters. Returns the parameter errors found so far.
+    #[doc(hidden)]
+    pub async fn load_params(&mut self) -> Result<ParamErrors, Error> {
+        let mut errors = ParamErrors::new();
+        if !self.params_loaded {
+            self.read_params().await?;
+        }
+        let Some(entry) = self.entry() else { return Ok(errors) };
+        if !entry.has_rest && self.app.inner.config.reject_unexpected_param {
+            for (name, json) in self.params.request_names() {
+                if entry.def.args.iter().any(|a| a.name == name && a.in_path) {
+                    errors.push(format!("parameter \"{name}\" is both in path and request"));
+                } else if !entry.accepted.iter().any(|a| *a == name)
+                    && !self.app.inner.auth_params.iter().any(|a| a == name)
+                {
+                    errors.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
+                }
+            }
+        }
+        Ok(errors)
+    }
+
+    pub(crate) async fn read_params(&mut self) -> Result<(), Error> {
+        self.params_loaded = true;
+        if let Some(q) = self.parts.uri.query() {
+            self.params.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+        }
+        let body = match self.body.get_mut() {
+            Ok(b) => b.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        let Some(body) = body else { return Ok(()) };
+        let has_body = self
+            .parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.trim() != "0");
+        if !has_body {
+            return Ok(());
+        }
+        let max = self.app.inner.config.max_body_size;
+        if let Some(len) =
+            self.parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        {
+            if len > max as u64 {
+                return Err(Error::new(413, format!("request body larger than {max} bytes")));
+            }
+        }
+        let ct = self.parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if mime == "multipart/form-data" {
+            return self.read_multipart(body, &ct, max).await;
+        }
+        let bytes = collect_limited(body, max).await?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if let Some(charset) = ct.split(';').skip(1).find_map(|p| p.trim().strip_prefix("charset=")) {
+            let cs = charset.trim_matches('"').to_ascii_lowercase();
+            if cs != "utf-8" && cs != "utf8" && cs != "us-ascii" && cs != "ascii" {
+                return Err(Error::new(415, format!("unsupported charset: {cs}")));
+            }
+        }
+        if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
+            let value: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| Error::bad_request(format!("invalid JSON body: {e}")))?;
+            if json_depth(&value) > self.app.inner.config.max_json_depth {
+                return Err(Error::bad_request("JSON body nested too deeply"));
+            }
+            match value {
+                serde_json::Value::Object(map) => self.params.json = Some(map),
+                _ => return Err(Error::bad_request("JSON body must be an object")),
+            }
+        } else if mime == "application/x-www-form-urlencoded" {
+            if std::str::from_utf8(&bytes).is_err() {
+                return Err(Error::bad_request("form body is not valid UTF-8"));
+            }
+            self.params.form = form_urlencoded::parse(&bytes).into_owned().collect();
+        }
+        Ok(())
+    }
+
+    async fn read_multipart(&mut self, body: ReqBody, ct: &str, max: usize) -> Result<(), Error> {
+        let boundary =
+            multer::parse_boundary(ct).map_err(|e| Error::bad_request(format!("invalid multipart body: {e}")))?;
+        let stream = futures_util::stream::unfold(body, |mut body| async move {
+            loop {
+                match body.frame().await? {
+                    Ok(frame) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Some((Ok::<Bytes, std::io::Error>(data), body));
+                        }
+                    }
+                    Err(e) => return Some((Err(std::io::Error::other(e.to_string())), body)),
+                }
+            }
+        });
+        let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(max as u64));
+        let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);
+        let bad = |e: multer::Error| match e {
+            multer::Error::StreamSizeExceeded { .. } => {
+                Error::new(413, format!("request body larger than {max} bytes"))
+            }
+            other => Error::bad_request(format!("invalid multipart body: {other}")),
+        };
+        while let Some(field) = mp.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or("").to_owned();
+            let filename = field.file_name().map(str::to_owned);
+            let content_type = field.content_type().map(|m| m.to_string());
+            let content = field.bytes().await.map_err(bad)?;
+            match filename {
+                Some(filename) => self.params.files.push((name, UploadedFile { filename, content_type, content })),
+                None => {
+                    let text = String::from_utf8(content.to_vec())
+                        .map_err(|_| Error::bad_request(format!("field \"{name}\" is not UTF-8")))?;
+                    self.params.form.push((name, text));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Request parameters not declared by the route (for [`Kwargs`](crate::Kwargs)).
+    pub fn undeclared_params(&self) -> BTreeMap<String, String> {
+        let declared =
+            |n: &str| self.entry().is_some_and(|e| e.def.args.iter().any(|a| a.name == n && a.kind != ArgKind::Rest));
+        let auth = |n: &str| self.app.inner.auth_params.iter().any(|a| a == n);
+        let mut out = BTreeMap::new();
+        for (name, _) in self.params.request_names() {
+            if !declared(name) && !auth(name) {
+                if let Some(v) = self.params.text(name) {
+                    out.insert(name.to_owned(), v.into_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// Checks an object permission (generated code, after parameters).
+    #[doc(hidden)]
+    pub async fn object_perm<I>(&mut self, domain: &'static str, id: I, role: Option<&'static str>) -> Result<(), Error>
+    where
+        I: Debug + Send + Sync + 'static,
+    {
+        let login = match self.auth.user.clone() {
+            Some(u) => u,
+            None => self.get_user(true).await?.ok_or_else(|| Error::unauthorized("missing authentication"))?,
+        };
+        self.app.check_object_perm(domain, &login, id, role).await
+    }
+
+    /// Runs the before-exec hooks (generated code): `Some` response answers instead of the
+    /// handler.
+    #[doc(hidden)]
+    pub fn before_exec(&self) -> Option<Response> {
+        self.app.inner.hooks.before_exec.iter().find_map(|h| h(self))
+    }
+}
+
+/// Collects a body, refusing more than `max` bytes with a 413 without buffering them.
+async fn collect_limited(mut body: ReqBody, max: usize) -> Result<Bytes, Error> {
+    let mut out = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| Error::bad_request("cannot read request body"))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > max {
+                return Err(Error::new(413, format!("request body larger than {max} bytes")));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out.freeze())
+}
+
+fn json_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => 1 + a.iter().map(json_depth).max().unwrap_or(0),
+        serde_json::Value::Object(o) => 1 + o.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}

@@ -1,0 +1,183 @@
+//! Errors that become HTTP responses.
+//!
+//! [`Error`] is the Rust counterpart of FlaskSimpleAuth's `ErrorResponse`: a status, a
+//! client-facing message and optional headers. Every error the framework produces (401, 403,
+//! 400 parameter errors, 404/405 routing errors, 500s) goes through one formatter chosen by
+//! `FSA_ERROR_RESPONSE` (see [`ErrorFormat`]), so clients always see one error shape.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, StatusCode, header};
+
+use crate::response::{Body, Response};
+
+/// Result type of handlers and hooks: `Ok` value or an [`Error`] answered to the client.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A client-facing error: HTTP status, message and extra headers.
+///
+/// ```
+/// use fsa_runtime::Error;
+/// let e = Error::new(418, "I am a teapot");
+/// assert_eq!(e.status().as_u16(), 418);
+/// assert_eq!(e.message(), "I am a teapot");
+/// ```
+#[derive(Clone)]
+pub struct Error {
+    status: StatusCode,
+    message: Cow<'static, str>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    content_type: Option<HeaderValue>,
+    /// Internal errors keep their cause for the logs, never for the client.
+    internal: bool,
+}
+
+impl Error {
+    /// An error with this status (out-of-range codes become 500) and message.
+    pub fn new(status: impl TryInto<StatusCode>, message: impl Into<Cow<'static, str>>) -> Self {
+        let status = status.try_into().unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Error { status, message: message.into(), headers: Vec::new(), content_type: None, internal: false }
+    }
+
+    /// 400 Bad Request.
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 401 Unauthorized.
+    pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    /// 403 Forbidden.
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    /// 404 Not Found.
+    pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// An internal error: logged with its cause, answered with a generic message and the
+    /// configured `FSA_SERVER_ERROR` status.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        tracing::error!(target: "fsa", "internal error: {cause}");
+        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        e.internal = true;
+        e
+    }
+
+    /// Adds a header to the error response (e.g. `Retry-After`).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Forces the content type of this error's body, bypassing `FSA_ERROR_RESPONSE`.
+    pub fn with_content_type(mut self, ct: HeaderValue) -> Self {
+        self.content_type = Some(ct);
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The client-facing message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether this is an internal (server) error whose details stay in the logs.
+    pub fn is_internal(&self) -> bool {
+        self.internal
+    }
+
+    pub(crate) fn set_status(&mut self, status: StatusCode) {
+        self.status = status;
+    }
+
+    /// Builds the response in the given format.
+    pub fn into_response(self, format: &ErrorFormat) -> Response {
+        let (ct, body) = match (&self.content_type, format) {
+            (Some(ct), _) => (ct.clone(), Bytes::from(self.message.into_owned())),
+            (None, ErrorFormat::Plain) => {
+                (HeaderValue::from_static("text/plain; charset=utf-8"), Bytes::from(self.message.into_owned()))
+            }
+            (None, ErrorFormat::Json) => (
+                HeaderValue::from_static("application/json"),
+                Bytes::from(json_line(&serde_json::Value::String(self.message.into_owned()))),
+            ),
+            (None, ErrorFormat::JsonKey(key)) => {
+                let mut map = serde_json::Map::new();
+                map.insert(key.clone(), serde_json::Value::String(self.message.into_owned()));
+                (HeaderValue::from_static("application/json"), Bytes::from(json_line(&serde_json::Value::Object(map))))
+            }
+        };
+        let mut resp = Response::new(Body::from(body));
+        *resp.status_mut() = self.status;
+        resp.headers_mut().insert(header::CONTENT_TYPE, ct);
+        for (k, v) in self.headers {
+            resp.headers_mut().append(k, v);
+        }
+        resp
+    }
+}
+
+fn json_line(v: &serde_json::Value) -> Vec<u8> {
+    let mut out = serde_json::to_vec(v).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error({}, {:?})", self.status.as_u16(), self.message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::convert::Infallible> for Error {
+    fn from(e: std::convert::Infallible) -> Self {
+        match e {}
+    }
+}
+
+/// How framework errors are rendered (`FSA_ERROR_RESPONSE`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum ErrorFormat {
+    /// `plain`: `text/plain` body holding the message (default).
+    #[default]
+    Plain,
+    /// `json`: the message as a JSON string.
+    Json,
+    /// `json:<key>`: a JSON object `{"<key>": message}`.
+    JsonKey(String),
+}
+
+impl ErrorFormat {
+    /// Parses `plain`, `json` or `json:<key>`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "plain" => Some(Self::Plain),
+            "json" => Some(Self::Json),
+            _ => s.strip_prefix("json:").filter(|k| !k.is_empty()).map(|k| Self::JsonKey(k.to_owned())),
+        }
+    }
+}
+
+/// Shortcut for `Err(Error::new(status, message))`, like upstream `fsa.err`.
+pub fn err<T>(status: u16, message: impl Into<Cow<'static, str>>) -> Result<T> {
+    Err(Error::new(status, message))
+}

@@ -1,0 +1,254 @@
+//! Argument extraction used by generated code, through autoref-based dispatch.
+//!
+//! For an argument of type `T` the route macro emits `(&&&&Arg::<T>::NEW).extract(…)`. Method
+//! resolution picks the first tier that applies to `T`, in this order:
+//! 1. [`Special`] types (current user, headers, state, your own): [`ViaSpecial`];
+//! 2. [`FromParam`] types (scalars, `Option`, `Vec`): [`ViaParam`];
+//! 3. `serde::Deserialize` + `garde::Validate` types: [`ViaValidate`];
+//! 4. any other `serde::Deserialize` type: [`ViaSerde`].
+//!
+//! This is what lets a plain `#[derive(Deserialize)]` struct be an argument without any extra
+//! derive, while scalars keep FlaskSimpleAuth's text conversion rules.
+
+use std::future::{Future, Ready, ready};
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+
+use crate::context::Context;
+use crate::error::Error;
+use crate::params::{FromParam, found_repr, garde_report, serde_from_found, serde_when_absent};
+use crate::route::ArgKind;
+use crate::special::Special;
+
+/// Type carrier for autoref dispatch.
+pub struct Arg<T>(PhantomData<fn() -> T>);
+
+impl<T> Arg<T> {
+    /// The only value.
+    pub const NEW: Self = Arg(PhantomData);
+}
+
+fn missing(name: &str) -> Error {
+    Error::bad_request(format!("parameter \"{name}\" is missing"))
+}
+
+fn cast(name: &str, value: &str, detail: &str) -> Error {
+    Error::bad_request(format!("parameter \"{name}\" cast error on {value}: {detail}"))
+}
+
+fn lookup<T>(
+    ctx: &Context,
+    name: &'static str,
+    default: Option<impl FnOnce() -> T>,
+    absent: impl FnOnce() -> Option<T>,
+    convert: impl FnOnce(crate::params::Found<'_>) -> Result<T, String>,
+) -> Result<T, Error> {
+    match ctx.params().get(name) {
+        Some(found) => convert(found).map_err(|detail| cast(name, &found_repr(&found), &detail)),
+        None => match default {
+            Some(d) => Ok(d()),
+            None => absent().ok_or_else(|| missing(name)),
+        },
+    }
+}
+
+/// Tier 1: special arguments.
+pub trait ViaSpecial<T> {
+    /// Extracts the argument.
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        &self,
+        ctx: &'a mut Context,
+        name: &'static str,
+        default: Option<D>,
+    ) -> impl Future<Output = Result<T, Error>> + Send + 'a;
+    /// The argument's kind.
+    fn kind(&self) -> ArgKind;
+    /// Path segment check.
+    fn path_ok(&self, segment: &str) -> bool;
+}
+
+impl<T: Special + 'static> ViaSpecial<T> for &&&Arg<T> {
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        &self,
+        ctx: &'a mut Context,
+        name: &'static str,
+        default: Option<D>,
+    ) -> impl Future<Output = Result<T, Error>> + Send + 'a {
+        async move {
+            match default {
+                Some(d) => Ok(T::extract_optional(ctx, name).await?.unwrap_or_else(d)),
+                None => T::extract(ctx, name).await,
+            }
+        }
+    }
+    fn kind(&self) -> ArgKind {
+        T::KIND
+    }
+    fn path_ok(&self, _segment: &str) -> bool {
+        false
+    }
+}
+
+/// Tier 2: [`FromParam`] arguments.
+pub trait ViaParam<T> {
+    /// Extracts the argument.
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        &self,
+        ctx: &'a mut Context,
+        name: &'static str,
+        default: Option<D>,
+    ) -> Ready<Result<T, Error>>;
+    /// The argument's kind.
+    fn kind(&self) -> ArgKind;
+    /// Path segment check.
+    fn path_ok(&self, segment: &str) -> bool;
+}
+
+impl<T: FromParam> ViaParam<T> for &&Arg<T> {
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        &self,
+        ctx: &'a mut Context,
+        name: &'static str,
+        default: Option<D>,
+    ) -> Ready<Result<T, Error>> {
+        ready(lookup(ctx, name, default, T::when_absent, T::from_found))
+    }
+    fn kind(&self) -> ArgKind {
+        ArgKind::Request
+    }
+    fn path_ok(&self, segment: &str) -> bool {
+        T::path_segment_ok(segment)
+    }
+}
+
+/// Tier 3: serde types validated with garde.
+pub trait ViaValidate<T> {
+    /// Extracts the argument.
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        &self,
+        ctx: &'a mut Context,
+        name: &'static str,
+        default: Option<D>,
+    ) -> Ready<Result<T, Error>>;
+    /// The argument's kind.
+    fn kind(&self) -> ArgKind;
+    /// Path segment check.
+    fn path_ok(&self, segment: &str) -> bool;
+}
+
+impl<T> ViaValidate<T> for &Arg<T>
+where
+    T: DeserializeOwned + garde::Validate + Send,
+    T::Context: Default,
+{
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        &self,
+        ctx: &'a mut Context,
+        name: &'static str,
+        default: Option<D>,
+    ) -> Ready<Result<T, Error>> {
+        let r = lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>).and_then(|v| {
+            v.validate().map(|()| v).map_err(|report| {
+                Error::bad_request(format!("parameter \"{name}\" is invalid: {}", garde_report(&report)))
+            })
+        });
+        ready(r)
+    }
+    fn kind(&self) -> ArgKind {
+        ArgKind::Request
+    }
+    fn path_ok(&self, _segment: &str) -> bool {
+        true
+    }
+}
+
+/// Tier 4: any other serde type.
+pub trait ViaSerde<T> {
+    /// Extracts the argument.
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        &self,
+        ctx: &'a mut Context,
+        name: &'static str,
+        default: Option<D>,
+    ) -> Ready<Result<T, Error>>;
+    /// The argument's kind.
+    fn kind(&self) -> ArgKind;
+    /// Path segment check.
+    fn path_ok(&self, segment: &str) -> bool;
+}
+
+impl<T: DeserializeOwned + Send> ViaSerde<T> for Arg<T> {
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        &self,
+        ctx: &'a mut Context,
+        name: &'static str,
+        default: Option<D>,
+    ) -> Ready<Result<T, Error>> {
+        ready(lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>))
+    }
+    fn kind(&self) -> ArgKind {
+        ArgKind::Request
+    }
+    fn path_ok(&self, _segment: &str) -> bool {
+        true
+    }
+}
+
+/// Collects the parameter errors of one request so that all are reported in one 400.
+#[derive(Debug, Default)]
+pub struct ParamErrors {
+    messages: Vec<String>,
+    other: Option<Error>,
+}
+
+impl ParamErrors {
+    /// No errors yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an unexpected-parameter or other 400 message.
+    pub fn push(&mut self, message: String) {
+        self.messages.push(message);
+    }
+
+    /// Keeps the value, or records its error and returns `None`.
+    pub fn take<T>(&mut self, r: Result<T, Error>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) if e.status() == http::StatusCode::BAD_REQUEST => {
+                self.messages.push(e.message().to_owned());
+                None
+            }
+            Err(e) => {
+                if self.other.is_none() {
+                    self.other = Some(e);
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether no error was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty() && self.other.is_none()
+    }
+
+    /// The error to answer: a non-400 error first (e.g. 401 from a special argument), else one
+    /// 400 listing every message, one per line.
+    pub fn into_error(self) -> Error {
+        if let Some(e) = self.other {
+            return e;
+        }
+        if self.messages.is_empty() {
+            return Error::internal("parameter extraction failed without a message");
+        }
+        Error::bad_request(self.messages.join("\n"))
+    }
+
+    /// `Err` when any error was recorded.
+    pub fn check(self) -> Result<(), Error> {
+        if self.is_empty() { Ok(()) } else { Err(self.into_error()) }
+    }
+}

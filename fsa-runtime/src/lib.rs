@@ -1,0 +1,56 @@
+//! Runtime of [fsa](https://docs.rs/fsa): everything that runs behind the route attributes.
+//!
+//! Use the `fsa` facade crate; this crate's public items are re-exported there. One module per
+//! concern: [`config`], [`authn`], [`password`], [`token`], [`authz`], [`params`], [`cache`],
+//! [`error`], [`server`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod authn;
+pub mod authz;
+mod build;
+pub mod cache;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod extract;
+pub mod params;
+pub mod password;
+pub mod response;
+pub mod route;
+pub mod server;
+pub mod special;
+pub mod testing;
+pub mod token;
+
+pub use app::{App, AppBuilder, Group};
+pub use authn::{AuthScheme, Scheme};
+pub use config::{Carrier, Config, ConfigError, Mode, TokenType};
+pub use context::Context;
+pub use error::{Error, ErrorFormat, Result, err};
+pub use params::{Found, FromParam, Params, Scalar, UploadedFile};
+pub use response::{Body, Json, JsonStream, Responder, Response, jsonify};
+pub use route::{Route, RouteDef};
+pub use server::{PeerAddr, Tls, shutdown_signal};
+pub use special::{
+    ClientAddr, Cookie, CurrentScheme, CurrentUser, Header, Kwargs, RequestHead, Scopes, Special, State,
+};
+pub use testing::{TestClient, TestRequest, TestResponse};
+pub use token::TokenOptions;
+
+/// Items used by the code the route macros generate. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::context::Context as Ctx;
+    pub use crate::extract::{Arg, ParamErrors, ViaParam, ViaSerde, ViaSpecial, ViaValidate};
+    pub use crate::response::Responder;
+    pub use crate::route::{ArgDef, ArgKind, AuthzItem, BoxFuture, PermDef, Route, RouteDef};
+
+    /// What a generated handler returns.
+    pub type HandlerResult = ::core::result::Result<crate::response::Response, crate::error::Error>;
+    pub use std::any::TypeId;
+    pub use std::boxed::Box;
+    pub use std::vec::Vec;
+}

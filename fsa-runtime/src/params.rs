@@ -1,0 +1,602 @@
+//! Request parameters and their conversion into handler arguments.
+//!
+//! FlaskSimpleAuth's model: every handler argument is a parameter looked up by name in one
+//! merged view of the request — the path, then the query string and an url-encoded or
+//! multipart form body, or the top-level members of a JSON object body.
+//!
+//! Conversion is layered so that new types plug in without touching the route macro:
+//! - [`Scalar`]: a value read from one text (`int`, `float`, `bool`, `str`, UUIDs, dates, any
+//!   `FromStr` type opted in with [`scalar_from_str!`](crate::scalar_from_str)) or from a JSON
+//!   value of the matching JSON type;
+//! - [`FromParam`]: how an argument type uses the parameter: a scalar, `Option<scalar>`,
+//!   `Vec<scalar>` (repeated parameter or JSON array);
+//! - any other `serde::Deserialize` type (structs, enums, maps, tuples, nested generics,
+//!   `serde_json::Value`) is built from the JSON member or from JSON text in an HTTP
+//!   parameter, and validated when it also implements `garde::Validate`;
+//! - [`Special`](crate::special::Special) arguments do not come from request parameters at all.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use serde_json::Value;
+
+/// An uploaded file from a `multipart/form-data` part with a file name.
+#[derive(Clone, Debug)]
+pub struct UploadedFile {
+    /// The client's file name.
+    pub filename: String,
+    /// The part's content type, if given.
+    pub content_type: Option<String>,
+    /// The file content.
+    pub content: bytes::Bytes,
+}
+
+/// The parsed request parameters of one request.
+#[derive(Debug, Default)]
+pub struct Params {
+    pub(crate) path: Vec<(String, String)>,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) form: Vec<(String, String)>,
+    pub(crate) json: Option<serde_json::Map<String, Value>>,
+    pub(crate) files: Vec<(String, UploadedFile)>,
+}
+
+/// Where a parameter was found, as given to [`FromParam::from_found`].
+#[derive(Clone, Copy, Debug)]
+pub enum Found<'a> {
+    /// A path segment.
+    Path(&'a str),
+    /// One or more HTTP text values (query string, then form), in request order.
+    Text(TextValues<'a>),
+    /// A member of the JSON object body.
+    Json(&'a Value),
+    /// An uploaded file.
+    File(&'a UploadedFile),
+}
+
+/// The text values of one HTTP parameter (repeated parameters give several).
+#[derive(Clone, Copy, Debug)]
+pub struct TextValues<'a> {
+    name: &'a str,
+    query: &'a [(String, String)],
+    form: &'a [(String, String)],
+}
+
+impl<'a> TextValues<'a> {
+    /// All values, query string first, then form fields.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let name = self.name;
+        self.query.iter().chain(self.form.iter()).filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The first value (upstream uses the first of repeated scalar parameters).
+    pub fn first(&self) -> &'a str {
+        self.iter().next().unwrap_or("")
+    }
+}
+
+impl Params {
+    /// Looks a parameter up: path first, then the JSON body or the query and form, then files.
+    pub fn get<'a>(&'a self, name: &'a str) -> Option<Found<'a>> {
+        if let Some((_, v)) = self.path.iter().find(|(k, _)| k == name) {
+            return Some(Found::Path(v));
+        }
+        if let Some(v) = self.json.as_ref().and_then(|j| j.get(name)) {
+            return Some(Found::Json(v));
+        }
+        let text = TextValues { name, query: &self.query, form: &self.form };
+        if text.iter().next().is_some() {
+            return Some(Found::Text(text));
+        }
+        self.files.iter().find(|(k, _)| k == name).map(|(_, f)| Found::File(f))
+    }
+
+    /// The first text value of a parameter from the query, form or JSON string member.
+    pub fn text<'a>(&'a self, name: &'a str) -> Option<Cow<'a, str>> {
+        match self.get(name)? {
+            Found::Path(s) => Some(Cow::Borrowed(s)),
+            Found::Text(t) => Some(Cow::Borrowed(t.first())),
+            Found::Json(Value::String(s)) => Some(Cow::Borrowed(s)),
+            Found::Json(v) => Some(Cow::Owned(v.to_string())),
+            Found::File(_) => None,
+        }
+    }
+
+    /// Names of all request (non-path) parameters, each once, with whether it came from JSON.
+    pub(crate) fn request_names(&self) -> Vec<(&str, bool)> {
+        let mut names: Vec<(&str, bool)> = Vec::new();
+        if let Some(j) = &self.json {
+            for k in j.keys() {
+                names.push((k, true));
+            }
+        }
+        let text = self.query.iter().chain(self.form.iter()).map(|(k, _)| k);
+        for k in text.chain(self.files.iter().map(|(k, _)| k)) {
+            if !names.iter().any(|(n, _)| n == k) {
+                names.push((k, false));
+            }
+        }
+        names
+    }
+}
+
+/// The conversion message for a value that does not fit the expected type.
+fn cast_error(expected: &str) -> String {
+    format!("expecting {expected}")
+}
+
+/// A value converted from one HTTP text or one JSON value.
+///
+/// Implement it (or use [`scalar_from_str!`](crate::scalar_from_str)) for your own types;
+/// they then work as arguments, `Option<T>` and `Vec<T>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a scalar fsa parameter type",
+    note = "implement `fsa::Scalar`, or use `fsa::scalar_from_str!({Self})` for a `FromStr` type"
+)]
+pub trait Scalar: Sized + Send {
+    /// The type's name in error messages (`int`, `float`, …).
+    fn type_name() -> Cow<'static, str>;
+    /// Converts HTTP text (query, form, path).
+    fn from_text(text: &str) -> Result<Self, String>;
+    /// Converts a JSON value; by default only a JSON string, through [`Scalar::from_text`].
+    fn from_json(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::String(s) => Self::from_text(s),
+            _ => Err(cast_error(&Self::type_name())),
+        }
+    }
+    /// Whether a path segment can hold this type; a segment that cannot means the route does
+    /// not match (404), as with Flask's path converters.
+    fn path_segment_ok(_segment: &str) -> bool {
+        true
+    }
+}
+
+/// Parses Python's `int(text, 0)` syntax: optional sign and spaces, `0x`/`0o`/`0b`
+/// prefixes, `_` between digits, no leading zeros on decimal numbers.
+pub fn parse_int(text: &str) -> Option<i128> {
+    let t = text.trim();
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let lower = t.get(..2).map(str::to_ascii_lowercase);
+    let (radix, digits) = match lower.as_deref() {
+        Some("0x") => (16, &t[2..]),
+        Some("0o") => (8, &t[2..]),
+        Some("0b") => (2, &t[2..]),
+        _ => (10, t),
+    };
+    // `_` only between digits (a leading one is allowed right after a base prefix).
+    let body = if radix != 10 { digits.strip_prefix('_').unwrap_or(digits) } else { digits };
+    if body.is_empty() || body.starts_with('_') || body.ends_with('_') || body.contains("__") {
+        return None;
+    }
+    let clean: String = body.chars().filter(|c| *c != '_').collect();
+    if radix == 10 && clean.len() > 1 && clean.starts_with('0') && clean.bytes().any(|b| b != b'0') {
+        return None;
+    }
+    if !clean.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = i128::from_str_radix(&clean, radix).ok()?;
+    Some(if neg { -v } else { v })
+}
+
+/// Parses Python's `float(text)` syntax (`1e3`, `inf`, `nan`, `1_000.5`, spaces).
+pub fn parse_float(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let clean: Cow<'_, str> = if t.contains('_') {
+        let b = t.as_bytes();
+        for (i, c) in b.iter().enumerate() {
+            if *c == b'_' && !(i > 0 && i + 1 < b.len() && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit()) {
+                return None;
+            }
+        }
+        Cow::Owned(t.replace('_', ""))
+    } else {
+        Cow::Borrowed(t)
+    };
+    let lower = clean.to_ascii_lowercase();
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    if matches!(unsigned, "inf" | "infinity" | "nan") {
+        return clean.parse().ok().or_else(|| lower.replace("infinity", "inf").parse().ok());
+    }
+    if unsigned.is_empty() || !unsigned.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-')) {
+        return None;
+    }
+    clean.parse().ok()
+}
+
+macro_rules! int_scalar {
+    ($($t:ty),*) => {$(
+        impl Scalar for $t {
+            fn type_name() -> Cow<'static, str> {
+                Cow::Borrowed("int")
+            }
+            fn from_text(text: &str) -> Result<Self, String> {
+                let v = parse_int(text).ok_or_else(|| "invalid literal for int".to_owned())?;
+                <$t>::try_from(v).map_err(|_| format!("out of range for {}", stringify!($t)))
+            }
+            fn from_json(value: &Value) -> Result<Self, String> {
+                let v = match value {
+                    Value::Number(n) if n.is_i64() => n.as_i64().map(i128::from),
+                    Value::Number(n) if n.is_u64() => n.as_u64().map(i128::from),
+                    _ => None,
+                };
+                let v = v.ok_or_else(|| cast_error("int"))?;
+                <$t>::try_from(v).map_err(|_| format!("out of range for {}", stringify!($t)))
+            }
+            fn path_segment_ok(segment: &str) -> bool {
+                !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit())
+            }
+        }
+    )*};
+}
+int_scalar!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+macro_rules! nonzero_scalar {
+    ($($t:ty => $inner:ty),*) => {$(
+        impl Scalar for $t {
+            fn type_name() -> Cow<'static, str> {
+                Cow::Borrowed("non-zero int")
+            }
+            fn from_text(text: &str) -> Result<Self, String> {
+                <$t>::new(<$inner as Scalar>::from_text(text)?).ok_or_else(|| "must not be zero".to_owned())
+            }
+            fn from_json(value: &Value) -> Result<Self, String> {
+                <$t>::new(<$inner as Scalar>::from_json(value)?).ok_or_else(|| "must not be zero".to_owned())
+            }
+            fn path_segment_ok(segment: &str) -> bool {
+                <$inner as Scalar>::path_segment_ok(segment)
+            }
+        }
+    )*};
+}
+nonzero_scalar!(
+    std::num::NonZeroU8 => u8, std::num::NonZeroU16 => u16, std::num::NonZeroU32 => u32,
+    std::num::NonZeroU64 => u64, std::num::NonZeroUsize => usize, std::num::NonZeroI32 => i32,
+    std::num::NonZeroI64 => i64
+);
+
+macro_rules! float_scalar {
+    ($($t:ty),*) => {$(
+        impl Scalar for $t {
+            fn type_name() -> Cow<'static, str> {
+                Cow::Borrowed("float")
+            }
+            fn from_text(text: &str) -> Result<Self, String> {
+                parse_float(text).map(|f| f as $t).ok_or_else(|| "could not convert string to float".to_owned())
+            }
+            fn from_json(value: &Value) -> Result<Self, String> {
+                match value {
+                    Value::Number(n) => n.as_f64().map(|f| f as $t).ok_or_else(|| cast_error("float")),
+                    _ => Err(cast_error("float")),
+                }
+            }
+            fn path_segment_ok(segment: &str) -> bool {
+                match segment.split_once('.') {
+                    Some((a, b)) => {
+                        !a.is_empty() && !b.is_empty()
+                            && a.bytes().all(|c| c.is_ascii_digit())
+                            && b.bytes().all(|c| c.is_ascii_digit())
+                    }
+                    None => false,
+                }
+            }
+        }
+    )*};
+}
+float_scalar!(f32, f64);
+
+impl Scalar for bool {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("bool")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        if text.eq_ignore_ascii_case("true") {
+            Ok(true)
+        } else if text.eq_ignore_ascii_case("false") {
+            Ok(false)
+        } else {
+            Err("expecting true or false".to_owned())
+        }
+    }
+    fn from_json(value: &Value) -> Result<Self, String> {
+        value.as_bool().ok_or_else(|| cast_error("bool"))
+    }
+}
+
+impl Scalar for String {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("str")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        Ok(text.to_owned())
+    }
+    fn path_segment_ok(segment: &str) -> bool {
+        !segment.contains('/')
+    }
+}
+
+impl Scalar for char {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("char")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        let mut it = text.chars();
+        match (it.next(), it.next()) {
+            (Some(c), None) => Ok(c),
+            _ => Err("expecting one character".to_owned()),
+        }
+    }
+}
+
+impl Scalar for uuid::Uuid {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("uuid")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        uuid::Uuid::parse_str(text).map_err(|e| e.to_string())
+    }
+    fn path_segment_ok(segment: &str) -> bool {
+        segment.len() == 36 && uuid::Uuid::try_parse(segment).is_ok()
+    }
+}
+
+impl Scalar for IpAddr {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("ip address")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        text.trim().parse().map_err(|e: std::net::AddrParseError| e.to_string())
+    }
+}
+
+impl Scalar for time::Date {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("date")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(text, fmt).map_err(|e| e.to_string())
+    }
+}
+
+impl Scalar for time::PrimitiveDateTime {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("datetime")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        let t = text.replace(' ', "T");
+        let fmt = time::macros::format_description!(
+            version = 2,
+            "[year]-[month]-[day]T[hour]:[minute][optional [:[second][optional [.[subsecond]]]]]"
+        );
+        time::PrimitiveDateTime::parse(&t, fmt).map_err(|e| e.to_string())
+    }
+}
+
+impl Scalar for time::OffsetDateTime {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("datetime")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        time::OffsetDateTime::parse(&text.replace(' ', "T"), &time::format_description::well_known::Rfc3339)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Implements [`Scalar`] for a type through its `FromStr` implementation; JSON values must be
+/// strings. The parse error's `Display` is the 400 message detail.
+///
+/// ```
+/// #[derive(Debug)]
+/// struct Nat(u64);
+/// impl std::str::FromStr for Nat {
+///     type Err = String;
+///     fn from_str(s: &str) -> Result<Self, String> {
+///         s.parse::<u64>().map(Nat).map_err(|_| format!("not a natural: {s}"))
+///     }
+/// }
+/// fsa_runtime::scalar_from_str!(Nat);
+/// ```
+#[macro_export]
+macro_rules! scalar_from_str {
+    ($($t:ty),+ $(,)?) => {$(
+        impl $crate::Scalar for $t {
+            fn type_name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(stringify!($t))
+            }
+            fn from_text(text: &str) -> ::std::result::Result<Self, ::std::string::String> {
+                <$t as ::std::str::FromStr>::from_str(text).map_err(|e| ::std::string::ToString::to_string(&e))
+            }
+        }
+    )+};
+}
+
+/// How an argument type is read from the request parameters.
+///
+/// Implemented for every [`Scalar`], `Option<Scalar>` (absent or `null` is `None`) and
+/// `Vec<Scalar>` (repeated HTTP parameter or JSON array).
+pub trait FromParam: Sized + Send {
+    /// The expected type, for error messages.
+    fn type_name() -> Cow<'static, str>;
+    /// Converts the parameter found in the request.
+    fn from_found(found: Found<'_>) -> Result<Self, String>;
+    /// The value when the parameter is absent, if the type allows absence.
+    fn when_absent() -> Option<Self> {
+        None
+    }
+    /// Whether a path segment can hold this type.
+    fn path_segment_ok(_segment: &str) -> bool {
+        true
+    }
+}
+
+fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
+    match found {
+        Found::Path(s) => T::from_text(s),
+        Found::Text(t) => T::from_text(t.first()),
+        Found::Json(v) => T::from_json(v),
+        Found::File(_) => Err(cast_error(&T::type_name())),
+    }
+}
+
+impl<T: Scalar> FromParam for T {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+    fn from_found(found: Found<'_>) -> Result<Self, String> {
+        scalar_from_found(found)
+    }
+    fn path_segment_ok(segment: &str) -> bool {
+        T::path_segment_ok(segment)
+    }
+}
+
+impl<T: Scalar> FromParam for Option<T> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Owned(format!("optional {}", T::type_name()))
+    }
+    fn from_found(found: Found<'_>) -> Result<Self, String> {
+        match found {
+            Found::Json(Value::Null) => Ok(None),
+            Found::Text(t) if t.first() == "null" => Ok(None),
+            other => scalar_from_found(other).map(Some),
+        }
+    }
+    fn when_absent() -> Option<Self> {
+        Some(None)
+    }
+    fn path_segment_ok(segment: &str) -> bool {
+        T::path_segment_ok(segment)
+    }
+}
+
+impl<T: Scalar> FromParam for Vec<T> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Owned(format!("list[{}]", T::type_name()))
+    }
+    fn from_found(found: Found<'_>) -> Result<Self, String> {
+        match found {
+            Found::Path(s) => Ok(vec![T::from_text(s)?]),
+            Found::Text(t) => t.iter().map(T::from_text).collect(),
+            // JSON arrays: string items are converted like HTTP text, as upstream does.
+            Found::Json(Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => T::from_text(s),
+                    other => T::from_json(other),
+                })
+                .collect(),
+            _ => Err(cast_error(&Self::type_name())),
+        }
+    }
+}
+
+/// Formats the value part of a cast error message.
+pub(crate) fn found_repr(found: &Found<'_>) -> String {
+    match found {
+        Found::Path(s) => (*s).to_owned(),
+        Found::Text(t) => t.first().to_owned(),
+        Found::Json(v) => v.to_string(),
+        Found::File(f) => f.filename.clone(),
+    }
+}
+
+/// Converts a parameter for a serde type: the JSON member as is, or HTTP text parsed as JSON.
+pub fn serde_from_found<T: serde::de::DeserializeOwned>(found: Found<'_>) -> Result<T, String> {
+    match found {
+        Found::Json(v) => T::deserialize(v).map_err(|e| e.to_string()),
+        Found::Path(s) => serde_json::from_str(s)
+            .or_else(|_| T::deserialize(&Value::String(s.to_owned())))
+            .map_err(|e: serde_json::Error| e.to_string()),
+        Found::Text(t) => {
+            let s = t.first();
+            match serde_json::from_str::<Value>(s) {
+                Ok(v) => T::deserialize(&v).map_err(|e| e.to_string()),
+                // Not JSON text: a plain string may still be what the type wants.
+                Err(parse) => T::deserialize(&Value::String(s.to_owned())).map_err(|_| parse.to_string()),
+            }
+        }
+        Found::File(_) => Err("unexpected file".to_owned()),
+    }
+}
+
+/// Whether a serde type accepts absence (it deserializes from `null`, like `Option<T>`).
+pub fn serde_when_absent<T: serde::de::DeserializeOwned>() -> Option<T> {
+    T::deserialize(&Value::Null).ok()
+}
+
+/// Formats a garde validation report as one line per field.
+pub fn garde_report(report: &garde::Report) -> String {
+    report
+        .iter()
+        .map(|(path, err)| {
+            let p = path.to_string();
+            if p.is_empty() { err.to_string() } else { format!("{p}: {err}") }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_int_syntax() {
+        assert_eq!(parse_int("12"), Some(12));
+        assert_eq!(parse_int(" -12 "), Some(-12));
+        assert_eq!(parse_int("0x11"), Some(17));
+        assert_eq!(parse_int("0o21"), Some(17));
+        assert_eq!(parse_int("0b10001"), Some(17));
+        assert_eq!(parse_int("1_000"), Some(1000));
+        assert_eq!(parse_int("0"), Some(0));
+        assert_eq!(parse_int("00"), Some(0));
+        assert_eq!(parse_int("017"), None);
+        assert_eq!(parse_int("1__0"), None);
+        assert_eq!(parse_int("x"), None);
+        assert_eq!(parse_int(""), None);
+        assert_eq!(parse_int("1.0"), None);
+    }
+
+    #[test]
+    fn python_float_syntax() {
+        assert_eq!(parse_float("2"), Some(2.0));
+        assert_eq!(parse_float("1e3"), Some(1000.0));
+        assert!(parse_float("nan").unwrap().is_nan());
+        assert_eq!(parse_float("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float("1_000.5"), Some(1000.5));
+        assert_eq!(parse_float("abc"), None);
+        assert_eq!(parse_float("0x10"), None);
+    }
+
+    #[test]
+    fn bool_is_strict() {
+        assert_eq!(bool::from_text("TRUE"), Ok(true));
+        assert_eq!(bool::from_text("False"), Ok(false));
+        assert!(bool::from_text("1").is_err());
+        assert!(bool::from_text("yes").is_err());
+    }
+
+    #[test]
+    fn json_scalars_are_type_checked() {
+        assert!(i64::from_json(&Value::from("12")).is_err());
+        assert!(i64::from_json(&Value::Bool(true)).is_err());
+        assert!(i64::from_json(&serde_json::json!(2.0)).is_err());
+        assert_eq!(f64::from_json(&Value::from(2)), Ok(2.0));
+        assert!(String::from_json(&Value::from(1)).is_err());
+    }
+
+    #[test]
+    fn path_converters() {
+        assert!(<i64 as Scalar>::path_segment_ok("12"));
+        assert!(!<i64 as Scalar>::path_segment_ok("-1"));
+        assert!(<f64 as Scalar>::path_segment_ok("1.5"));
+        assert!(!<f64 as Scalar>::path_segment_ok("1"));
+        assert!(!<uuid::Uuid as Scalar>::path_segment_ok("abc"));
+    }
+}

@@ -1,0 +1,291 @@
+//! Response bodies and the conversions from handler return values.
+//!
+//! A handler may return anything implementing [`Responder`]: text (`&str`, `String`), `()`
+//! (empty 200), [`Json`] of any `Serialize` value, a `(body, status)` tuple like Python's
+//! `(body, status)` returns, a full [`Response`], or a `Result` of those with [`Error`].
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::{HeaderValue, StatusCode, header};
+use http_body::Frame;
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// The HTTP response type of fsa.
+pub type Response = http::Response<Body>;
+
+type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
+
+/// A response body: either whole bytes or a stream of chunks.
+pub struct Body(BodyInner);
+
+enum BodyInner {
+    Full(Option<Bytes>),
+    Stream(BoxStream),
+}
+
+impl Body {
+    /// An empty body.
+    pub fn empty() -> Self {
+        Body(BodyInner::Full(None))
+    }
+
+    /// A streamed body.
+    pub fn from_stream(s: impl Stream<Item = Result<Bytes, Error>> + Send + 'static) -> Self {
+        Body(BodyInner::Stream(Box::pin(s)))
+    }
+
+    /// Collects the whole body (for tests and hooks).
+    pub async fn collect(self) -> Result<Bytes, Error> {
+        match self.0 {
+            BodyInner::Full(b) => Ok(b.unwrap_or_default()),
+            BodyInner::Stream(mut s) => {
+                use futures_util::StreamExt;
+                let mut out = Vec::new();
+                while let Some(chunk) = s.next().await {
+                    out.extend_from_slice(&chunk?);
+                }
+                Ok(Bytes::from(out))
+            }
+        }
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body(BodyInner::Full(if b.is_empty() { None } else { Some(b) }))
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Bytes::from(s).into()
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Bytes::from_static(s.as_bytes()).into()
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes::from(v).into()
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        match &mut self.0 {
+            BodyInner::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            BodyInner::Stream(s) => s.as_mut().poll_next(cx).map(|o| o.map(|r| r.map(Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.0, BodyInner::Full(None))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match &self.0 {
+            BodyInner::Full(b) => http_body::SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            BodyInner::Stream(_) => http_body::SizeHint::default(),
+        }
+    }
+}
+
+/// Marks a text response whose content type may be replaced by `FSA_DEFAULT_CONTENT_TYPE`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DefaultText;
+
+/// Conversion of a handler's return value into a response.
+///
+/// Implemented for text, `()`, [`Json`], `(body, status)`, [`Response`] and `Result`s of those.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by an fsa route",
+    note = "return text, `()`, `fsa::Json<T>`, `(body, status)`, a `Response`, or `fsa::Result` of those"
+)]
+pub trait Responder {
+    /// Builds the response, or an error to be rendered in the configured error format.
+    fn respond(self) -> Result<Response, Error>;
+}
+
+fn text_response(body: Body) -> Response {
+    let mut r = Response::new(body);
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.extensions_mut().insert(DefaultText);
+    r
+}
+
+impl Responder for &'static str {
+    fn respond(self) -> Result<Response, Error> {
+        Ok(text_response(self.into()))
+    }
+}
+
+impl Responder for String {
+    fn respond(self) -> Result<Response, Error> {
+        Ok(text_response(self.into()))
+    }
+}
+
+impl Responder for () {
+    fn respond(self) -> Result<Response, Error> {
+        Ok(text_response(Body::empty()))
+    }
+}
+
+impl Responder for Response {
+    fn respond(self) -> Result<Response, Error> {
+        Ok(self)
+    }
+}
+
+impl Responder for StatusCode {
+    fn respond(self) -> Result<Response, Error> {
+        let mut r = text_response(Body::empty());
+        *r.status_mut() = self;
+        Ok(r)
+    }
+}
+
+impl<T: Responder> Responder for Option<T> {
+    /// `None` is an empty 200 body, as when a Python route returns `None`.
+    fn respond(self) -> Result<Response, Error> {
+        match self {
+            Some(t) => t.respond(),
+            None => ().respond(),
+        }
+    }
+}
+
+impl<T: Responder, E: Into<Error>> Responder for Result<T, E> {
+    fn respond(self) -> Result<Response, Error> {
+        self.map_err(Into::into)?.respond()
+    }
+}
+
+impl<T: Responder> Responder for (T, StatusCode) {
+    fn respond(self) -> Result<Response, Error> {
+        let mut r = self.0.respond()?;
+        *r.status_mut() = self.1;
+        Ok(r)
+    }
+}
+
+impl<T: Responder> Responder for (T, u16) {
+    fn respond(self) -> Result<Response, Error> {
+        let status = StatusCode::from_u16(self.1).map_err(Error::internal)?;
+        (self.0, status).respond()
+    }
+}
+
+/// A JSON response body for any `Serialize` value (upstream `jsonify`).
+///
+/// The body is the JSON text followed by a newline, with `Content-Type: application/json`.
+///
+/// ```
+/// use fsa_runtime::{Json, Responder};
+/// let r = Json(vec![1, 2]).respond().unwrap();
+/// assert_eq!(r.headers()["content-type"], "application/json");
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> Responder for Json<T> {
+    fn respond(self) -> Result<Response, Error> {
+        let mut out = Vec::with_capacity(64);
+        serde_json::to_writer(&mut out, &self.0).map_err(Error::internal)?;
+        out.push(b'\n');
+        Ok(json_response(Body::from(out)))
+    }
+}
+
+pub(crate) fn json_response(body: Body) -> Response {
+    let mut r = Response::new(body);
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// Shortcut for `Json(value)`, named like upstream's `fsa.jsonify`.
+pub fn jsonify<T: Serialize>(value: T) -> Json<T> {
+    Json(value)
+}
+
+/// A JSON array streamed item by item from an iterator, without building it in memory
+/// (upstream `jsonify(generator)` with `FSA_JSON_STREAMING`).
+///
+/// ```
+/// use fsa_runtime::JsonStream;
+/// let squares = JsonStream::new((0..4).map(|i| i * i));
+/// # let _ = squares;
+/// ```
+pub struct JsonStream<I>(I);
+
+impl<I> JsonStream<I> {
+    /// Streams the items of `iter` as a JSON array.
+    pub fn new(iter: I) -> Self {
+        JsonStream(iter)
+    }
+}
+
+impl<I> Responder for JsonStream<I>
+where
+    I: IntoIterator + Send + 'static,
+    I::IntoIter: Send + 'static,
+    I::Item: Serialize,
+{
+    fn respond(self) -> Result<Response, Error> {
+        let mut first = true;
+        let mut done = false;
+        let mut iter = self.0.into_iter();
+        let stream = futures_util::stream::poll_fn(move |_| {
+            if done {
+                return Poll::Ready(None);
+            }
+            let mut chunk = Vec::with_capacity(256);
+            if first {
+                chunk.push(b'[');
+            }
+            // Batch a few items per chunk to keep frames reasonably sized.
+            for _ in 0..64 {
+                match iter.next() {
+                    Some(item) => {
+                        if !first {
+                            chunk.push(b',');
+                        }
+                        first = false;
+                        if let Err(e) = serde_json::to_writer(&mut chunk, &item) {
+                            done = true;
+                            return Poll::Ready(Some(Err(Error::internal(e))));
+                        }
+                    }
+                    None => {
+                        if first {
+                            first = false;
+                        }
+                        chunk.extend_from_slice(b"]\n");
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            Poll::Ready(Some(Ok(Bytes::from(chunk))))
+        });
+        Ok(json_response(Body::from_stream(stream)))
+    }
+}

@@ -1,0 +1,293 @@
+//! Special arguments: values the framework provides, never read from request parameters.
+//!
+//! Built-ins: [`CurrentUser`] (and `Option<CurrentUser>` for optional authentication),
+//! [`CurrentScheme`], [`Scopes`], [`Header`], [`Cookie`], [`ClientAddr`], [`State`],
+//! [`RequestHead`], [`Kwargs`] and [`App`](crate::App). Implement [`Special`] for your own
+//! types (e.g. a user object loaded from a database); a request parameter with the same name
+//! as a special argument is rejected as unexpected.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::net::IpAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::context::Context;
+use crate::error::Error;
+use crate::params::Scalar;
+use crate::route::ArgKind;
+
+/// A type the framework builds for a handler argument (upstream `special_parameter`).
+///
+/// ```
+/// use fsa_runtime::{Context, CurrentUser, Special, Result};
+/// struct UserObject { login: String }
+/// impl Special for UserObject {
+///     async fn extract(ctx: &mut Context, name: &'static str) -> Result<Self> {
+///         let user = CurrentUser::extract(ctx, name).await?;
+///         Ok(UserObject { login: user.0 })
+///     }
+/// }
+/// ```
+pub trait Special: Sized + Send {
+    /// How the argument relates to request parameters.
+    const KIND: ArgKind = ArgKind::Special;
+
+    /// Builds the value for the argument `name`.
+    fn extract(ctx: &mut Context, name: &'static str) -> impl Future<Output = Result<Self, Error>> + Send;
+
+    /// Builds the value when the argument is optional (`Option<T>` or a default): `None` when
+    /// it cannot be had. By default any error means `None`.
+    fn extract_optional(
+        ctx: &mut Context,
+        name: &'static str,
+    ) -> impl Future<Output = Result<Option<Self>, Error>> + Send {
+        async move { Ok(Self::extract(ctx, name).await.ok()) }
+    }
+}
+
+impl<T: Special> Special for Option<T> {
+    const KIND: ArgKind = T::KIND;
+    async fn extract(ctx: &mut Context, name: &'static str) -> Result<Self, Error> {
+        T::extract_optional(ctx, name).await
+    }
+    async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
+        Ok(Some(T::extract_optional(ctx, name).await?))
+    }
+}
+
+/// The authenticated user's login.
+///
+/// On an authenticated route it is the login established before the handler runs. As
+/// `Option<CurrentUser>` on any route, authentication is attempted on demand and failure
+/// gives `None` (upstream `get_user(required=False)`).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CurrentUser(pub String);
+
+impl Deref for CurrentUser {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CurrentUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for CurrentUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CurrentUser({:?})", self.0)
+    }
+}
+
+impl From<CurrentUser> for String {
+    fn from(u: CurrentUser) -> String {
+        u.0
+    }
+}
+
+impl PartialEq<str> for CurrentUser {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for CurrentUser {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl serde::Serialize for CurrentUser {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl Special for CurrentUser {
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        ctx.get_user(true).await?.map(CurrentUser).ok_or_else(|| Error::unauthorized("missing authentication"))
+    }
+    async fn extract_optional(ctx: &mut Context, _name: &'static str) -> Result<Option<Self>, Error> {
+        Ok(ctx.get_user(false).await.ok().flatten().map(CurrentUser))
+    }
+}
+
+/// The name of the scheme that authenticated the current user (`basic`, `token`, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentScheme(pub String);
+
+impl Special for CurrentScheme {
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        ctx.get_user(true).await?;
+        ctx.auth_scheme()
+            .map(|s| CurrentScheme(s.to_owned()))
+            .ok_or_else(|| Error::unauthorized("missing authentication"))
+    }
+}
+
+/// The OAuth scopes granted by the current token (upstream `user_scope`).
+#[derive(Clone, Debug, Default)]
+pub struct Scopes(pub Vec<String>);
+
+impl Scopes {
+    /// Whether the token grants `scope`.
+    pub fn has(&self, scope: &str) -> bool {
+        self.0.iter().any(|s| s == scope)
+    }
+}
+
+impl Special for Scopes {
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        Ok(Scopes(ctx.scopes().to_vec()))
+    }
+}
+
+/// The value of the request header named like the argument (`x_custom` reads `X-Custom`).
+/// Missing or unparsable: 400. `Option<Header<T>>` makes it optional.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header<T = String>(pub T);
+
+impl<T> Deref for Header<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn header_value(ctx: &Context, name: &str) -> Option<Result<String, Error>> {
+    let hname = name.replace('_', "-");
+    ctx.headers().get(hname.as_str()).map(|v| {
+        v.to_str().map(str::to_owned).map_err(|_| Error::bad_request(format!("header \"{hname}\" is not valid text")))
+    })
+}
+
+impl<T: Scalar + 'static> Special for Header<T> {
+    async fn extract(ctx: &mut Context, name: &'static str) -> Result<Self, Error> {
+        match Self::extract_optional(ctx, name).await? {
+            Some(v) => Ok(v),
+            None => Err(Error::bad_request(format!("header \"{}\" is missing", name.replace('_', "-")))),
+        }
+    }
+    async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
+        match header_value(ctx, name) {
+            None => Ok(None),
+            Some(text) => {
+                let text = text?;
+                T::from_text(&text)
+                    .map(|v| Some(Header(v)))
+                    .map_err(|e| Error::bad_request(format!("header \"{name}\" cast error on {text}: {e}")))
+            }
+        }
+    }
+}
+
+/// The value of the cookie named like the argument. Missing or unparsable: 400.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cookie<T = String>(pub T);
+
+impl<T> Deref for Cookie<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Scalar + 'static> Special for Cookie<T> {
+    async fn extract(ctx: &mut Context, name: &'static str) -> Result<Self, Error> {
+        match Self::extract_optional(ctx, name).await? {
+            Some(v) => Ok(v),
+            None => Err(Error::bad_request(format!("cookie \"{name}\" is missing"))),
+        }
+    }
+    async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
+        match ctx.cookie(name) {
+            None => Ok(None),
+            Some(text) => T::from_text(&text)
+                .map(|v| Some(Cookie(v)))
+                .map_err(|e| Error::bad_request(format!("cookie \"{name}\" cast error on {text}: {e}"))),
+        }
+    }
+}
+
+/// The client's IP address (the peer, or what the client-address hook decided).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl Special for ClientAddr {
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        ctx.client_ip().map(ClientAddr).ok_or_else(|| Error::internal("no client address"))
+    }
+}
+
+/// Shared application state registered with [`AppBuilder::state`](crate::AppBuilder::state),
+/// e.g. a database pool.
+pub struct State<T>(pub Arc<T>);
+
+impl<T> Clone for State<T> {
+    fn clone(&self) -> Self {
+        State(self.0.clone())
+    }
+}
+
+impl<T> Deref for State<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Send + Sync + 'static> Special for State<T> {
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        ctx.app()
+            .state::<T>()
+            .map(State)
+            .ok_or_else(|| Error::internal(format!("no state of type {} registered", std::any::type_name::<T>())))
+    }
+}
+
+/// The request's method, URI and headers.
+#[derive(Clone, Debug)]
+pub struct RequestHead {
+    /// The method.
+    pub method: http::Method,
+    /// The URI.
+    pub uri: http::Uri,
+    /// The headers.
+    pub headers: http::HeaderMap,
+}
+
+impl Special for RequestHead {
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        Ok(RequestHead { method: ctx.method().clone(), uri: ctx.uri().clone(), headers: ctx.headers().clone() })
+    }
+}
+
+/// All request parameters not declared by the route, as text (upstream `**kwargs`). A route
+/// with a `Kwargs` argument accepts any parameter. Authentication parameters are not included.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kwargs(pub BTreeMap<String, String>);
+
+impl Deref for Kwargs {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+}
+
+impl Special for Kwargs {
+    const KIND: ArgKind = ArgKind::Rest;
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        Ok(Kwargs(ctx.undeclared_params()))
+    }
+}
+
+impl Special for crate::app::App {
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        Ok(ctx.app().clone())
+    }
+}

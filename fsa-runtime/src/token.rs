@@ -1,0 +1,441 @@
+//! Authentication tokens: FlaskSimpleAuth's "fsa" format and JWT.
+//!
+//! An fsa token is `<realm>[/<issuer>]:<login>:<limit>:<signature>` where `limit` is the UTC
+//! expiry `YYYYMMDDHHmmSS` and the signature is the lower-case hex of the first
+//! `FSA_TOKEN_LENGTH` bytes of the `FSA_TOKEN_ALGO` digest (default BLAKE2s-256, unkeyed) of
+//! `<realm>[/<issuer>]:<login>:<limit>:<secret>`. This is byte-for-byte the Python library's
+//! format (pinned by `tests/data/interop.json`); signatures are compared in constant time here.
+//!
+//! JWTs go through the `jsonwebtoken` crate: claims `exp`, `sub` (login), `aud` (realm),
+//! `iss` (issuer) and `scope` (space-separated), one configured algorithm only, so `alg: none`
+//! and algorithm confusion are refused.
+
+use blake2::{Blake2b512, Blake2s256, Digest};
+use sha2::{Sha224, Sha256, Sha384, Sha512};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use crate::config::{Config, ConfigError, TokenType};
+use crate::error::Error;
+
+/// What a valid token says.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenInfo {
+    /// The login.
+    pub login: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+    /// Granted OAuth scopes (JWT `scope`).
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Options of [`App::create_token`](crate::App::create_token); unset fields take the
+/// configuration's (or the current route's realm).
+#[derive(Clone, Debug, Default)]
+pub struct TokenOptions {
+    /// The realm (default: the current route's realm, else `FSA_REALM`).
+    pub realm: Option<String>,
+    /// Lifetime in minutes (default `FSA_TOKEN_DELAY`).
+    pub delay: Option<f64>,
+    /// Issuer (default `FSA_TOKEN_ISSUER`).
+    pub issuer: Option<String>,
+    /// Signing secret (default `FSA_TOKEN_SECRET`).
+    pub secret: Option<String>,
+    /// JWT scopes.
+    pub scopes: Option<Vec<String>>,
+}
+
+impl TokenOptions {
+    /// Options with this realm.
+    pub fn realm(realm: impl Into<String>) -> Self {
+        TokenOptions { realm: Some(realm.into()), ..Self::default() }
+    }
+    /// Sets the lifetime in minutes.
+    pub fn delay(mut self, minutes: f64) -> Self {
+        self.delay = Some(minutes);
+        self
+    }
+    /// Sets the issuer.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+    /// Sets the scopes (JWT).
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets the secret.
+    pub fn secret(mut self, secret: impl Into<String>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+}
+
+/// Simplifies a realm for fsa tokens as upstream does: runs of `[-A-Za-z0-9]` joined by `-`.
+pub fn simplify_realm(realm: &str) -> String {
+    realm
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .flat_map(|part| part.split('-'))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Digest functions accepted by `FSA_TOKEN_ALGO` for fsa tokens.
+fn digest(algo: &str, data: &[u8]) -> Option<Vec<u8>> {
+    Some(match algo {
+        "blake2s" => Blake2s256::digest(data).to_vec(),
+        "blake2b" => Blake2b512::digest(data).to_vec(),
+        "sha256" => Sha256::digest(data).to_vec(),
+        "sha224" => Sha224::digest(data).to_vec(),
+        "sha384" => Sha384::digest(data).to_vec(),
+        "sha512" => Sha512::digest(data).to_vec(),
+        _ => return None,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Formats an expiry as `YYYYMMDDHHmmSS` (UTC).
+pub fn format_limit(exp: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp(exp).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    format!("{:04}{:02}{:02}{:02}{:02}{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute(), t.second())
+}
+
+/// Parses `YYYYMMDDHHmmSS` (UTC) into seconds since the epoch.
+pub fn parse_limit(limit: &str) -> Option<i64> {
+    if limit.len() != 14 || !limit.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| limit[r].parse::<u32>().ok();
+    let month = time::Month::try_from(n(4..6)? as u8).ok()?;
+    let date = time::Date::from_calendar_date(n(0..4)? as i32, month, n(6..8)? as u8).ok()?;
+    let t = time::Time::from_hms(n(8..10)? as u8, n(10..12)? as u8, n(12..14)? as u8).ok()?;
+    Some(time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp())
+}
+
+/// Signs fsa-token data (`realm[/issuer]:login:limit`) with a secret.
+pub fn fsa_signature(algo: &str, length: usize, data: &str, secret: &str) -> Option<String> {
+    let d = digest(algo, format!("{data}:{secret}").as_bytes())?;
+    Some(hex(&d[..length.min(d.len())]))
+}
+
+/// Current time in seconds since the epoch.
+pub fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Creates and checks tokens according to the configuration.
+pub struct Tokens {
+    kind: Option<TokenType>,
+    algo: String,
+    length: usize,
+    secret: String,
+    delay: f64,
+    grace: f64,
+    issuer: Option<String>,
+    /// The realm of tokens for routes without their own realm.
+    pub(crate) default_realm: String,
+    #[cfg(feature = "jwt")]
+    jwt: Option<JwtKeys>,
+}
+
+#[cfg(feature = "jwt")]
+struct JwtKeys {
+    alg: jsonwebtoken::Algorithm,
+    encoding: Option<jsonwebtoken::EncodingKey>,
+    decoding: jsonwebtoken::DecodingKey,
+}
+
+impl Tokens {
+    /// Builds the token manager from the configuration.
+    pub fn new(config: &Config) -> Result<Self, ConfigError> {
+        let secret = match &config.token_secret {
+            Some(s) => {
+                if s.len() < 16 && config.token_type.is_some() {
+                    tracing::warn!(target: "fsa", "FSA_TOKEN_SECRET is shorter than 16 characters");
+                }
+                s.clone()
+            }
+            None => {
+                let mut raw = [0u8; 32];
+                getrandom::fill(&mut raw)
+                    .map_err(|e| ConfigError(format!("no randomness for the token secret: {e}")))?;
+                if config.token_type.is_some() {
+                    tracing::warn!(
+                        target: "fsa",
+                        "FSA_TOKEN_SECRET is not set: tokens use a random per-process secret, die with the process and are not shared between instances"
+                    );
+                }
+                hex(&raw)
+            }
+        };
+        let algo = config.token_algo().to_owned();
+        let kind = config.token_type;
+        let default_realm = match kind {
+            Some(TokenType::Fsa) => simplify_realm(&config.realm),
+            _ => config.realm.clone(),
+        };
+        if kind == Some(TokenType::Fsa) && digest(&algo, b"").is_none() {
+            return Err(ConfigError(format!("unsupported FSA_TOKEN_ALGO for fsa tokens: {algo}")));
+        }
+        #[cfg(feature = "jwt")]
+        let jwt = if kind == Some(TokenType::Jwt) {
+            Some(JwtKeys::new(&algo, &secret, config.token_sign.as_deref())?)
+        } else {
+            None
+        };
+        #[cfg(not(feature = "jwt"))]
+        if kind == Some(TokenType::Jwt) {
+            return Err(ConfigError("FSA_TOKEN_TYPE=jwt needs the `jwt` feature of fsa".into()));
+        }
+        Ok(Tokens {
+            kind,
+            algo,
+            length: config.token_length,
+            secret,
+            delay: config.token_delay,
+            grace: config.token_grace,
+            issuer: config.token_issuer.clone(),
+            default_realm,
+            #[cfg(feature = "jwt")]
+            jwt,
+        })
+    }
+
+    /// Whether tokens are enabled.
+    pub fn enabled(&self) -> bool {
+        self.kind.is_some()
+    }
+
+    /// The token type.
+    pub fn kind(&self) -> Option<TokenType> {
+        self.kind
+    }
+
+    /// The configured lifetime in minutes.
+    pub fn delay(&self) -> f64 {
+        self.delay
+    }
+
+    /// Creates a token for `login` in `realm`.
+    pub fn create(&self, login: &str, realm: &str, opts: &TokenOptions) -> Result<String, Error> {
+        let delay = opts.delay.unwrap_or(self.delay);
+        let exp = now() + (delay * 60.0) as i64;
+        let issuer = opts.issuer.as_deref().or(self.issuer.as_deref());
+        let secret = opts.secret.as_deref().unwrap_or(&self.secret);
+        match self.kind {
+            None => Err(Error::internal("tokens are disabled (FSA_TOKEN_TYPE)")),
+            Some(TokenType::Fsa) => {
+                let realm_part = match issuer {
+                    Some(i) if !i.is_empty() => format!("{realm}/{i}"),
+                    _ => realm.to_owned(),
+                };
+                let data = format!("{realm_part}:{login}:{}", format_limit(exp));
+                let sig = fsa_signature(&self.algo, self.length, &data, secret)
+                    .ok_or_else(|| Error::internal("bad token algorithm"))?;
+                Ok(format!("{data}:{sig}"))
+            }
+            #[cfg(feature = "jwt")]
+            Some(TokenType::Jwt) => {
+                let keys = self.jwt.as_ref().ok_or_else(|| Error::internal("no JWT keys"))?;
+                keys.create(login, realm, exp, issuer, opts.scopes.as_deref(), opts.secret.as_deref())
+            }
+            #[cfg(not(feature = "jwt"))]
+            Some(TokenType::Jwt) => Err(Error::internal("jwt feature disabled")),
+        }
+    }
+
+    /// Checks a token for `realm` and returns what it says. Every failure is a 401 except a
+    /// malformed fsa expiry, which upstream reports as 400.
+    pub fn check(&self, token: &str, realm: &str) -> Result<TokenInfo, Error> {
+        match self.kind {
+            None => Err(Error::unauthorized("tokens are disabled")),
+            Some(TokenType::Fsa) => self.check_fsa(token, realm),
+            #[cfg(feature = "jwt")]
+            Some(TokenType::Jwt) => match &self.jwt {
+                Some(k) => k.check(token, realm, self.issuer.as_deref(), self.grace),
+                None => Err(Error::unauthorized("no JWT keys")),
+            },
+            #[cfg(not(feature = "jwt"))]
+            Some(TokenType::Jwt) => Err(Error::unauthorized("jwt feature disabled")),
+        }
+    }
+
+    fn check_fsa(&self, token: &str, realm: &str) -> Result<TokenInfo, Error> {
+        let invalid = || Error::unauthorized("invalid fsa token");
+        let mut parts = token.rsplitn(4, ':');
+        let (Some(sig), Some(limit), Some(login), Some(realm_part)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        if realm_part.contains(':') {
+            return Err(invalid());
+        }
+        let exp = parse_limit(limit).ok_or_else(|| {
+            if limit.len() == 14 && limit.bytes().all(|b| b.is_ascii_digit()) {
+                invalid()
+            } else {
+                Error::bad_request("unexpected timestamp format")
+            }
+        })?;
+        let expected_realm = match self.issuer.as_deref() {
+            Some(i) if !i.is_empty() => format!("{realm}/{i}"),
+            _ => realm.to_owned(),
+        };
+        if realm_part != expected_realm {
+            return Err(Error::unauthorized("unexpected token realm"));
+        }
+        let data = &token[..token.len() - sig.len() - 1];
+        let expected = fsa_signature(&self.algo, self.length, data, &self.secret).ok_or_else(invalid)?;
+        if !bool::from(expected.as_bytes().ct_eq(sig.as_bytes())) {
+            return Err(Error::unauthorized("invalid fsa token signature"));
+        }
+        if (exp as f64) < now() as f64 - self.grace * 60.0 {
+            return Err(Error::unauthorized("expired fsa token"));
+        }
+        Ok(TokenInfo { login: login.to_owned(), exp, scopes: None })
+    }
+
+    /// Whether a checked token is still valid now (expiry is re-checked after cache hits).
+    pub fn still_valid(&self, info: &TokenInfo) -> bool {
+        (info.exp as f64) >= now() as f64 - self.grace * 60.0
+    }
+}
+
+#[cfg(feature = "jwt")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Claims {
+    exp: i64,
+    sub: String,
+    aud: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+}
+
+#[cfg(feature = "jwt")]
+#[derive(serde::Deserialize)]
+struct ReadClaims {
+    exp: f64,
+    sub: String,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+#[cfg(feature = "jwt")]
+impl JwtKeys {
+    fn new(algo: &str, secret: &str, sign: Option<&str>) -> Result<Self, ConfigError> {
+        use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+        let alg: Algorithm = algo.parse().map_err(|_| ConfigError(format!("unsupported JWT algorithm: {algo}")))?;
+        let bad = |e: jsonwebtoken::errors::Error| ConfigError(format!("invalid JWT key for {algo}: {e}"));
+        let (encoding, decoding) = match alg {
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => (
+                Some(EncodingKey::from_secret(secret.as_bytes()).map_err(bad)?),
+                DecodingKey::from_secret(secret.as_bytes()).map_err(bad)?,
+            ),
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => (
+                sign.map(|k| EncodingKey::from_rsa_pem(k.as_bytes())).transpose().map_err(bad)?,
+                DecodingKey::from_rsa_pem(secret.as_bytes()).map_err(bad)?,
+            ),
+            Algorithm::ES256 | Algorithm::ES384 => (
+                sign.map(|k| EncodingKey::from_ec_pem(k.as_bytes())).transpose().map_err(bad)?,
+                DecodingKey::from_ec_pem(secret.as_bytes()).map_err(bad)?,
+            ),
+            Algorithm::EdDSA => (
+                sign.map(|k| EncodingKey::from_ed_pem(k.as_bytes())).transpose().map_err(bad)?,
+                DecodingKey::from_ed_pem(secret.as_bytes()).map_err(bad)?,
+            ),
+            _ => return Err(ConfigError(format!("unsupported JWT algorithm: {algo}"))),
+        };
+        Ok(JwtKeys { alg, encoding, decoding })
+    }
+
+    fn create(
+        &self,
+        login: &str,
+        realm: &str,
+        exp: i64,
+        issuer: Option<&str>,
+        scopes: Option<&[String]>,
+        secret: Option<&str>,
+    ) -> Result<String, Error> {
+        let claims = Claims {
+            exp,
+            sub: login.to_owned(),
+            aud: realm.to_owned(),
+            iss: issuer.filter(|i| !i.is_empty()).map(str::to_owned),
+            scope: scopes.filter(|s| !s.is_empty()).map(|s| s.join(" ")),
+        };
+        let override_key;
+        let key = match secret {
+            Some(s) => {
+                override_key = jsonwebtoken::EncodingKey::from_secret(s.as_bytes()).map_err(Error::internal)?;
+                &override_key
+            }
+            None => self.encoding.as_ref().ok_or_else(|| Error::internal("no JWT signing key (FSA_TOKEN_SIGN)"))?,
+        };
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(self.alg), &claims, key).map_err(Error::internal)
+    }
+
+    fn check(&self, token: &str, realm: &str, issuer: Option<&str>, grace: f64) -> Result<TokenInfo, Error> {
+        let mut v = jsonwebtoken::Validation::new(self.alg);
+        v.set_audience(&[realm]);
+        v.leeway = (grace * 60.0).max(0.0) as u64;
+        v.set_required_spec_claims(&["exp", "sub", "aud"]);
+        if let Some(i) = issuer.filter(|i| !i.is_empty()) {
+            v.set_issuer(&[i]);
+            v.required_spec_claims.insert("iss".to_owned());
+        }
+        let data = jsonwebtoken::decode::<ReadClaims>(token, &self.decoding, &v).map_err(|e| {
+            let msg = match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => "expired jwt token",
+                _ => "invalid jwt token",
+            };
+            Error::unauthorized(msg)
+        })?;
+        let c = data.claims;
+        Ok(TokenInfo {
+            login: c.sub,
+            exp: c.exp as i64,
+            scopes: c.scope.map(|s| s.split(' ').map(str::to_owned).collect()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realm_simplification() {
+        assert_eq!(simplify_realm("Demo App!"), "Demo-App");
+        assert_eq!(simplify_realm("  my--app__v2  "), "my-app-v2");
+        assert_eq!(simplify_realm("été"), "t");
+        assert_eq!(simplify_realm("!!!"), "");
+    }
+
+    #[test]
+    fn limit_round_trip() {
+        let exp = parse_limit("20991231235959").unwrap();
+        assert_eq!(format_limit(exp), "20991231235959");
+        assert!(parse_limit("20991331235959").is_none());
+        assert!(parse_limit("2099123123595").is_none());
+    }
+}

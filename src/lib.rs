@@ -1,0 +1,37 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate self as fsa;
+
+pub use fsa_macros::{delete, get, patch, post, put, route};
+pub use fsa_runtime::{
+    App, AppBuilder, AuthScheme, Body, Carrier, ClientAddr, Config, ConfigError, Context, Cookie, CurrentScheme,
+    CurrentUser, Error, ErrorFormat, Found, FromParam, Group, Header, Json, JsonStream, Kwargs, Mode, Params, PeerAddr,
+    RequestHead, Responder, Response, Result, Route, RouteDef, Scalar, Scheme, Scopes, Special, State, TestClient,
+    TestRequest, TestResponse, Tls, TokenOptions, TokenType, UploadedFile, err, jsonify, scalar_from_str,
+    shutdown_signal,
+};
+pub use fsa_runtime::{cache, config, error, params, password, token};
+
+/// Collects routes declared with the route attributes: `routes![hello, stuff::get_stuff]`.
+#[macro_export]
+macro_rules! routes {
+    ($($route:path),* $(,)?) => {
+        ::std::vec![$(<$route as $crate::__private::Route>::def()),*]
+    };
+}
+
+/// The usual imports: `use fsa::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        App, Context, CurrentUser, Error, Header, Json, Responder, Result, State, TokenOptions, delete, get, patch,
+        post, put, route, routes,
+    };
+}
+
+/// Items used by generated code. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use fsa_runtime::__private::*;
+}
