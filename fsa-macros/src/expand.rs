@@ -41,13 +41,20 @@ pub fn expand(route: &Route) -> TokenStream {
     let arg_defs = route.args.iter().map(|a| {
         let ty = &a.ty;
         let n = &a.name;
-        let in_path = route.in_path(a);
+        let param = route.path_param(a);
+        let in_path = param.is_some();
+        // The rest of a path holds slashes: no segment converter applies.
+        let path_ok = if param.is_some_and(|p| p.rest) {
+            quote!(|_| true)
+        } else {
+            quote_spanned!(ty.span()=> |s| (&&&&#p::Arg::<#ty>::NEW).path_ok(s))
+        };
         quote_spanned! {ty.span()=>
             #p::ArgDef {
                 name: #n,
                 kind: (&&&&#p::Arg::<#ty>::NEW).kind(),
                 in_path: #in_path,
-                path_ok: |s| (&&&&#p::Arg::<#ty>::NEW).path_ok(s),
+                path_ok: #path_ok,
             }
         }
     });
@@ -57,9 +64,12 @@ pub fn expand(route: &Route) -> TokenStream {
         let n = &a.name;
         let id = format_ident!("__arg_{}", a.ident.to_string().trim_start_matches("r#"));
         let default = match &a.default {
-            Some((e, _)) => {
-                quote_spanned!(e.span()=> ::core::option::Option::Some(|| -> #ty { ::core::convert::Into::into(#e) }))
-            }
+            // A string literal default also fits `String` and `Option<String>` arguments;
+            // any other expression must have the argument's type.
+            Some((e @ syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }), _)) => quote_spanned! {e.span()=>
+                ::core::option::Option::Some(|| -> #ty { ::core::convert::Into::into(::std::string::String::from(#e)) })
+            },
+            Some((e, _)) => quote_spanned!(e.span()=> ::core::option::Option::Some(|| -> #ty { #e })),
             None => quote!(::core::option::Option::None::<fn() -> #ty>),
         };
         quote_spanned! {ty.span()=>
@@ -142,8 +152,8 @@ pub fn expand(route: &Route) -> TokenStream {
                     authz: &[#(#authz),*],
                     authn: #authn,
                     realm: #realm,
-                    args: #p::Vec::from([#(#arg_defs),*]),
-                    perms: #p::Vec::from([#(#perm_defs),*]),
+                    args: ::std::vec![#(#arg_defs),*],
+                    perms: ::std::vec![#(#perm_defs),*],
                     handler: __handler,
                     location: (::core::file!(), ::core::line!()),
                 }

@@ -88,3 +88,6 @@ pub fn delete(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn route(args: TokenStream, item: TokenStream) -> TokenStream {
     route_attribute(None, args, item)
 }
+
+#[cfg(test)]
+mod snapshot_tests;

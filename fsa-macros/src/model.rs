@@ -81,9 +81,9 @@ impl Route {
                     return Err(e);
                 }
                 Some(a) => {
-                    if let Some((_, span)) = &a.default {
-                        return Err(syn::Error::new(
-                            *span,
+                    if let Some((_, attr)) = &a.default {
+                        return Err(syn::Error::new_spanned(
+                            attr,
                             format!("path parameter `{}` cannot have a default", p.name),
                         ));
                     }
@@ -155,9 +155,9 @@ impl Route {
         Ok(self)
     }
 
-    /// Whether `name` is a path parameter.
-    pub fn in_path(&self, arg: &Arg) -> bool {
-        self.path.params.iter().any(|p| p.name == arg.name || arg.ident == p.name.as_str())
+    /// The path parameter bound to this argument, if any.
+    pub fn path_param(&self, arg: &Arg) -> Option<&crate::path::PathParam> {
+        self.path.params.iter().find(|p| p.name == arg.name || arg.ident == p.name.as_str())
     }
 }
 

@@ -5,6 +5,8 @@ use syn::LitStr;
 /// One dynamic segment.
 pub struct PathParam {
     pub name: String,
+    /// Captures the rest of the path (`<name..>` or `<path:name>`), slashes included.
+    pub rest: bool,
 }
 
 /// A parsed path: the params and the router pattern (`{name}`, `{*rest}`).
@@ -51,7 +53,7 @@ pub fn parse(lit: &LitStr) -> syn::Result<RoutePath> {
                 return Err(err(format!("<{inner}> captures the rest of the path and must be the last segment")));
             }
             pattern.push_str(&if rest { format!("{{*{name}}}") } else { format!("{{{name}}}") });
-            params.push(PathParam { name: name.to_owned() });
+            params.push(PathParam { name: name.to_owned(), rest });
         } else {
             if seg.contains('<') || seg.contains('>') {
                 return Err(err(format!("a path parameter must be a whole segment: \"{seg}\"")));

@@ -1,6 +1,6 @@
 //! The handler signature: arguments, their request names, defaults and types.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Expr, FnArg, ItemFn, LitStr, Pat, Type};
@@ -11,7 +11,7 @@ pub struct Arg {
     /// The request parameter name.
     pub name: String,
     pub ty: Type,
-    pub default: Option<(Expr, Span)>,
+    pub default: Option<(Expr, TokenStream)>,
 }
 
 /// Parses the arguments of the handler, removing fsa's argument attributes from it.
@@ -33,7 +33,7 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
             ));
         }
         if let Type::ImplTrait(t) = &*pt.ty {
-            return Err(syn::Error::new(t.span(), "route handler arguments must be concrete types"));
+            return Err(syn::Error::new_spanned(t, "route handler arguments must be concrete types"));
         }
         let raw = ident.to_string();
         let unraw = raw.strip_prefix("r#").unwrap_or(&raw);
@@ -44,9 +44,9 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
             if a.path().is_ident("default") {
                 let e: Expr = a.parse_args()?;
                 if default.is_some() {
-                    return Err(syn::Error::new(a.span(), "`#[default]` is given more than once"));
+                    return Err(syn::Error::new_spanned(&a, "`#[default]` is given more than once"));
                 }
-                default = Some((e, a.span()));
+                default = Some((e, a.to_token_stream()));
             } else if a.path().is_ident("rename") {
                 let l: LitStr = a.parse_args()?;
                 name = l.value();

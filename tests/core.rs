@@ -1,0 +1,364 @@
+//! The route DSL core through the HTTP surface: routing, parameters, responses, errors,
+//! configuration, basic authentication and secure mode.
+
+use fsa::prelude::*;
+use serde_json::json;
+
+#[get("/hello", authorize = "OPEN")]
+fn hello() -> &'static str {
+    "hello"
+}
+
+#[get("/me", authorize = "AUTH")]
+async fn me(user: CurrentUser) -> String {
+    format!("user {user}")
+}
+
+#[get("/closed", authorize = "CLOSE")]
+fn closed() -> &'static str {
+    "never"
+}
+
+#[get("/int/<i>", authorize = "OPEN")]
+fn int_path(i: u64) -> Json<u64> {
+    Json(i)
+}
+
+#[get("/float/<f>", authorize = "OPEN")]
+fn float_path(f: f64) -> Json<f64> {
+    Json(f)
+}
+
+#[get("/uuid/<u>", authorize = "OPEN")]
+fn uuid_path(u: uuid::Uuid) -> String {
+    u.to_string()
+}
+
+#[get("/str/<s>", authorize = "OPEN")]
+fn str_path(s: String) -> String {
+    s
+}
+
+#[get("/files/<path..>", authorize = "OPEN")]
+fn rest_path(path: String) -> String {
+    path
+}
+
+#[route("/scalars", method = ["GET", "POST"], authorize = "OPEN")]
+fn scalars(i: i64, f: f64, b: bool, s: String, c: char) -> Json<serde_json::Value> {
+    Json(json!({"i": i, "f": f, "b": b, "s": s, "c": c}))
+}
+
+#[get("/optional", authorize = "OPEN")]
+fn optional(i: Option<i64>, #[default(42)] n: i64, #[default("hello")] s: String) -> Json<serde_json::Value> {
+    Json(json!({"i": i, "n": n, "s": s}))
+}
+
+#[route("/list", method = ["GET", "POST"], authorize = "OPEN")]
+fn list(l: Vec<i64>) -> Json<i64> {
+    Json(l.iter().sum())
+}
+
+#[get("/names", authorize = "OPEN")]
+fn names(r#type: String, _pass: String, #[rename("x-y")] xy: i32) -> String {
+    format!("{type}/{_pass}/{xy}", type = r#type)
+}
+
+#[get("/tuple", authorize = "OPEN")]
+fn tuple_status() -> (&'static str, http::StatusCode) {
+    ("made", http::StatusCode::CREATED)
+}
+
+#[get("/tuple16", authorize = "OPEN")]
+fn tuple_u16() -> (Json<i32>, u16) {
+    (Json(7), 202)
+}
+
+#[get("/empty", authorize = "OPEN")]
+fn empty() {}
+
+#[get("/fails", authorize = "OPEN")]
+fn fails() -> fsa::Result<String> {
+    Err(Error::new(418, "I am a teapot"))
+}
+
+#[get("/head-only", authorize = "OPEN")]
+fn head_only() -> &'static str {
+    "body"
+}
+
+async fn basic_app(extra: &[(&str, toml::Value)]) -> App {
+    let hash = App::new().build().unwrap().hash_password_unchecked("hobbes").await.unwrap();
+    assert!(hash.starts_with("$2b$04$"));
+    let mut b = App::new().config("FSA_AUTH", "basic").config("FSA_REALM", "core").get_user_pass(move |login| {
+        let h = (login == "calvin").then(|| hash.clone());
+        async move { Ok(h) }
+    });
+    for (k, v) in extra {
+        b = b.config(k, v.clone());
+    }
+    b.routes(fsa::routes![
+        hello,
+        me,
+        closed,
+        int_path,
+        float_path,
+        uuid_path,
+        str_path,
+        rest_path,
+        scalars,
+        optional,
+        list,
+        names,
+        tuple_status,
+        tuple_u16,
+        empty,
+        fails,
+        head_only
+    ])
+    .build()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn routing_404_405_head_options() {
+    let c = basic_app(&[]).await.test_client();
+    let r = c.get("/nope").await;
+    assert_eq!(r.status(), 404);
+    let r = c.post("/hello").await;
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+    let r = c.request(http::Method::HEAD, "/head-only").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().is_empty());
+    let r = c.request(http::Method::OPTIONS, "/hello").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.header("allow").unwrap().contains("GET"));
+}
+
+#[tokio::test]
+async fn path_converters_follow_flask() {
+    let c = basic_app(&[]).await.test_client();
+    assert_eq!(c.get("/int/12").await.text(), "12\n");
+    for bad in ["/int/-1", "/int/x", "/int/1.5", "/float/1", "/float/x.5", "/uuid/abc"] {
+        assert_eq!(c.get(bad).await.status(), 404, "{bad}");
+    }
+    assert_eq!(c.get("/float/1.5").await.text(), "1.5\n");
+    let u = "0b0e3b0c-7a54-4f0b-9a52-4a3b1f1c2d3e";
+    assert_eq!(c.get(&format!("/uuid/{u}")).await.text(), u);
+    assert_eq!(c.get("/str/h%C3%A9llo").await.text(), "héllo");
+    assert_eq!(c.get("/str/a/b").await.status(), 404);
+    assert_eq!(c.get("/files/a/b/c.txt").await.text(), "a/b/c.txt");
+}
+
+#[tokio::test]
+async fn scalar_conversions_from_text() {
+    let c = basic_app(&[]).await.test_client();
+    let r = c.get("/scalars?i=0x11&f=1e3&b=TRUE&s=x&c=%C3%A9").await;
+    assert_eq!(r.status(), 200, "{}", r.text());
+    assert_eq!(r.json(), json!({"i": 17, "f": 1000.0, "b": true, "s": "x", "c": "é"}));
+    assert_eq!(c.get("/scalars?i=0o21&f=2&b=false&s=&c=x").await.json()["i"], 17);
+    assert_eq!(c.get("/scalars?i=0b10001&f=2&b=false&s=&c=x").await.json()["i"], 17);
+    // Repeated scalar parameters: the first value is used.
+    assert_eq!(c.get("/scalars?i=1&i=2&f=2&b=false&s=&c=x").await.json()["i"], 1);
+    for (q, name) in [("i=x", "i"), ("b=1", "b"), ("b=yes", "b"), ("f=abc", "f"), ("c=ab", "c"), ("i=017", "i")] {
+        let base = "i=1&f=1&b=true&s=s&c=c";
+        let uri = format!("/scalars?{q}&{base}");
+        let r = c.get(&uri).await;
+        assert_eq!(r.status(), 400, "{uri}");
+        assert!(r.text().contains(&format!("\"{name}\"")), "{uri}: {}", r.text());
+    }
+}
+
+#[tokio::test]
+async fn json_values_are_type_checked_and_all_errors_reported() {
+    let c = basic_app(&[]).await.test_client();
+    let ok = c.post("/scalars").json(&json!({"i": 3, "f": 2, "b": false, "s": "x", "c": "y"})).await;
+    assert_eq!(ok.status(), 200, "{}", ok.text());
+    assert_eq!(ok.json()["f"], 2.0);
+    let r = c.post("/scalars").json(&json!({"i": "12", "f": "2.0", "b": 1, "s": 3})).await;
+    assert_eq!(r.status(), 400);
+    let text = r.text();
+    for name in ["\"i\"", "\"f\"", "\"b\"", "\"s\"", "\"c\""] {
+        assert!(text.contains(name), "{name} in {text}");
+    }
+    assert!(text.contains("parameter \"c\" is missing"), "{text}");
+    assert_eq!(text.lines().count(), 5, "{text}");
+    let r = c.post("/scalars").json(&json!({"i": true, "f": 1.0, "b": true, "s": "", "c": "x"})).await;
+    assert_eq!(r.status(), 400);
+    let r = c.post("/scalars").form(&[("i", "5"), ("f", "1"), ("b", "true"), ("s", "form"), ("c", "z")]).await;
+    assert_eq!(r.json()["s"], "form");
+}
+
+#[tokio::test]
+async fn optional_default_and_lists() {
+    let c = basic_app(&[]).await.test_client();
+    assert_eq!(c.get("/optional").await.json(), json!({"i": null, "n": 42, "s": "hello"}));
+    assert_eq!(c.get("/optional?i=null&n=1&s=x").await.json(), json!({"i": null, "n": 1, "s": "x"}));
+    assert_eq!(c.get("/optional?i=5").await.json()["i"], 5);
+    assert_eq!(c.get("/list?l=1&l=2&l=3").await.text(), "6\n");
+    assert_eq!(c.get("/list?l=4").await.text(), "4\n");
+    assert_eq!(c.post("/list").json(&json!({"l": [1, 2, "3"]})).await.text(), "6\n");
+    assert_eq!(c.post("/list").json(&json!({"l": 1})).await.status(), 400);
+    assert_eq!(c.get("/list?l=1&l=x").await.status(), 400);
+    let r = c.get("/list").await;
+    assert!(r.text().contains("parameter \"l\" is missing"));
+}
+
+#[tokio::test]
+async fn parameter_names() {
+    let c = basic_app(&[]).await.test_client();
+    let r = c.get("/names?type=t&pass=p&x-y=3").await;
+    assert_eq!((r.status(), r.text()), (200, "t/p/3".to_owned()));
+    let r = c.get("/names?type=t&_pass=p&x-y=3").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("unexpected http parameter \"_pass\""), "{}", r.text());
+}
+
+#[tokio::test]
+async fn unexpected_parameters() {
+    let c = basic_app(&[]).await.test_client();
+    let r = c.get("/hello?x=1").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"x\""));
+    let r = c.post("/list").json(&json!({"l": [1], "zz": 2})).await;
+    assert!(r.text().contains("unexpected json parameter \"zz\""), "{}", r.text());
+    let r = c.get("/str/a?s=b").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"s\""));
+    let lax = basic_app(&[("FSA_REJECT_UNEXPECTED_PARAM", false.into())]).await.test_client();
+    assert_eq!(lax.get("/hello?x=1").await.status(), 200);
+}
+
+#[tokio::test]
+async fn responses() {
+    let c = basic_app(&[]).await.test_client();
+    let r = c.get("/tuple").await;
+    assert_eq!((r.status(), r.text()), (201, "made".to_owned()));
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    let r = c.get("/tuple16").await;
+    assert_eq!((r.status(), r.text()), (202, "7\n".to_owned()));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let r = c.get("/empty").await;
+    assert_eq!((r.status(), r.bytes().len()), (200, 0));
+    let r = c.get("/fails").await;
+    assert_eq!((r.status(), r.text()), (418, "I am a teapot".to_owned()));
+}
+
+#[tokio::test]
+async fn error_formats() {
+    let json_app = basic_app(&[("FSA_ERROR_RESPONSE", "json".into())]).await.test_client();
+    let r = json_app.get("/fails").await;
+    assert_eq!(r.json(), json!("I am a teapot"));
+    let keyed = basic_app(&[("FSA_ERROR_RESPONSE", "json:error".into())]).await.test_client();
+    let r = keyed.get("/fails").await;
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.json(), json!({"error": "I am a teapot"}));
+    let r = keyed.get("/nope").await;
+    assert_eq!((r.status(), r.json()["error"].is_string()), (404, true));
+    let r = keyed.post("/hello").await;
+    assert_eq!((r.status(), r.json()["error"].is_string()), (405, true));
+}
+
+#[tokio::test]
+async fn open_auth_close_with_basic() {
+    let app = basic_app(&[]).await;
+    let c = app.test_client();
+    assert_eq!(c.get("/hello").basic("calvin", "wrong").await.status(), 200);
+    let r = c.get("/me").basic("calvin", "hobbes").await;
+    assert_eq!((r.status(), r.text()), (200, "user calvin".to_owned()));
+    for r in [c.get("/me").await, c.get("/me").basic("calvin", "nope").await, c.get("/me").basic("hobbes", "x").await] {
+        assert_eq!(r.status(), 401);
+        // FSA_AUTH = "basic" means token, basic, none: both challenges are offered.
+        assert_eq!(r.header("www-authenticate"), Some("Basic realm=\"core\", Bearer realm=\"core\""));
+    }
+    assert!(c.get("/me").basic("calvin", "nope").await.text().contains("calvin"));
+    assert_eq!(c.get("/closed").basic("calvin", "hobbes").await.status(), 403);
+    assert_eq!(c.get("/closed").await.status(), 403);
+    let h = app.hash_password("secret").await.unwrap();
+    assert!(app.check_password("secret", &h).await);
+    assert!(!app.check_password("other", &h).await);
+}
+
+#[tokio::test]
+async fn secure_mode_refuses_plain_http_from_remote_peers() {
+    let c = basic_app(&[]).await.test_client();
+    let r = c.get("/hello").peer("10.1.2.3:5555").await;
+    assert_eq!(r.status(), 500);
+    assert!(r.text().contains("insecure"));
+    assert_eq!(c.get("/hello").peer("10.1.2.3:5555").tls().await.status(), 200);
+    assert_eq!(c.get("/hello").peer("[::1]:5555").await.status(), 200);
+    let lax = basic_app(&[("FSA_SECURE", false.into())]).await.test_client();
+    assert_eq!(lax.get("/hello").peer("10.1.2.3:5555").await.status(), 200);
+}
+
+#[test]
+fn configuration_mistakes_are_build_errors() {
+    let e = App::new().config("FSA_AUHT", "basic").routes(fsa::routes![hello]).build().unwrap_err();
+    assert!(e.0.contains("FSA_AUHT"), "{e}");
+    let e = App::new().config("FSA_TOKEN_CARRIER", "pigeon").build().unwrap_err();
+    assert!(e.0.contains("FSA_TOKEN_CARRIER"), "{e}");
+    let mut cfg = fsa::Config::default();
+    cfg.merge_toml("FSA_AUTH = \"basic\"\nFSA_REALM = \"from-toml\"").unwrap();
+    let app = fsa::AppBuilder::with_config(cfg).routes(fsa::routes![me]).build().unwrap();
+    assert_eq!(app.config().realm, "from-toml");
+}
+
+mod conflict {
+    use fsa::prelude::*;
+
+    #[get("/same/<a>", authorize = "OPEN")]
+    pub fn one(a: i64) -> String {
+        a.to_string()
+    }
+
+    #[get("/same/<a>", authorize = "OPEN")]
+    pub fn two(a: i64) -> String {
+        a.to_string()
+    }
+}
+
+#[test]
+fn conflicting_routes_are_refused_naming_both() {
+    let e = App::new().routes(fsa::routes![conflict::one, conflict::two]).build().unwrap_err();
+    assert!(e.0.contains("one") && e.0.contains("two"), "{e}");
+}
+
+#[tokio::test]
+async fn the_app_is_a_tower_service() {
+    use tower::ServiceExt;
+    let app = basic_app(&[]).await;
+    let req = http::Request::get("/int/5")
+        .extension(fsa::PeerAddr("127.0.0.1:9".parse().unwrap()))
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let resp = app.oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"5\n");
+}
+
+#[tokio::test]
+async fn serves_over_a_real_socket() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = basic_app(&[]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve_listener(listener, async {
+        let _ = stop_rx.await;
+    }));
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let auth = "Y2FsdmluOmhvYmJlcw=="; // calvin:hobbes
+    s.write_all(
+        format!("GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(out.ends_with("user calvin"), "{out}");
+    let _ = stop_tx.send(());
+    server.await.unwrap().unwrap();
+}
