@@ -14,6 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use futures_util::FutureExt;
+use tracing::Instrument;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 
 use crate::authn::{Scheme, SchemeRegistry};
@@ -161,6 +162,7 @@ pub(crate) struct AppInner {
     pub(crate) state: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
     pub(crate) client_addr: Option<ClientAddrHook>,
     pub(crate) password_res: Vec<regex::Regex>,
+    pub(crate) cors: Option<crate::cors::Cors>,
 }
 
 /// Collects configuration, hooks and routes; [`build`](AppBuilder::build) validates them.
@@ -292,35 +294,126 @@ impl App {
         crate::testing::TestClient::new(self.clone())
     }
 
-    /// Serves one request (the `tower::Service` implementation and the server call this).
+    /// Serves one request (the `tower::Service` implementation, the server and the test
+    /// client call this).
+    ///
+    /// The request runs in a `request` tracing span carrying its method, path, route pattern,
+    /// login and status. A panic in the handler or in a hook becomes a `FSA_SERVER_ERROR`
+    /// response (the panic message is logged, never sent), unless `FSA_KEEP_USER_ERRORS`
+    /// lets it propagate to the caller.
     pub async fn handle(&self, req: http::Request<ReqBody>, peer: Option<SocketAddr>, tls: bool) -> Response {
         let (parts, body) = req.into_parts();
+        let span = tracing::info_span!(
+            target: "fsa",
+            "request",
+            method = %parts.method,
+            path = %parts.uri.path(),
+            route = tracing::field::Empty,
+            login = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
         let mut ctx = Context::new(self.clone(), parts, body, peer, tls);
-        let result = std::panic::AssertUnwindSafe(self.process(&mut ctx)).catch_unwind().await;
+        self.handle_ctx(&mut ctx).instrument(span).await
+    }
+
+    async fn handle_ctx(&self, ctx: &mut Context) -> Response {
+        let result = std::panic::AssertUnwindSafe(self.process(ctx)).catch_unwind().await;
         let mut resp = match result {
             Ok(Ok(resp)) => resp,
-            Ok(Err(e)) => self.error_response(e, &ctx),
+            Ok(Err(e)) => self.error_response_guarded(e, ctx),
+            Err(panic) => self.on_panic(panic, ctx, "handler"),
+        };
+        if let Some(cors) = &self.inner.cors {
+            if !(crate::cors::is_preflight(&ctx.parts) && resp.status().is_success()) {
+                if let Err(headers) = cors.run(&ctx.parts).await {
+                    merge_cors_headers(&mut resp, headers);
+                }
+            }
+        }
+        let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.finish(ctx, &mut resp)));
+        if let Err(panic) = finished {
+            // A panicking after-request or header hook: answer a bare server error.
+            resp = self.on_panic(panic, ctx, "after-request hook");
+        }
+        let span = tracing::Span::current();
+        if let Some(user) = &ctx.auth.user {
+            span.record("login", user.as_str());
+        }
+        span.record("status", resp.status().as_u16());
+        if resp.status().is_server_error() {
+            tracing::warn!(target: "fsa", status = resp.status().as_u16(), "request failed");
+        } else {
+            tracing::debug!(target: "fsa", status = resp.status().as_u16(), "request done");
+        }
+        resp
+    }
+
+    /// A caught panic: logged with its message, answered with a generic server error.
+    fn on_panic(&self, panic: Box<dyn Any + Send>, ctx: &Context, stage: &str) -> Response {
+        if self.inner.config.keep_user_errors {
+            std::panic::resume_unwind(panic);
+        }
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(target: "fsa", method = %ctx.method(), path = %ctx.path(), "{stage} panicked: {msg}");
+        let status = StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let e = Error::new(status, format!("internal error caught on {}", ctx.path()));
+        if stage == "handler" {
+            self.error_response_guarded(e, ctx)
+        } else {
+            e.into_response(&self.inner.config.error_response)
+        }
+    }
+
+    /// [`error_response`](Self::error_response), surviving a panicking error hook.
+    fn error_response_guarded(&self, e: Error, ctx: &Context) -> Response {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.error_response(e, ctx))) {
+            Ok(r) => r,
             Err(panic) => {
                 if self.inner.config.keep_user_errors {
                     std::panic::resume_unwind(panic);
                 }
-                let msg = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                tracing::error!(target: "fsa", method = %ctx.method(), path = %ctx.path(), "handler panicked: {msg}");
-                self.error_response(Error::new(500, format!("internal error caught on {}", ctx.path())), &ctx)
+                tracing::error!(target: "fsa", path = %ctx.path(), "error hook panicked");
+                let status =
+                    StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                Error::new(status, format!("internal error caught on {}", ctx.path()))
+                    .into_response(&self.inner.config.error_response)
             }
-        };
-        self.finish(&mut ctx, &mut resp);
-        resp
+        }
+    }
+
+    /// Whether the request reached fsa over HTTPS: TLS on the connection, or
+    /// `X-Forwarded-Proto: https` set by a trusted proxy (`FSA_TRUSTED_PROXIES`).
+    fn is_https(&self, ctx: &Context) -> bool {
+        if ctx.tls {
+            return true;
+        }
+        let config = &self.inner.config;
+        let trusted = ctx.client_ip().is_some_and(|ip| {
+            config.trusted_proxies.iter().any(|p| p.parse::<IpAddr>().is_ok_and(|t| t == ip))
+        });
+        trusted
+            && ctx
+                .headers()
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")))
     }
 
     async fn process(&self, ctx: &mut Context) -> Result<Response, Error> {
         let inner = &*self.inner;
-        if inner.config.secure && !ctx.tls && !ctx.is_loopback() {
+        if inner.config.secure && !ctx.is_loopback() && !self.is_https(ctx) {
             return Err(Error::new(inner.config.server_error, "insecure HTTP request denied"));
+        }
+        if let Some(cors) = &inner.cors {
+            if crate::cors::is_preflight(&ctx.parts) {
+                if let Ok(resp) = cors.run(&ctx.parts).await {
+                    return Ok(resp);
+                }
+            }
         }
         for hook in &inner.hooks.before_request {
             if let Some(resp) = hook(ctx) {
@@ -337,6 +430,7 @@ impl App {
         };
         ctx.route = Some(idx);
         let entry = &inner.routes[idx];
+        tracing::Span::current().record("route", entry.def.path);
         if entry.def.is_closed() {
             return Err(Error::forbidden("currently closed route"));
         }
@@ -470,14 +564,6 @@ impl App {
         if ctx.parts.method == Method::HEAD {
             *resp.body_mut() = Body::empty();
         }
-        tracing::debug!(
-            target: "fsa",
-            method = %ctx.parts.method,
-            path = %ctx.parts.uri.path(),
-            user = ctx.auth.user.as_deref().unwrap_or("-"),
-            status = resp.status().as_u16(),
-            "request"
-        );
     }
 
     fn cookie_renewal(&self, ctx: &Context, resp: &mut Response) {
@@ -755,6 +841,28 @@ impl RouteEntry {
         let accepted = def.args.iter().filter(|a| a.kind == ArgKind::Request && !a.in_path).map(|a| a.name).collect();
         let has_rest = def.args.iter().any(|a| a.kind == ArgKind::Rest);
         RouteEntry { def, schemes, open, oauth, groups, token_realm, www_authenticate, accepted, has_rest }
+    }
+}
+
+/// Adds the CORS layer's headers to a response (`Vary` values are appended).
+fn merge_cors_headers(resp: &mut Response, headers: http::HeaderMap) {
+    let mut last = None;
+    for (name, value) in headers {
+        let name = match name {
+            Some(n) => {
+                last = Some(n.clone());
+                n
+            }
+            None => match &last {
+                Some(n) => n.clone(),
+                None => continue,
+            },
+        };
+        if name == header::VARY {
+            resp.headers_mut().append(name, value);
+        } else {
+            resp.headers_mut().insert(name, value);
+        }
     }
 }
 

@@ -166,6 +166,21 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// `FSA_ADD_HEADERS`: fixed headers added to every response.
     pub add_headers: BTreeMap<String, String>,
+    /// `FSA_SERVER_HEADER_TIMEOUT` (fsa): seconds a client has to send a request head; also
+    /// the idle time after which a keep-alive connection is closed.
+    pub server_header_timeout: f64,
+    /// `FSA_SERVER_MAX_CONNECTIONS` (fsa): open connections served at once; further clients
+    /// wait in the listen backlog.
+    pub server_max_connections: usize,
+    /// `FSA_SERVER_MAX_HEADER_SIZE` (fsa): bytes of request head buffered (larger heads get 431).
+    pub server_max_header_size: usize,
+    /// `FSA_SERVER_SHUTDOWN_TIMEOUT` (fsa): seconds granted to in-flight requests on shutdown.
+    pub server_shutdown_timeout: f64,
+    /// `FSA_TLS_CERT` (fsa, feature `tls`): PEM certificate chain file; with `FSA_TLS_KEY`,
+    /// [`App::serve`](crate::App::serve) speaks HTTPS.
+    pub tls_cert: Option<String>,
+    /// `FSA_TLS_KEY` (fsa, feature `tls`): PEM private key file.
+    pub tls_key: Option<String>,
 }
 
 impl Default for Config {
@@ -220,6 +235,12 @@ impl Default for Config {
             httpd_header: "X-Remote-User".into(),
             trusted_proxies: Vec::new(),
             add_headers: BTreeMap::new(),
+            server_header_timeout: 10.0,
+            server_max_connections: 1024,
+            server_max_header_size: 64 * 1024,
+            server_shutdown_timeout: 30.0,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -487,6 +508,12 @@ impl Config {
                     .map(|(k, v)| as_str(n, &v).map(|s| (k, s)))
                     .collect::<Result<_, _>>()?
             }
+            "FSA_SERVER_HEADER_TIMEOUT" => self.server_header_timeout = positive(n, &v)?,
+            "FSA_SERVER_MAX_CONNECTIONS" => self.server_max_connections = (as_u64(n, &v)? as usize).max(1),
+            "FSA_SERVER_MAX_HEADER_SIZE" => self.server_max_header_size = (as_u64(n, &v)? as usize).max(8192),
+            "FSA_SERVER_SHUTDOWN_TIMEOUT" => self.server_shutdown_timeout = positive(n, &v)?,
+            "FSA_TLS_CERT" => self.tls_cert = as_opt_str(n, &v)?,
+            "FSA_TLS_KEY" => self.tls_key = as_opt_str(n, &v)?,
             _ => {
                 if let Some((_, why)) = LEFT_OUT.iter().find(|(k, _)| *k == name) {
                     return Err(ConfigError(format!("{name} is not supported by fsa: {why}")));
@@ -516,6 +543,11 @@ impl Config {
             (None, Carrier::Param) => "AUTH",
         }
     }
+}
+
+fn positive(name: &str, v: &Value) -> Result<f64, ConfigError> {
+    let f = as_f64(name, v)?;
+    if f.is_finite() && f > 0.0 { Ok(f) } else { Err(type_err(name, "a positive number of seconds", v)) }
 }
 
 fn status_code(name: &str, v: &Value) -> Result<u16, ConfigError> {

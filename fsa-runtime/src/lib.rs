@@ -14,6 +14,7 @@ mod build;
 pub mod cache;
 pub mod config;
 pub mod context;
+mod cors;
 pub mod error;
 pub mod extract;
 pub mod params;
