@@ -337,7 +337,7 @@ impl App {
         }
         let span = tracing::Span::current();
         if let Some(user) = &ctx.auth.user {
-            span.record("login", user.as_str());
+            span.record("login", tracing::field::display(user));
         }
         span.record("status", resp.status().as_u16());
         if resp.status().is_server_error() {
@@ -358,7 +358,7 @@ impl App {
             .map(|s| (*s).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        tracing::error!(target: "fsa", method = %ctx.method(), path = %ctx.path(), "{stage} panicked: {msg}");
+        tracing::error!(target: "fsa", "{stage} panicked: {msg}");
         let status = StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let e = Error::new(status, format!("internal error caught on {}", ctx.path()));
         if stage == "handler" {
@@ -430,7 +430,7 @@ impl App {
         };
         ctx.route = Some(idx);
         let entry = &inner.routes[idx];
-        tracing::Span::current().record("route", entry.def.path);
+        tracing::Span::current().record("route", tracing::field::display(entry.def.path));
         if entry.def.is_closed() {
             return Err(Error::forbidden("currently closed route"));
         }
