@@ -279,7 +279,9 @@ async fn error_hook_renders_errors() {
 #[tokio::test]
 async fn panicking_hooks_become_server_errors() {
     let c = builder(&[("FSA_ERROR_RESPONSE", "json:error")])
-        .before_request(|ctx| if ctx.path() == "/open" && ctx.headers().contains_key("x-a") { panic!("hook a") } else { None })
+        .before_request(|ctx| {
+            if ctx.path() == "/open" && ctx.headers().contains_key("x-a") { panic!("hook a") } else { None }
+        })
         .after_request(|ctx, _| {
             if ctx.headers().contains_key("x-b") {
                 panic!("hook b")

@@ -158,16 +158,20 @@ async fn absurd_chunk_sizes_are_refused() {
     let head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
                 Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
     // A chunk size overflowing 64 bits: a protocol error.
-    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), format!("{head}fffffffffffffffffff\r\nx=1").as_bytes())
-        .await;
+    let r = exchange(
+        TcpStream::connect(server.addr).await.unwrap(),
+        format!("{head}fffffffffffffffffff\r\nx=1").as_bytes(),
+    )
+    .await;
     assert!(!r.contains("200 OK"), "{r}");
     // A huge declared chunk: read as a stream, refused past FSA_MAX_BODY_SIZE.
     let body = format!("{head}7fffffffffff\r\nx={}", "a".repeat(4096));
     let r = exchange(TcpStream::connect(server.addr).await.unwrap(), body.as_bytes()).await;
     assert_eq!(status(&r), 413, "{r}");
     // A sane chunked body still works.
-    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), format!("{head}5\r\nx=abc\r\n0\r\n\r\n").as_bytes())
-        .await;
+    let r =
+        exchange(TcpStream::connect(server.addr).await.unwrap(), format!("{head}5\r\nx=abc\r\n0\r\n\r\n").as_bytes())
+            .await;
     assert_eq!(status(&r), 200, "{r}");
     assert!(r.ends_with("abc"), "{r}");
     server.stop().await;
@@ -285,7 +289,8 @@ async fn tls_from_configured_certificate() {
     let _ = std::fs::remove_dir_all(&dir);
 
     // Mismatched files are an error when serving starts.
-    let bad = app(&[("FSA_TLS_CERT", "/nonexistent/cert.pem"), ("FSA_TLS_KEY", "/nonexistent/key.pem")]).build().unwrap();
+    let bad =
+        app(&[("FSA_TLS_CERT", "/nonexistent/cert.pem"), ("FSA_TLS_KEY", "/nonexistent/key.pem")]).build().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     assert!(bad.serve_listener(listener, std::future::pending()).await.is_err());
 }

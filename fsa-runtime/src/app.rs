@@ -14,8 +14,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use futures_util::FutureExt;
-use tracing::Instrument;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use tracing::Instrument;
 
 use crate::authn::{Scheme, SchemeRegistry};
 use crate::cache::{Cache, PasswordCache};
@@ -392,9 +392,9 @@ impl App {
             return true;
         }
         let config = &self.inner.config;
-        let trusted = ctx.client_ip().is_some_and(|ip| {
-            config.trusted_proxies.iter().any(|p| p.parse::<IpAddr>().is_ok_and(|t| t == ip))
-        });
+        let trusted = ctx
+            .client_ip()
+            .is_some_and(|ip| config.trusted_proxies.iter().any(|p| p.parse::<IpAddr>().is_ok_and(|t| t == ip)));
         trusted
             && ctx
                 .headers()

@@ -147,7 +147,11 @@ mod imp {
             None => vec!["*".to_owned()],
         };
         layer = if origins.iter().any(|o| o == "*") {
-            if wildcard { layer.allow_origin(AllowOrigin::any()) } else { layer.allow_origin(AllowOrigin::mirror_request()) }
+            if wildcard {
+                layer.allow_origin(AllowOrigin::any())
+            } else {
+                layer.allow_origin(AllowOrigin::mirror_request())
+            }
         } else {
             let rules = origins.iter().map(|o| origin_rule(o)).collect::<Result<Vec<_>, _>>()?;
             layer.allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
