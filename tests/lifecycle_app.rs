@@ -192,6 +192,25 @@ async fn before_request_may_answer_early() {
     assert_eq!(c.get("/open").await.status(), 200);
 }
 
+#[tokio::test]
+async fn async_before_request_hook() {
+    let c = builder(&[])
+        .before_request_async(|head| async move {
+            tokio::task::yield_now().await;
+            (head.uri.path() == "/open" && head.headers.contains_key("x-limit")).then(|| {
+                let mut r = fsa::Response::new(fsa::Body::from("slow down"));
+                *r.status_mut() = http::StatusCode::TOO_MANY_REQUESTS;
+                r
+            })
+        })
+        .build()
+        .unwrap()
+        .test_client();
+    let r = c.get("/open").header("x-limit", "1").await;
+    assert_eq!((r.status(), r.text()), (429, "slow down".to_owned()));
+    assert_eq!(c.get("/open").await.status(), 200);
+}
+
 fn teapot_hook(ctx: &Context) -> Option<fsa::Response> {
     if ctx.headers().get("x-teapot").is_some_and(|v| v == "yes") {
         let login = ctx.user().unwrap_or("None");
@@ -422,4 +441,28 @@ async fn secure_mode() {
     assert_eq!(c.get("/open").peer("10.0.0.2").header("x-forwarded-proto", "https").await.status(), 500);
     let c = app(&[("FSA_SECURE", "false")]).test_client();
     assert_eq!(c.get("/open").peer("10.0.0.1").await.status(), 200);
+}
+
+// ------------------------------------------------------------------------------ documentation
+
+#[test]
+fn every_documented_directive_is_known() {
+    let doc = include_str!("../docs/CONFIG.md");
+    let mut seen = 0;
+    for line in doc.lines().filter(|l| l.starts_with("| `FSA_")) {
+        let name = line.trim_start_matches("| `").split('`').next().unwrap();
+        seen += 1;
+        let mut config = fsa::Config::default();
+        if let Err(e) = config.set(name, parse_env_value("")) {
+            assert!(!e.0.contains("unexpected FSA_* directive"), "{name} is documented but unknown");
+        }
+    }
+    assert!(seen > 60, "{seen}");
+    for (name, _) in fsa::config::LEFT_OUT {
+        assert!(doc.contains(&format!("| `{name}` |")), "{name} is not documented");
+    }
+    for typo in ["FSA_SPECIAL_PARAMETERS", "FSA_REJECT_UNEXPECTED_PARAMS", "FSA_AUHT"] {
+        let e = fsa::Config::default().set(typo, "x").unwrap_err();
+        assert!(e.0.contains("unexpected"), "{typo}");
+    }
 }

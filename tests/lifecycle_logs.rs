@@ -59,6 +59,17 @@ async fn request_spans_and_no_secrets_in_logs() {
         b = b.config(k, parse_env_value(v));
     }
     let app = b.build().unwrap();
+    // A subscriber is already installed: fsa leaves it alone.
+    fsa::init_logging(app.config());
+    assert_eq!(app.config().logging_level.as_deref(), Some("trace"));
+    for bad in ["loud", "fsa=loud", "info,fsa::x=[1"] {
+        assert!(fsa::Config::default().set("FSA_LOGGING_LEVEL", bad).is_err(), "{bad}");
+    }
+    let mut c = fsa::Config::default();
+    c.set("FSA_LOGGING_LEVEL", 10).unwrap();
+    assert_eq!(c.logging_level.as_deref(), Some("debug"));
+    c.set("FSA_LOGGING_LEVEL", "WARNING").unwrap();
+    assert_eq!(c.logging_level.as_deref(), Some("warn"));
     let c = app.test_client();
     let token = app.create_token("calvin", Default::default()).unwrap();
 

@@ -88,6 +88,8 @@ pub(crate) type PermHook = Arc<
         + Sync,
 >;
 pub(crate) type RequestHook = Arc<dyn Fn(&Context) -> Option<Response> + Send + Sync>;
+pub(crate) type AsyncRequestHook =
+    Arc<dyn Fn(crate::special::RequestHead) -> BoxFuture<'static, Option<Response>> + Send + Sync>;
 pub(crate) type AfterHook = Arc<dyn Fn(&Context, &mut Response) + Send + Sync>;
 pub(crate) type HeaderHook = Arc<dyn Fn(&Response) -> Option<String> + Send + Sync>;
 pub(crate) type ClientAddrHook = Arc<dyn Fn(&http::request::Parts, Option<IpAddr>) -> Option<IpAddr> + Send + Sync>;
@@ -109,6 +111,7 @@ pub(crate) struct Hooks {
     pub(crate) user_in_group: Option<UserInGroupHook>,
     pub(crate) perms: HashMap<String, PermEntry>,
     pub(crate) before_request: Vec<RequestHook>,
+    pub(crate) before_request_async: Vec<AsyncRequestHook>,
     pub(crate) before_exec: Vec<RequestHook>,
     pub(crate) after_request: Vec<AfterHook>,
     pub(crate) headers: Vec<(HeaderName, HeaderHook)>,
@@ -323,12 +326,11 @@ impl App {
             Ok(Err(e)) => self.error_response_guarded(e, ctx),
             Err(panic) => self.on_panic(panic, ctx, "handler"),
         };
-        if let Some(cors) = &self.inner.cors {
-            if !(crate::cors::is_preflight(&ctx.parts) && resp.status().is_success()) {
-                if let Err(headers) = cors.run(&ctx.parts).await {
-                    merge_cors_headers(&mut resp, headers);
-                }
-            }
+        if let Some(cors) = &self.inner.cors
+            && !(crate::cors::is_preflight(&ctx.parts) && resp.status().is_success())
+            && let Err(headers) = cors.run(&ctx.parts).await
+        {
+            merge_cors_headers(&mut resp, headers);
         }
         let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.finish(ctx, &mut resp)));
         if let Err(panic) = finished {
@@ -408,15 +410,24 @@ impl App {
         if inner.config.secure && !ctx.is_loopback() && !self.is_https(ctx) {
             return Err(Error::new(inner.config.server_error, "insecure HTTP request denied"));
         }
-        if let Some(cors) = &inner.cors {
-            if crate::cors::is_preflight(&ctx.parts) {
-                if let Ok(resp) = cors.run(&ctx.parts).await {
-                    return Ok(resp);
-                }
-            }
+        if let Some(cors) = &inner.cors
+            && crate::cors::is_preflight(&ctx.parts)
+            && let Ok(resp) = cors.run(&ctx.parts).await
+        {
+            return Ok(resp);
         }
         for hook in &inner.hooks.before_request {
             if let Some(resp) = hook(ctx) {
+                return Ok(resp);
+            }
+        }
+        for hook in &inner.hooks.before_request_async {
+            let head = crate::special::RequestHead {
+                method: ctx.parts.method.clone(),
+                uri: ctx.parts.uri.clone(),
+                headers: ctx.parts.headers.clone(),
+            };
+            if let Some(resp) = hook(head).await {
                 return Ok(resp);
             }
         }
@@ -460,10 +471,10 @@ impl App {
         for (k, v) in matched.params.iter() {
             let decoded =
                 percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| Error::not_found("not found"))?;
-            if let Some(arg) = def.args.iter().find(|a| a.name == k) {
-                if !(arg.path_ok)(&decoded) {
-                    return Err(Error::not_found("not found"));
-                }
+            if let Some(arg) = def.args.iter().find(|a| a.name == k)
+                && !(arg.path_ok)(&decoded)
+            {
+                return Err(Error::not_found("not found"));
             }
             path_params.push((k.to_owned(), decoded.into_owned()));
         }
@@ -482,10 +493,10 @@ impl App {
                 StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             );
         }
-        if let Some(hook) = &self.inner.hooks.error {
-            if let Some(r) = hook(&e, ctx) {
-                return r;
-            }
+        if let Some(hook) = &self.inner.hooks.error
+            && let Some(r) = hook(&e, ctx)
+        {
+            return r;
         }
         let routing = ctx.route.is_none() && matches!(e.status().as_u16(), 404 | 405);
         if routing && !self.inner.config.handle_all_errors {
@@ -503,10 +514,10 @@ impl App {
                 Some(e) => e.www_authenticate.clone(),
                 None => inner.default_www_authenticate.clone(),
             };
-            if let Some(v) = www {
-                if !resp.headers().contains_key(header::WWW_AUTHENTICATE) {
-                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-                }
+            if let Some(v) = www
+                && !resp.headers().contains_key(header::WWW_AUTHENTICATE)
+            {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
             if let Some(target) = &inner.config.redirect_401 {
                 let mut url = target.clone();
@@ -525,12 +536,11 @@ impl App {
         if inner.config.token_carrier == Carrier::Cookie && inner.tokens.enabled() {
             self.cookie_renewal(ctx, resp);
         }
-        if let Some(ct) = &inner.config.default_content_type {
-            if resp.extensions().get::<DefaultText>().is_some() {
-                if let Ok(v) = HeaderValue::from_str(ct) {
-                    resp.headers_mut().insert(header::CONTENT_TYPE, v);
-                }
-            }
+        if let Some(ct) = &inner.config.default_content_type
+            && resp.extensions().get::<DefaultText>().is_some()
+            && let Ok(v) = HeaderValue::from_str(ct)
+        {
+            resp.headers_mut().insert(header::CONTENT_TYPE, v);
         }
         for hook in &inner.hooks.after_request {
             hook(ctx, resp);
@@ -731,6 +741,18 @@ impl AppBuilder {
     /// A hook run before routing; a response answers the request.
     pub fn before_request(mut self, hook: impl Fn(&Context) -> Option<Response> + Send + Sync + 'static) -> Self {
         self.hooks.before_request.push(Arc::new(hook));
+        self
+    }
+
+    /// An async hook run before routing, after the synchronous ones (e.g. a rate limiter
+    /// asking a shared store); it gets a copy of the request head, a response answers the
+    /// request.
+    pub fn before_request_async<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(crate::special::RequestHead) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<Response>> + Send + 'static,
+    {
+        self.hooks.before_request_async.push(Arc::new(move |head| Box::pin(hook(head))));
         self
     }
 

@@ -335,12 +335,11 @@ fn as_table(name: &str, v: &Value) -> Result<BTreeMap<String, Value>, ConfigErro
 /// recognized, anything else is a string.
 pub fn parse_env_value(text: &str) -> Value {
     let t = text.trim();
-    if t.starts_with('[') || t.starts_with('{') {
-        if let Ok(v) = format!("v = {t}").parse::<toml::Table>() {
-            if let Some(v) = v.get("v") {
-                return v.clone();
-            }
-        }
+    if (t.starts_with('[') || t.starts_with('{'))
+        && let Ok(v) = format!("v = {t}").parse::<toml::Table>()
+        && let Some(v) = v.get("v")
+    {
+        return v.clone();
     }
     match t {
         "true" | "True" => return Value::Boolean(true),
@@ -350,10 +349,10 @@ pub fn parse_env_value(text: &str) -> Value {
     if let Ok(i) = t.parse::<i64>() {
         return Value::Integer(i);
     }
-    if t.contains('.') {
-        if let Ok(f) = t.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if t.contains('.')
+        && let Ok(f) = t.parse::<f64>()
+    {
+        return Value::Float(f);
     }
     Value::String(text.to_owned())
 }
@@ -411,7 +410,28 @@ impl Config {
                     _ => return Err(type_err(n, "prod, dev or debug1..debug4", &v)),
                 }
             }
-            "FSA_LOGGING_LEVEL" => self.logging_level = as_opt_str(n, &v)?,
+            "FSA_LOGGING_LEVEL" => {
+                // Python's numeric levels (logging.DEBUG = 10, …) map to tracing levels.
+                let level = match &v {
+                    Value::Integer(i) if *i <= 10 => Some("debug".to_owned()),
+                    Value::Integer(i) if *i <= 20 => Some("info".to_owned()),
+                    Value::Integer(i) if *i <= 30 => Some("warn".to_owned()),
+                    Value::Integer(_) => Some("error".to_owned()),
+                    _ => as_opt_str(n, &v)?.map(|l| if l.eq_ignore_ascii_case("warning") { "warn".into() } else { l }),
+                };
+                if let Some(l) = &level {
+                    const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+                    let bare = |d: &str| !d.contains('=') && !LEVELS.iter().any(|x| d.trim().eq_ignore_ascii_case(x));
+                    if let Some(d) = l.split(',').find(|d| bare(d)) {
+                        return Err(ConfigError(format!(
+                            "{n}: {d:?} is not a level (trace, debug, info, warn, error)"
+                        )));
+                    }
+                    tracing_subscriber::EnvFilter::try_new(l)
+                        .map_err(|e| ConfigError(format!("{n}: invalid level or filter {l:?}: {e}")))?;
+                }
+                self.logging_level = level;
+            }
             "FSA_ALLOW_DEPRECATION" => {
                 as_bool(n, &v)?;
             }
