@@ -307,10 +307,12 @@ async fn panicking_hooks_become_server_errors() {
             }
         })
         .error_response(|e, _| if e.status() == 418 { panic!("hook c") } else { None })
+        .before_exec(|ctx| if ctx.headers().contains_key("x-d") { panic!("hook d") } else { None })
+        .add_header_with("x-computed", |r| if r.status() == 404 { panic!("hook e") } else { None })
         .build()
         .unwrap()
         .test_client();
-    for (path, h) in [("/open", "x-a"), ("/open", "x-b"), ("/teapot", "x-c")] {
+    for (path, h) in [("/open", "x-a"), ("/open", "x-b"), ("/teapot", "x-c"), ("/open", "x-d"), ("/nope", "x-e")] {
         let r = c.get(path).header(h, "1").await;
         assert_eq!(r.status(), 500, "{h}");
         assert!(!r.text().contains("hook"), "{h}: {}", r.text());

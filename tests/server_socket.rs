@@ -113,6 +113,19 @@ async fn panicking_handler_then_more_requests() {
 }
 
 #[tokio::test]
+async fn http2_prior_knowledge_is_recognised() {
+    let server = Server::start(app(&[]).build().unwrap()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    // The HTTP/2 preface, then an empty SETTINGS frame.
+    stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").await.unwrap();
+    let mut frame = [0u8; 9];
+    tokio::time::timeout(PATIENCE, stream.read_exact(&mut frame)).await.unwrap().unwrap();
+    assert_eq!(frame[3], 4, "the server's first frame is SETTINGS: {frame:?}");
+    drop(stream);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn slow_header_client_is_cut_off() {
     let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "2")]).build().unwrap()).await;
     let stream = TcpStream::connect(server.addr).await.unwrap();
