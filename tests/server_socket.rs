@@ -301,6 +301,24 @@ async fn tls_from_configured_certificate() {
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 
+    // The same through the API, with PEM text.
+    let tls =
+        fsa::server::tls::server_config_from_pem(key.cert.pem().as_bytes(), key.signing_key.serialize_pem().as_bytes())
+            .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app(&[]).build().unwrap().serve_tls_listener(listener, tls, async move {
+        let _ = stopped.await;
+    }));
+    let tls = connector
+        .connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), TcpStream::connect(addr).await.unwrap());
+    let r = exchange(tls.await.unwrap(), b"GET /open HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
+    assert_eq!(status(&r), 200, "{r}");
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+    assert!(fsa::server::tls::server_config_from_pem(b"not pem", b"nope").is_err());
+
     // Mismatched files are an error when serving starts.
     let bad =
         app(&[("FSA_TLS_CERT", "/nonexistent/cert.pem"), ("FSA_TLS_KEY", "/nonexistent/key.pem")]).build().unwrap();
