@@ -321,6 +321,19 @@ async fn panicking_hooks_become_server_errors() {
     assert_eq!(c.get("/open").await.text(), "open");
 }
 
+#[tokio::test]
+async fn panicking_client_address_hook() {
+    let c = builder(&[])
+        .client_addr(|parts, peer| if parts.headers.contains_key("x-f") { panic!("hook f") } else { peer })
+        .build()
+        .unwrap()
+        .test_client();
+    let r = c.get("/open").header("x-f", "1").await;
+    assert_eq!(r.status(), 500);
+    assert!(!r.text().contains("hook"));
+    assert_eq!(c.get("/open").await.status(), 200);
+}
+
 // ------------------------------------------------------------------------------ modes and errors
 
 #[tokio::test]

@@ -315,7 +315,24 @@ impl App {
             login = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        let mut ctx = Context::new(self.clone(), parts, body, peer, tls);
+        let _enter = span.enter();
+        // The client-address hook runs here: a panic in it is a server error too.
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Context::new(self.clone(), parts, body, peer, tls)
+        }));
+        drop(_enter);
+        let mut ctx = match made {
+            Ok(ctx) => ctx,
+            Err(panic) => {
+                if self.inner.config.keep_user_errors {
+                    std::panic::resume_unwind(panic);
+                }
+                tracing::error!(target: "fsa", parent: &span, "client address hook panicked");
+                let status =
+                    StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                return Error::new(status, "internal error").into_response(&self.inner.config.error_response);
+            }
+        };
         self.handle_ctx(&mut ctx).instrument(span).await
     }
 
