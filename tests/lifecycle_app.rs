@@ -211,6 +211,29 @@ async fn async_before_request_hook() {
     assert_eq!(c.get("/open").await.status(), 200);
 }
 
+#[tokio::test]
+async fn async_after_request_hook() {
+    let c = builder(&[])
+        .after_request_async(|head, mut resp| async move {
+            tokio::task::yield_now().await;
+            if head.headers.contains_key("x-panic") {
+                panic!("async after hook");
+            }
+            resp.headers_mut().insert("x-async", http::HeaderValue::from_static("done"));
+            resp
+        })
+        .add_header_with("x-seen-status", |r| Some(r.status().as_u16().to_string()))
+        .build()
+        .unwrap()
+        .test_client();
+    let r = c.get("/open").await;
+    assert_eq!((r.status(), r.text(), r.header("x-async")), (200, "open".to_owned(), Some("done")));
+    let r = c.get("/auth").await;
+    assert_eq!((r.status(), r.header("x-async")), (401, Some("done")));
+    let r = c.get("/open").header("x-panic", "1").await;
+    assert_eq!((r.status(), r.header("x-async"), r.header("x-seen-status")), (500, None, Some("500")));
+}
+
 fn teapot_hook(ctx: &Context) -> Option<fsa::Response> {
     if ctx.headers().get("x-teapot").is_some_and(|v| v == "yes") {
         let login = ctx.user().unwrap_or("None");

@@ -90,6 +90,8 @@ pub(crate) type PermHook = Arc<
 pub(crate) type RequestHook = Arc<dyn Fn(&Context) -> Option<Response> + Send + Sync>;
 pub(crate) type AsyncRequestHook =
     Arc<dyn Fn(crate::special::RequestHead) -> BoxFuture<'static, Option<Response>> + Send + Sync>;
+pub(crate) type AsyncAfterHook =
+    Arc<dyn Fn(crate::special::RequestHead, Response) -> BoxFuture<'static, Response> + Send + Sync>;
 pub(crate) type AfterHook = Arc<dyn Fn(&Context, &mut Response) + Send + Sync>;
 pub(crate) type HeaderHook = Arc<dyn Fn(&Response) -> Option<String> + Send + Sync>;
 pub(crate) type ClientAddrHook = Arc<dyn Fn(&http::request::Parts, Option<IpAddr>) -> Option<IpAddr> + Send + Sync>;
@@ -114,6 +116,7 @@ pub(crate) struct Hooks {
     pub(crate) before_request_async: Vec<AsyncRequestHook>,
     pub(crate) before_exec: Vec<RequestHook>,
     pub(crate) after_request: Vec<AfterHook>,
+    pub(crate) after_request_async: Vec<AsyncAfterHook>,
     pub(crate) headers: Vec<(HeaderName, HeaderHook)>,
     pub(crate) path_check: Option<PathCheckHook>,
     pub(crate) error: Option<ErrorHook>,
@@ -348,6 +351,18 @@ impl App {
             && let Err(headers) = cors.run(&ctx.parts).await
         {
             merge_cors_headers(&mut resp, headers);
+        }
+        for hook in &self.inner.hooks.after_request_async {
+            let head = crate::special::RequestHead {
+                method: ctx.parts.method.clone(),
+                uri: ctx.parts.uri.clone(),
+                headers: ctx.parts.headers.clone(),
+            };
+            let taken = std::mem::replace(&mut resp, Response::new(Body::empty()));
+            resp = match std::panic::AssertUnwindSafe(hook(head, taken)).catch_unwind().await {
+                Ok(r) => r,
+                Err(panic) => self.on_panic(panic, ctx, "after-request hook"),
+            };
         }
         let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.finish(ctx, &mut resp)));
         if let Err(panic) = finished {
@@ -783,6 +798,17 @@ impl AppBuilder {
     /// A hook that may change every response.
     pub fn after_request(mut self, hook: impl Fn(&Context, &mut Response) + Send + Sync + 'static) -> Self {
         self.hooks.after_request.push(Arc::new(hook));
+        self
+    }
+
+    /// An async hook that may change or replace every response; async hooks run before the
+    /// synchronous [`after_request`](Self::after_request) hooks and the added headers.
+    pub fn after_request_async<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(crate::special::RequestHead, Response) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response> + Send + 'static,
+    {
+        self.hooks.after_request_async.push(Arc::new(move |head, resp| Box::pin(hook(head, resp))));
         self
     }
 
