@@ -210,6 +210,8 @@ async fn serve_inner(
     let (h1, h2) = builders(config);
     let slots = Arc::new(tokio::sync::Semaphore::new(config.server_max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Set when shutdown starts: connections still in their handshake are then dropped.
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
     tokio::pin!(shutdown);
     loop {
         // At most FSA_SERVER_MAX_CONNECTIONS connections: wait for a free slot before accepting.
@@ -234,6 +236,8 @@ async fn serve_inner(
         };
         let _ = stream.set_nodelay(true);
         let (app, h1, h2, limits, watcher) = (app.clone(), h1.clone(), h2.clone(), limits.clone(), graceful.watcher());
+        let stopping = stopping.clone();
+        let stopped = move || stopping.load(std::sync::atomic::Ordering::SeqCst);
         #[cfg(feature = "tls")]
         let tls = tls.clone();
         tokio::spawn(async move {
@@ -244,6 +248,9 @@ async fn serve_inner(
                     tracing::debug!(target: "fsa", "TLS handshake failed or timed out");
                     return;
                 };
+                if stopped() {
+                    return;
+                }
                 let is_h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
                 let builder = if is_h2 { &h2 } else { &h1 };
                 let conn = builder.serve_connection(TokioIo::new(stream), service(app, peer, true));
@@ -253,6 +260,9 @@ async fn serve_inner(
                 return;
             }
             let Some(is_h2) = sniff_h2(&stream, limits.header_timeout).await else { return };
+            if stopped() {
+                return;
+            }
             let builder = if is_h2 { &h2 } else { &h1 };
             let conn = builder.serve_connection(TokioIo::new(stream), service(app, peer, false));
             if let Err(e) = watcher.watch(conn.into_owned()).await {
@@ -260,6 +270,7 @@ async fn serve_inner(
             }
         });
     }
+    stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
