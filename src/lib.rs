@@ -9,10 +9,10 @@ pub use fsa_runtime::{
     App, AppBuilder, AuthScheme, Body, Carrier, ClientAddr, Config, ConfigError, Context, Cookie, CurrentScheme,
     CurrentUser, Error, ErrorFormat, Found, FromParam, Group, Header, Json, JsonStream, Kwargs, Mode, Params, PeerAddr,
     RequestHead, Responder, Response, Result, Route, RouteDef, Scalar, Scheme, Scopes, Special, State, TestClient,
-    TestRequest, TestResponse, Tls, TokenOptions, TokenType, UploadedFile, err, jsonify, scalar_from_str,
+    TestRequest, TestResponse, Tls, TokenOptions, TokenType, UploadedFile, err, init_logging, jsonify, scalar_from_str,
     shutdown_signal,
 };
-pub use fsa_runtime::{cache, config, error, params, password, token};
+pub use fsa_runtime::{cache, config, error, params, password, server, token};
 
 /// Collects routes declared with the route attributes: `routes![hello, stuff::get_stuff]`.
 #[macro_export]

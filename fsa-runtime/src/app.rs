@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use futures_util::FutureExt;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use tracing::Instrument;
 
 use crate::authn::{Scheme, SchemeRegistry};
 use crate::cache::{Cache, PasswordCache};
@@ -87,6 +88,10 @@ pub(crate) type PermHook = Arc<
         + Sync,
 >;
 pub(crate) type RequestHook = Arc<dyn Fn(&Context) -> Option<Response> + Send + Sync>;
+pub(crate) type AsyncRequestHook =
+    Arc<dyn Fn(crate::special::RequestHead) -> BoxFuture<'static, Option<Response>> + Send + Sync>;
+pub(crate) type AsyncAfterHook =
+    Arc<dyn Fn(crate::special::RequestHead, Response) -> BoxFuture<'static, Response> + Send + Sync>;
 pub(crate) type AfterHook = Arc<dyn Fn(&Context, &mut Response) + Send + Sync>;
 pub(crate) type HeaderHook = Arc<dyn Fn(&Response) -> Option<String> + Send + Sync>;
 pub(crate) type ClientAddrHook = Arc<dyn Fn(&http::request::Parts, Option<IpAddr>) -> Option<IpAddr> + Send + Sync>;
@@ -108,8 +113,10 @@ pub(crate) struct Hooks {
     pub(crate) user_in_group: Option<UserInGroupHook>,
     pub(crate) perms: HashMap<String, PermEntry>,
     pub(crate) before_request: Vec<RequestHook>,
+    pub(crate) before_request_async: Vec<AsyncRequestHook>,
     pub(crate) before_exec: Vec<RequestHook>,
     pub(crate) after_request: Vec<AfterHook>,
+    pub(crate) after_request_async: Vec<AsyncAfterHook>,
     pub(crate) headers: Vec<(HeaderName, HeaderHook)>,
     pub(crate) path_check: Option<PathCheckHook>,
     pub(crate) error: Option<ErrorHook>,
@@ -161,6 +168,7 @@ pub(crate) struct AppInner {
     pub(crate) state: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
     pub(crate) client_addr: Option<ClientAddrHook>,
     pub(crate) password_res: Vec<regex::Regex>,
+    pub(crate) cors: Option<crate::cors::Cors>,
 }
 
 /// Collects configuration, hooks and routes; [`build`](AppBuilder::build) validates them.
@@ -292,38 +300,166 @@ impl App {
         crate::testing::TestClient::new(self.clone())
     }
 
-    /// Serves one request (the `tower::Service` implementation and the server call this).
+    /// Serves one request (the `tower::Service` implementation, the server and the test
+    /// client call this).
+    ///
+    /// The request runs in a `request` tracing span carrying its method, path, route pattern,
+    /// login and status. A panic in the handler or in a hook becomes a `FSA_SERVER_ERROR`
+    /// response (the panic message is logged, never sent), unless `FSA_KEEP_USER_ERRORS`
+    /// lets it propagate to the caller.
     pub async fn handle(&self, req: http::Request<ReqBody>, peer: Option<SocketAddr>, tls: bool) -> Response {
         let (parts, body) = req.into_parts();
-        let mut ctx = Context::new(self.clone(), parts, body, peer, tls);
-        let result = std::panic::AssertUnwindSafe(self.process(&mut ctx)).catch_unwind().await;
-        let mut resp = match result {
-            Ok(Ok(resp)) => resp,
-            Ok(Err(e)) => self.error_response(e, &ctx),
+        let span = tracing::info_span!(
+            target: "fsa",
+            "request",
+            method = %parts.method,
+            path = %parts.uri.path(),
+            route = tracing::field::Empty,
+            login = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        let _enter = span.enter();
+        // The client-address hook runs here: a panic in it is a server error too.
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Context::new(self.clone(), parts, body, peer, tls)
+        }));
+        drop(_enter);
+        let mut ctx = match made {
+            Ok(ctx) => ctx,
             Err(panic) => {
                 if self.inner.config.keep_user_errors {
                     std::panic::resume_unwind(panic);
                 }
-                let msg = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                tracing::error!(target: "fsa", method = %ctx.method(), path = %ctx.path(), "handler panicked: {msg}");
-                self.error_response(Error::new(500, format!("internal error caught on {}", ctx.path())), &ctx)
+                tracing::error!(target: "fsa", parent: &span, "client address hook panicked");
+                let status =
+                    StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                return Error::new(status, "internal error").into_response(&self.inner.config.error_response);
             }
         };
-        self.finish(&mut ctx, &mut resp);
+        self.handle_ctx(&mut ctx).instrument(span).await
+    }
+
+    async fn handle_ctx(&self, ctx: &mut Context) -> Response {
+        let result = std::panic::AssertUnwindSafe(self.process(ctx)).catch_unwind().await;
+        let mut resp = match result {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) => self.error_response_guarded(e, ctx),
+            Err(panic) => self.on_panic(panic, ctx, "handler"),
+        };
+        if let Some(cors) = &self.inner.cors
+            && !(crate::cors::is_preflight(&ctx.parts) && resp.status().is_success())
+            && let Err(headers) = cors.run(&ctx.parts).await
+        {
+            merge_cors_headers(&mut resp, headers);
+        }
+        for hook in &self.inner.hooks.after_request_async {
+            let head = crate::special::RequestHead {
+                method: ctx.parts.method.clone(),
+                uri: ctx.parts.uri.clone(),
+                headers: ctx.parts.headers.clone(),
+            };
+            let taken = std::mem::replace(&mut resp, Response::new(Body::empty()));
+            resp = match std::panic::AssertUnwindSafe(hook(head, taken)).catch_unwind().await {
+                Ok(r) => r,
+                Err(panic) => self.on_panic(panic, ctx, "after-request hook"),
+            };
+        }
+        let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.finish(ctx, &mut resp)));
+        if let Err(panic) = finished {
+            // A panicking after-request or header hook: answer a bare server error.
+            resp = self.on_panic(panic, ctx, "after-request hook");
+        }
+        let span = tracing::Span::current();
+        if let Some(user) = &ctx.auth.user {
+            span.record("login", tracing::field::display(user));
+        }
+        span.record("status", resp.status().as_u16());
+        if resp.status().is_server_error() {
+            tracing::warn!(target: "fsa", status = resp.status().as_u16(), "request failed");
+        } else {
+            tracing::debug!(target: "fsa", status = resp.status().as_u16(), "request done");
+        }
         resp
+    }
+
+    /// A caught panic: logged with its message, answered with a generic server error.
+    fn on_panic(&self, panic: Box<dyn Any + Send>, ctx: &Context, stage: &str) -> Response {
+        if self.inner.config.keep_user_errors {
+            std::panic::resume_unwind(panic);
+        }
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(target: "fsa", "{stage} panicked: {msg}");
+        let status = StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let e = Error::new(status, format!("internal error caught on {}", ctx.path()));
+        if stage == "handler" {
+            self.error_response_guarded(e, ctx)
+        } else {
+            e.into_response(&self.inner.config.error_response)
+        }
+    }
+
+    /// [`error_response`](Self::error_response), surviving a panicking error hook.
+    fn error_response_guarded(&self, e: Error, ctx: &Context) -> Response {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.error_response(e, ctx))) {
+            Ok(r) => r,
+            Err(panic) => {
+                if self.inner.config.keep_user_errors {
+                    std::panic::resume_unwind(panic);
+                }
+                tracing::error!(target: "fsa", path = %ctx.path(), "error hook panicked");
+                let status =
+                    StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                Error::new(status, format!("internal error caught on {}", ctx.path()))
+                    .into_response(&self.inner.config.error_response)
+            }
+        }
+    }
+
+    /// Whether the request reached fsa over HTTPS: TLS on the connection, or
+    /// `X-Forwarded-Proto: https` set by a trusted proxy (`FSA_TRUSTED_PROXIES`).
+    fn is_https(&self, ctx: &Context) -> bool {
+        if ctx.tls {
+            return true;
+        }
+        let config = &self.inner.config;
+        let trusted = ctx
+            .client_ip()
+            .is_some_and(|ip| config.trusted_proxies.iter().any(|p| p.parse::<IpAddr>().is_ok_and(|t| t == ip)));
+        trusted
+            && ctx
+                .headers()
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")))
     }
 
     async fn process(&self, ctx: &mut Context) -> Result<Response, Error> {
         let inner = &*self.inner;
-        if inner.config.secure && !ctx.tls && !ctx.is_loopback() {
+        if inner.config.secure && !ctx.is_loopback() && !self.is_https(ctx) {
             return Err(Error::new(inner.config.server_error, "insecure HTTP request denied"));
+        }
+        if let Some(cors) = &inner.cors
+            && crate::cors::is_preflight(&ctx.parts)
+            && let Ok(resp) = cors.run(&ctx.parts).await
+        {
+            return Ok(resp);
         }
         for hook in &inner.hooks.before_request {
             if let Some(resp) = hook(ctx) {
+                return Ok(resp);
+            }
+        }
+        for hook in &inner.hooks.before_request_async {
+            let head = crate::special::RequestHead {
+                method: ctx.parts.method.clone(),
+                uri: ctx.parts.uri.clone(),
+                headers: ctx.parts.headers.clone(),
+            };
+            if let Some(resp) = hook(head).await {
                 return Ok(resp);
             }
         }
@@ -337,6 +473,7 @@ impl App {
         };
         ctx.route = Some(idx);
         let entry = &inner.routes[idx];
+        tracing::Span::current().record("route", tracing::field::display(entry.def.path));
         if entry.def.is_closed() {
             return Err(Error::forbidden("currently closed route"));
         }
@@ -366,10 +503,10 @@ impl App {
         for (k, v) in matched.params.iter() {
             let decoded =
                 percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| Error::not_found("not found"))?;
-            if let Some(arg) = def.args.iter().find(|a| a.name == k) {
-                if !(arg.path_ok)(&decoded) {
-                    return Err(Error::not_found("not found"));
-                }
+            if let Some(arg) = def.args.iter().find(|a| a.name == k)
+                && !(arg.path_ok)(&decoded)
+            {
+                return Err(Error::not_found("not found"));
             }
             path_params.push((k.to_owned(), decoded.into_owned()));
         }
@@ -388,10 +525,10 @@ impl App {
                 StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             );
         }
-        if let Some(hook) = &self.inner.hooks.error {
-            if let Some(r) = hook(&e, ctx) {
-                return r;
-            }
+        if let Some(hook) = &self.inner.hooks.error
+            && let Some(r) = hook(&e, ctx)
+        {
+            return r;
         }
         let routing = ctx.route.is_none() && matches!(e.status().as_u16(), 404 | 405);
         if routing && !self.inner.config.handle_all_errors {
@@ -409,10 +546,10 @@ impl App {
                 Some(e) => e.www_authenticate.clone(),
                 None => inner.default_www_authenticate.clone(),
             };
-            if let Some(v) = www {
-                if !resp.headers().contains_key(header::WWW_AUTHENTICATE) {
-                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-                }
+            if let Some(v) = www
+                && !resp.headers().contains_key(header::WWW_AUTHENTICATE)
+            {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
             if let Some(target) = &inner.config.redirect_401 {
                 let mut url = target.clone();
@@ -431,12 +568,11 @@ impl App {
         if inner.config.token_carrier == Carrier::Cookie && inner.tokens.enabled() {
             self.cookie_renewal(ctx, resp);
         }
-        if let Some(ct) = &inner.config.default_content_type {
-            if resp.extensions().get::<DefaultText>().is_some() {
-                if let Ok(v) = HeaderValue::from_str(ct) {
-                    resp.headers_mut().insert(header::CONTENT_TYPE, v);
-                }
-            }
+        if let Some(ct) = &inner.config.default_content_type
+            && resp.extensions().get::<DefaultText>().is_some()
+            && let Ok(v) = HeaderValue::from_str(ct)
+        {
+            resp.headers_mut().insert(header::CONTENT_TYPE, v);
         }
         for hook in &inner.hooks.after_request {
             hook(ctx, resp);
@@ -470,14 +606,6 @@ impl App {
         if ctx.parts.method == Method::HEAD {
             *resp.body_mut() = Body::empty();
         }
-        tracing::debug!(
-            target: "fsa",
-            method = %ctx.parts.method,
-            path = %ctx.parts.uri.path(),
-            user = ctx.auth.user.as_deref().unwrap_or("-"),
-            status = resp.status().as_u16(),
-            "request"
-        );
     }
 
     fn cookie_renewal(&self, ctx: &Context, resp: &mut Response) {
@@ -648,6 +776,18 @@ impl AppBuilder {
         self
     }
 
+    /// An async hook run before routing, after the synchronous ones (e.g. a rate limiter
+    /// asking a shared store); it gets a copy of the request head, a response answers the
+    /// request.
+    pub fn before_request_async<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(crate::special::RequestHead) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<Response>> + Send + 'static,
+    {
+        self.hooks.before_request_async.push(Arc::new(move |head| Box::pin(hook(head))));
+        self
+    }
+
     /// A hook run after authentication, authorization and parameters, just before the handler;
     /// a response answers instead of the handler.
     pub fn before_exec(mut self, hook: impl Fn(&Context) -> Option<Response> + Send + Sync + 'static) -> Self {
@@ -658,6 +798,17 @@ impl AppBuilder {
     /// A hook that may change every response.
     pub fn after_request(mut self, hook: impl Fn(&Context, &mut Response) + Send + Sync + 'static) -> Self {
         self.hooks.after_request.push(Arc::new(hook));
+        self
+    }
+
+    /// An async hook that may change or replace every response; async hooks run before the
+    /// synchronous [`after_request`](Self::after_request) hooks and the added headers.
+    pub fn after_request_async<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(crate::special::RequestHead, Response) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Response> + Send + 'static,
+    {
+        self.hooks.after_request_async.push(Arc::new(move |head, resp| Box::pin(hook(head, resp))));
         self
     }
 
@@ -755,6 +906,28 @@ impl RouteEntry {
         let accepted = def.args.iter().filter(|a| a.kind == ArgKind::Request && !a.in_path).map(|a| a.name).collect();
         let has_rest = def.args.iter().any(|a| a.kind == ArgKind::Rest);
         RouteEntry { def, schemes, open, oauth, groups, token_realm, www_authenticate, accepted, has_rest }
+    }
+}
+
+/// Adds the CORS layer's headers to a response (`Vary` values are appended).
+fn merge_cors_headers(resp: &mut Response, headers: http::HeaderMap) {
+    let mut last = None;
+    for (name, value) in headers {
+        let name = match name {
+            Some(n) => {
+                last = Some(n.clone());
+                n
+            }
+            None => match &last {
+                Some(n) => n.clone(),
+                None => continue,
+            },
+        };
+        if name == header::VARY {
+            resp.headers_mut().append(name, value);
+        } else {
+            resp.headers_mut().insert(name, value);
+        }
     }
 }
 

@@ -237,6 +237,7 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
         config.cache_size,
         Duration::from_secs(ttl),
     );
+    let cors = crate::cors::Cors::from_config(&config)?;
     let dummy = if hooks.get_user_pass.is_some() { dummy_hash(&passwords) } else { None };
     let inner = AppInner {
         routes,
@@ -255,6 +256,7 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
         state: p.state,
         client_addr: p.client_addr,
         password_res,
+        cors,
         config,
     };
     Ok(App { inner: Arc::new(inner) })

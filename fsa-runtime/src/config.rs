@@ -166,6 +166,21 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// `FSA_ADD_HEADERS`: fixed headers added to every response.
     pub add_headers: BTreeMap<String, String>,
+    /// `FSA_SERVER_HEADER_TIMEOUT` (fsa): seconds a client has to send a request head; also
+    /// the idle time after which a keep-alive connection is closed.
+    pub server_header_timeout: f64,
+    /// `FSA_SERVER_MAX_CONNECTIONS` (fsa): open connections served at once; further clients
+    /// wait in the listen backlog.
+    pub server_max_connections: usize,
+    /// `FSA_SERVER_MAX_HEADER_SIZE` (fsa): bytes of request head buffered (larger heads get 431).
+    pub server_max_header_size: usize,
+    /// `FSA_SERVER_SHUTDOWN_TIMEOUT` (fsa): seconds granted to in-flight requests on shutdown.
+    pub server_shutdown_timeout: f64,
+    /// `FSA_TLS_CERT` (fsa, feature `tls`): PEM certificate chain file; with `FSA_TLS_KEY`,
+    /// [`App::serve`](crate::App::serve) speaks HTTPS.
+    pub tls_cert: Option<String>,
+    /// `FSA_TLS_KEY` (fsa, feature `tls`): PEM private key file.
+    pub tls_key: Option<String>,
 }
 
 impl Default for Config {
@@ -220,6 +235,12 @@ impl Default for Config {
             httpd_header: "X-Remote-User".into(),
             trusted_proxies: Vec::new(),
             add_headers: BTreeMap::new(),
+            server_header_timeout: 10.0,
+            server_max_connections: 1024,
+            server_max_header_size: 64 * 1024,
+            server_shutdown_timeout: 30.0,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -314,12 +335,11 @@ fn as_table(name: &str, v: &Value) -> Result<BTreeMap<String, Value>, ConfigErro
 /// recognized, anything else is a string.
 pub fn parse_env_value(text: &str) -> Value {
     let t = text.trim();
-    if t.starts_with('[') || t.starts_with('{') {
-        if let Ok(v) = format!("v = {t}").parse::<toml::Table>() {
-            if let Some(v) = v.get("v") {
-                return v.clone();
-            }
-        }
+    if (t.starts_with('[') || t.starts_with('{'))
+        && let Ok(v) = format!("v = {t}").parse::<toml::Table>()
+        && let Some(v) = v.get("v")
+    {
+        return v.clone();
     }
     match t {
         "true" | "True" => return Value::Boolean(true),
@@ -329,10 +349,10 @@ pub fn parse_env_value(text: &str) -> Value {
     if let Ok(i) = t.parse::<i64>() {
         return Value::Integer(i);
     }
-    if t.contains('.') {
-        if let Ok(f) = t.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if t.contains('.')
+        && let Ok(f) = t.parse::<f64>()
+    {
+        return Value::Float(f);
     }
     Value::String(text.to_owned())
 }
@@ -390,7 +410,28 @@ impl Config {
                     _ => return Err(type_err(n, "prod, dev or debug1..debug4", &v)),
                 }
             }
-            "FSA_LOGGING_LEVEL" => self.logging_level = as_opt_str(n, &v)?,
+            "FSA_LOGGING_LEVEL" => {
+                // Python's numeric levels (logging.DEBUG = 10, …) map to tracing levels.
+                let level = match &v {
+                    Value::Integer(i) if *i <= 10 => Some("debug".to_owned()),
+                    Value::Integer(i) if *i <= 20 => Some("info".to_owned()),
+                    Value::Integer(i) if *i <= 30 => Some("warn".to_owned()),
+                    Value::Integer(_) => Some("error".to_owned()),
+                    _ => as_opt_str(n, &v)?.map(|l| if l.eq_ignore_ascii_case("warning") { "warn".into() } else { l }),
+                };
+                if let Some(l) = &level {
+                    const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+                    let bare = |d: &str| !d.contains('=') && !LEVELS.iter().any(|x| d.trim().eq_ignore_ascii_case(x));
+                    if let Some(d) = l.split(',').find(|d| bare(d)) {
+                        return Err(ConfigError(format!(
+                            "{n}: {d:?} is not a level (trace, debug, info, warn, error)"
+                        )));
+                    }
+                    tracing_subscriber::EnvFilter::try_new(l)
+                        .map_err(|e| ConfigError(format!("{n}: invalid level or filter {l:?}: {e}")))?;
+                }
+                self.logging_level = level;
+            }
             "FSA_ALLOW_DEPRECATION" => {
                 as_bool(n, &v)?;
             }
@@ -487,6 +528,12 @@ impl Config {
                     .map(|(k, v)| as_str(n, &v).map(|s| (k, s)))
                     .collect::<Result<_, _>>()?
             }
+            "FSA_SERVER_HEADER_TIMEOUT" => self.server_header_timeout = positive(n, &v)?,
+            "FSA_SERVER_MAX_CONNECTIONS" => self.server_max_connections = (as_u64(n, &v)? as usize).max(1),
+            "FSA_SERVER_MAX_HEADER_SIZE" => self.server_max_header_size = (as_u64(n, &v)? as usize).max(8192),
+            "FSA_SERVER_SHUTDOWN_TIMEOUT" => self.server_shutdown_timeout = positive(n, &v)?,
+            "FSA_TLS_CERT" => self.tls_cert = as_opt_str(n, &v)?,
+            "FSA_TLS_KEY" => self.tls_key = as_opt_str(n, &v)?,
             _ => {
                 if let Some((_, why)) = LEFT_OUT.iter().find(|(k, _)| *k == name) {
                     return Err(ConfigError(format!("{name} is not supported by fsa: {why}")));
@@ -516,6 +563,11 @@ impl Config {
             (None, Carrier::Param) => "AUTH",
         }
     }
+}
+
+fn positive(name: &str, v: &Value) -> Result<f64, ConfigError> {
+    let f = as_f64(name, v)?;
+    if f.is_finite() && f > 0.0 { Ok(f) } else { Err(type_err(name, "a positive number of seconds", v)) }
 }
 
 fn status_code(name: &str, v: &Value) -> Result<u16, ConfigError> {

@@ -14,6 +14,7 @@ mod build;
 pub mod cache;
 pub mod config;
 pub mod context;
+mod cors;
 pub mod error;
 pub mod extract;
 pub mod params;
@@ -33,7 +34,7 @@ pub use error::{Error, ErrorFormat, Result, err};
 pub use params::{Found, FromParam, Params, Scalar, UploadedFile};
 pub use response::{Body, Json, JsonStream, Responder, Response, jsonify};
 pub use route::{Route, RouteDef};
-pub use server::{PeerAddr, Tls, shutdown_signal};
+pub use server::{PeerAddr, Tls, init_logging, shutdown_signal};
 pub use special::{
     ClientAddr, Cookie, CurrentScheme, CurrentUser, Header, Kwargs, RequestHead, Scopes, Special, State,
 };

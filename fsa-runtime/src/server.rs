@@ -1,8 +1,22 @@
 //! The HTTP server (hyper 1 + hyper-util) and the `tower::Service` implementation.
 //!
-//! hyper-util's auto builder serves HTTP/1.1 and HTTP/2 on one port; graceful shutdown on
-//! SIGINT/SIGTERM lets in-flight requests finish. The header read timeout cuts off clients
-//! that send their headers too slowly.
+//! hyper 1 with hyper-util (the stack under axum, poem and salvo) serves HTTP/1.1 and HTTP/2
+//! on one port (HTTP/2 is recognised by its preface, or chosen by ALPN over TLS); graceful
+//! shutdown on SIGINT/SIGTERM lets in-flight requests finish.
+//!
+//! Defences against slow or greedy clients, all set by directives (`docs/CONFIG.md`):
+//! - a client must send its first bytes, then each request head, within
+//!   `FSA_SERVER_HEADER_TIMEOUT` seconds (10); an idle keep-alive connection is closed after
+//!   the same delay; a TLS handshake gets the same delay;
+//! - at most `FSA_SERVER_MAX_CONNECTIONS` (1024) connections are served at once, later ones
+//!   wait in the kernel's listen backlog;
+//! - a request head larger than `FSA_SERVER_MAX_HEADER_SIZE` bytes (64 KiB) is refused (431);
+//! - hyper decodes chunked bodies incrementally (an absurd chunk size is an error, never an
+//!   allocation) and fsa stops reading a body at `FSA_MAX_BODY_SIZE` (413);
+//! - response header values are built with `HeaderValue`, which refuses CR and LF, so request
+//!   data can never split a response header.
+//!
+//! HTTPS (feature `tls`): rustls through tokio-rustls with the `ring` provider.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -15,7 +29,8 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
+use std::sync::Arc;
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::app::App;
 use crate::context::ReqBody;
@@ -58,61 +73,274 @@ where
 
 impl App {
     /// Serves on `addr` until SIGINT or SIGTERM, then finishes in-flight requests.
+    ///
+    /// With `FSA_TLS_CERT` and `FSA_TLS_KEY` (feature `tls`) the server speaks HTTPS only.
+    /// When `FSA_LOGGING_LEVEL` is set and no global tracing subscriber is installed yet, a
+    /// formatting subscriber with that filter is installed (see [`init_logging`]).
     pub async fn serve(self, addr: SocketAddr) -> std::io::Result<()> {
+        init_logging(self.config());
         let listener = TcpListener::bind(addr).await?;
         self.serve_listener(listener, shutdown_signal()).await
     }
 
-    /// Serves connections from `listener` until `shutdown` completes.
+    /// Serves connections from `listener` until `shutdown` completes, then lets in-flight
+    /// requests finish (at most `FSA_SERVER_SHUTDOWN_TIMEOUT` seconds). HTTPS when
+    /// `FSA_TLS_CERT` and `FSA_TLS_KEY` are set.
     pub async fn serve_listener(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10)).max_buf_size(64 * 1024);
-        builder.http2().timer(TokioTimer::new());
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        tokio::pin!(shutdown);
+        let config = self.config();
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (None, None) => None,
+            #[cfg(feature = "tls")]
+            (Some(cert), Some(key)) => Some(tls::server_config(cert, key).map_err(std::io::Error::other)?),
+            #[cfg(not(feature = "tls"))]
+            (Some(_), Some(_)) => {
+                return Err(std::io::Error::other("FSA_TLS_CERT/FSA_TLS_KEY need the `tls` feature of fsa"));
+            }
+            _ => return Err(std::io::Error::other("FSA_TLS_CERT and FSA_TLS_KEY go together")),
+        };
+        #[cfg(feature = "tls")]
+        return serve_inner(self, listener, tls.map(tokio_rustls::TlsAcceptor::from), shutdown).await;
+        #[cfg(not(feature = "tls"))]
+        {
+            let _: Option<()> = tls;
+            serve_inner(self, listener, shutdown).await
+        }
+    }
+
+    /// Serves HTTPS connections from `listener` with this rustls configuration until
+    /// `shutdown` completes (see [`tls::server_config`] to load PEM files).
+    #[cfg(feature = "tls")]
+    pub async fn serve_tls_listener(
+        self,
+        listener: TcpListener,
+        config: std::sync::Arc<tls::rustls::ServerConfig>,
+        shutdown: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        serve_inner(self, listener, Some(tokio_rustls::TlsAcceptor::from(config)), shutdown).await
+    }
+}
+
+/// Installs a `tracing` formatting subscriber filtered by `FSA_LOGGING_LEVEL` (a
+/// `tracing-subscriber` filter such as `info` or `fsa=debug,warn`), unless the level is unset
+/// or the program already installed a global subscriber. In `FSA_MODE` `debug1`…`debug4` the
+/// `fsa` target logs at `debug` (`trace` from `debug3`) whatever the level.
+pub fn init_logging(config: &crate::Config) {
+    let Some(level) = &config.logging_level else { return };
+    let mut filter = level.clone();
+    match config.mode {
+        crate::Mode::Debug(n) if n >= 3 => filter.push_str(",fsa=trace"),
+        crate::Mode::Debug(_) => filter.push_str(",fsa=debug"),
+        _ => {}
+    }
+    let filter = match tracing_subscriber::EnvFilter::try_new(&filter) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("fsa: invalid FSA_LOGGING_LEVEL {level:?}: {e}");
+            return;
+        }
+    };
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// The limits of [`App::serve_listener`], from the configuration.
+#[derive(Clone)]
+struct Limits {
+    header_timeout: Duration,
+    shutdown_timeout: Duration,
+}
+
+fn builders(config: &crate::Config) -> (auto::Builder<TokioExecutor>, auto::Builder<TokioExecutor>) {
+    let header_timeout = Duration::from_secs_f64(config.server_header_timeout);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(config.server_max_header_size.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(256)
+        .max_header_list_size(config.server_max_header_size as u32)
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(header_timeout);
+    (builder.clone().http1_only(), builder.http2_only())
+}
+
+/// Waits (at most `timeout`) for the first bytes of a plain connection and tells whether it
+/// starts with the HTTP/2 preface, without consuming them. A client that sends nothing, or
+/// the preface too slowly, is dropped.
+async fn sniff_h2(stream: &TcpStream, timeout: Duration) -> Option<bool> {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let probe = async {
+        let mut buf = [0u8; 24];
         loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let (stream, peer) = match accepted {
-                        Ok(x) => x,
-                        Err(e) => {
-                            tracing::warn!(target: "fsa", "accept failed: {e}");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            continue;
-                        }
-                    };
-                    let _ = stream.set_nodelay(true);
-                    let app = self.clone();
-                    let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                        let app = app.clone();
-                        async move {
-                            let req = req.map(|b| ReqBody::new(b.map_err(|e| Box::new(e) as BoxError)));
-                            Ok::<_, Infallible>(app.handle(req, Some(peer), false).await)
-                        }
-                    });
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    let conn = graceful.watch(conn.into_owned());
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(target: "fsa", "connection error: {e}");
-                        }
-                    });
+            let n = stream.peek(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            if buf[..n] != PREFACE[..n] {
+                return Some(false);
+            }
+            if n == PREFACE.len() {
+                return Some(true);
+            }
+            // A partial preface: the data stays readable, so poll again shortly.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(timeout, probe).await.ok().flatten()
+}
+
+async fn serve_inner(
+    app: App,
+    listener: TcpListener,
+    #[cfg(feature = "tls")] tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let config = app.config();
+    let limits = Limits {
+        header_timeout: Duration::from_secs_f64(config.server_header_timeout),
+        shutdown_timeout: Duration::from_secs_f64(config.server_shutdown_timeout),
+    };
+    let (h1, h2) = builders(config);
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.server_max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Set when shutdown starts: connections still in their handshake are then dropped.
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    tokio::pin!(shutdown);
+    loop {
+        // At most FSA_SERVER_MAX_CONNECTIONS connections: wait for a free slot before accepting.
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(target: "fsa", "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (app, h1, h2, limits, watcher) = (app.clone(), h1.clone(), h2.clone(), limits.clone(), graceful.watcher());
+        let stopping = stopping.clone();
+        let stopped = move || stopping.load(std::sync::atomic::Ordering::SeqCst);
+        #[cfg(feature = "tls")]
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            #[cfg(feature = "tls")]
+            if let Some(acceptor) = tls {
+                let Ok(Ok(stream)) = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await else {
+                    tracing::debug!(target: "fsa", "TLS handshake failed or timed out");
+                    return;
+                };
+                if stopped() {
+                    return;
                 }
-                () = &mut shutdown => break,
+                let is_h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                let builder = if is_h2 { &h2 } else { &h1 };
+                let conn = builder.serve_connection(TokioIo::new(stream), service(app, peer, true));
+                if let Err(e) = watcher.watch(conn.into_owned()).await {
+                    tracing::debug!(target: "fsa", "connection error: {e}");
+                }
+                return;
             }
-        }
-        drop(listener);
-        tokio::select! {
-            () = graceful.shutdown() => {}
-            () = tokio::time::sleep(Duration::from_secs(30)) => {
-                tracing::warn!(target: "fsa", "graceful shutdown timed out");
+            let Some(is_h2) = sniff_h2(&stream, limits.header_timeout).await else { return };
+            if stopped() {
+                return;
             }
+            let builder = if is_h2 { &h2 } else { &h1 };
+            let conn = builder.serve_connection(TokioIo::new(stream), service(app, peer, false));
+            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                tracing::debug!(target: "fsa", "connection error: {e}");
+            }
+        });
+    }
+    stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_timeout) => {
+            tracing::warn!(target: "fsa", "graceful shutdown timed out");
         }
-        Ok(())
+    }
+    Ok(())
+}
+
+/// The hyper service of one connection.
+fn service(
+    app: App,
+    peer: SocketAddr,
+    tls: bool,
+) -> impl hyper::service::Service<
+    http::Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = Infallible,
+    Future = impl Future<Output = Result<Response, Infallible>> + Send + 'static,
+> + Clone
++ Send
++ 'static {
+    hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        let app = app.clone();
+        async move {
+            let req = req.map(|b| ReqBody::new(b.map_err(|e| Box::new(e) as BoxError)));
+            Ok::<_, Infallible>(app.handle(req, Some(peer), tls).await)
+        }
+    })
+}
+
+/// HTTPS for the built-in server: rustls with the `ring` provider (no C toolchain beyond
+/// ring's own), PEM files read through `rustls-pki-types`.
+#[cfg(feature = "tls")]
+pub mod tls {
+    use std::sync::Arc;
+
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    pub use tokio_rustls::rustls;
+
+    use crate::config::ConfigError;
+
+    /// A server configuration from a PEM certificate chain file and a PEM private key file,
+    /// offering HTTP/2 and HTTP/1.1 through ALPN.
+    pub fn server_config(cert_path: &str, key_path: &str) -> Result<Arc<rustls::ServerConfig>, ConfigError> {
+        let cert = std::fs::read(cert_path).map_err(|e| ConfigError(format!("cannot read {cert_path}: {e}")))?;
+        let key = std::fs::read(key_path).map_err(|e| ConfigError(format!("cannot read {key_path}: {e}")))?;
+        server_config_from_pem(&cert, &key)
+    }
+
+    /// A server configuration from PEM text (certificate chain, then private key).
+    pub fn server_config_from_pem(cert: &[u8], key: &[u8]) -> Result<Arc<rustls::ServerConfig>, ConfigError> {
+        let certs = CertificateDer::pem_slice_iter(cert)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError(format!("invalid TLS certificate: {e}")))?;
+        if certs.is_empty() {
+            return Err(ConfigError("no certificate in the TLS certificate file".into()));
+        }
+        let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| ConfigError(format!("invalid TLS key: {e}")))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ConfigError(format!("TLS: {e}")))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| ConfigError(format!("TLS certificate and key: {e}")))?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
     }
 }
 

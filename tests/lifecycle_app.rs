@@ -1,0 +1,506 @@
+//! The request lifecycle through the in-process client: CORS, hooks, modes, error handling,
+//! 401 redirects and secure mode (the same pipeline the server runs, see `server_socket.rs`).
+
+use fsa::config::parse_env_value;
+use fsa::prelude::*;
+
+#[get("/open", authorize = "OPEN")]
+fn open() -> &'static str {
+    "open"
+}
+
+#[get("/auth", authorize = "AUTH")]
+fn auth(user: CurrentUser) -> String {
+    format!("hello {user}")
+}
+
+#[post("/auth", authorize = "AUTH")]
+fn auth_post(user: CurrentUser) -> String {
+    format!("posted by {user}")
+}
+
+#[get("/num", authorize = "OPEN")]
+fn num(n: i64) -> Json<i64> {
+    Json(n)
+}
+
+#[get("/boom", authorize = "OPEN")]
+fn boom() -> &'static str {
+    panic!("boom: secret detail")
+}
+
+#[get("/teapot", authorize = "OPEN")]
+fn teapot() -> fsa::Result<&'static str> {
+    Err(Error::new(418, "I am a teapot"))
+}
+
+#[get("/stuff/<id>", authorize = ("stuff", "id"))]
+fn stuff(id: i64) -> String {
+    format!("stuff {id}")
+}
+
+/// Basic authentication with plaintext stored passwords (fast), user calvin/hobbes, plus the
+/// given directives.
+fn builder(directives: &[(&str, &str)]) -> fsa::AppBuilder {
+    let mut b = App::new()
+        .config("FSA_AUTH", "basic")
+        .config("FSA_PASSWORD_SCHEME", "plaintext")
+        .get_user_pass(|login| async move { Ok((login == "calvin").then(|| "hobbes".to_owned())) })
+        .object_perms("stuff", |_login: String, id: i64, _role: Option<&'static str>| async move {
+            Ok(match id {
+                0 => None,
+                2 => Some(false),
+                _ => Some(true),
+            })
+        })
+        .routes(fsa::routes![open, auth, auth_post, num, boom, teapot, stuff]);
+    for (k, v) in directives {
+        b = b.config(k, parse_env_value(v));
+    }
+    b
+}
+
+fn app(directives: &[(&str, &str)]) -> App {
+    builder(directives).build().expect("valid app")
+}
+
+// ---------------------------------------------------------------------------------------- CORS
+
+const CORS: &[(&str, &str)] = &[("FSA_CORS", "true"), ("FSA_CORS_OPTS", r#"{origins = "http://client.example"}"#)];
+
+#[tokio::test]
+async fn cors_simple_request_allowed_origin_only() {
+    let c = app(CORS).test_client();
+    let r = c.get("/open").header("origin", "http://client.example").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text(), "open");
+    assert_eq!(r.header("access-control-allow-origin"), Some("http://client.example"));
+    assert!(r.headers().get_all("vary").iter().any(|v| v.to_str().unwrap().to_lowercase().contains("origin")));
+    let r = c.get("/open").header("origin", "http://evil.example").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    // Errors carry the CORS headers too, so that browsers can read them.
+    let r = c.get("/auth").header("origin", "http://client.example").await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.header("access-control-allow-origin"), Some("http://client.example"));
+    let r = c.get("/nope").header("origin", "http://client.example").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.header("access-control-allow-origin"), Some("http://client.example"));
+}
+
+#[tokio::test]
+async fn cors_preflight() {
+    let c = app(CORS).test_client();
+    let r = c
+        .request(http::Method::OPTIONS, "/auth")
+        .header("origin", "http://client.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .await;
+    // A preflight is answered before authentication.
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.header("access-control-allow-origin"), Some("http://client.example"));
+    let methods = r.header("access-control-allow-methods").expect("allow-methods");
+    assert!(methods.split(',').any(|m| m.trim() == "GET"), "{methods}");
+    assert!(r.header("access-control-allow-headers").unwrap_or("").to_lowercase().contains("authorization"));
+    let r = c
+        .request(http::Method::OPTIONS, "/open")
+        .header("origin", "http://evil.example")
+        .header("access-control-request-method", "GET")
+        .await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    // A plain OPTIONS (no preflight) is still the router's answer.
+    let r = c.request(http::Method::OPTIONS, "/auth").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.header("allow").unwrap().contains("POST"));
+    assert_eq!(r.header("access-control-allow-methods"), None);
+}
+
+#[tokio::test]
+async fn cors_off_by_default() {
+    let c = app(&[]).test_client();
+    let r = c.get("/open").header("origin", "http://client.example").await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let r = c
+        .request(http::Method::OPTIONS, "/open")
+        .header("origin", "http://client.example")
+        .header("access-control-request-method", "GET")
+        .await;
+    assert_eq!(r.header("access-control-allow-methods"), None);
+    assert!(r.header("allow").is_some());
+}
+
+#[tokio::test]
+async fn cors_options() {
+    let opts = r#"{origins = ["http://a.example", "https://.*\\.b\\.example"], methods = ["GET", "POST"],
+        allow_headers = ["x-token"], expose_headers = ["x-total"], supports_credentials = true, max_age = 600}"#;
+    let c = app(&[("FSA_CORS", "true"), ("FSA_CORS_OPTS", opts)]).test_client();
+    let r = c
+        .request(http::Method::OPTIONS, "/open")
+        .header("origin", "https://api.b.example")
+        .header("access-control-request-method", "POST")
+        .await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://api.b.example"));
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    assert_eq!(r.header("access-control-max-age"), Some("600"));
+    assert_eq!(r.header("access-control-allow-headers"), Some("x-token"));
+    assert!(!r.header("access-control-allow-methods").unwrap().contains("DELETE"));
+    let r = c.get("/open").header("origin", "http://a.example").await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("http://a.example"));
+    assert_eq!(r.header("access-control-expose-headers"), Some("x-total"));
+    assert_eq!(c.get("/open").header("origin", "https://b.example").await.header("access-control-allow-origin"), None);
+    // Default options: any origin, echoed.
+    let c = app(&[("FSA_CORS", "true")]).test_client();
+    let r = c.get("/open").header("origin", "http://any.example").await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("http://any.example"));
+}
+
+#[tokio::test]
+async fn cors_bad_options_fail_the_build() {
+    for opts in [
+        r#"{origin = "http://x"}"#,
+        r#"{methods = ["GE T"]}"#,
+        r#"{send_wildcard = true, supports_credentials = true}"#,
+        r#"{expose_headers = "*", supports_credentials = true}"#,
+        r#"{max_age = "soon"}"#,
+    ] {
+        let e = builder(&[("FSA_CORS", "true"), ("FSA_CORS_OPTS", opts)]).build().unwrap_err();
+        assert!(e.to_string().contains("FSA_CORS_OPTS"), "{opts}: {e}");
+    }
+}
+
+// --------------------------------------------------------------------------------------- hooks
+
+#[tokio::test]
+async fn before_request_may_answer_early() {
+    let app = builder(&[])
+        .before_request(|ctx| {
+            ctx.headers().contains_key("x-block").then(|| {
+                let mut r = fsa::Response::new(fsa::Body::from("blocked"));
+                *r.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+                r
+            })
+        })
+        .build()
+        .unwrap();
+    let c = app.test_client();
+    // Before routing and authentication: even unknown paths and protected routes.
+    for path in ["/open", "/auth", "/nope"] {
+        let r = c.get(path).header("x-block", "1").await;
+        assert_eq!((r.status(), r.text()), (503, "blocked".to_owned()), "{path}");
+    }
+    assert_eq!(c.get("/open").await.status(), 200);
+}
+
+#[tokio::test]
+async fn async_before_request_hook() {
+    let c = builder(&[])
+        .before_request_async(|head| async move {
+            tokio::task::yield_now().await;
+            (head.uri.path() == "/open" && head.headers.contains_key("x-limit")).then(|| {
+                let mut r = fsa::Response::new(fsa::Body::from("slow down"));
+                *r.status_mut() = http::StatusCode::TOO_MANY_REQUESTS;
+                r
+            })
+        })
+        .build()
+        .unwrap()
+        .test_client();
+    let r = c.get("/open").header("x-limit", "1").await;
+    assert_eq!((r.status(), r.text()), (429, "slow down".to_owned()));
+    assert_eq!(c.get("/open").await.status(), 200);
+}
+
+#[tokio::test]
+async fn async_after_request_hook() {
+    let c = builder(&[])
+        .after_request_async(|head, mut resp| async move {
+            tokio::task::yield_now().await;
+            if head.headers.contains_key("x-panic") {
+                panic!("async after hook");
+            }
+            resp.headers_mut().insert("x-async", http::HeaderValue::from_static("done"));
+            resp
+        })
+        .add_header_with("x-seen-status", |r| Some(r.status().as_u16().to_string()))
+        .build()
+        .unwrap()
+        .test_client();
+    let r = c.get("/open").await;
+    assert_eq!((r.status(), r.text(), r.header("x-async")), (200, "open".to_owned(), Some("done")));
+    let r = c.get("/auth").await;
+    assert_eq!((r.status(), r.header("x-async")), (401, Some("done")));
+    let r = c.get("/open").header("x-panic", "1").await;
+    assert_eq!((r.status(), r.header("x-async"), r.header("x-seen-status")), (500, None, Some("500")));
+}
+
+fn teapot_hook(ctx: &Context) -> Option<fsa::Response> {
+    if ctx.headers().get("x-teapot").is_some_and(|v| v == "yes") {
+        let login = ctx.user().unwrap_or("None");
+        let scheme = ctx.auth_scheme().unwrap_or("-");
+        let mut r = fsa::Response::new(fsa::Body::from(format!("teapot for {login} ({scheme})")));
+        *r.status_mut() = http::StatusCode::IM_A_TEAPOT;
+        r.headers_mut().insert("content-type", http::HeaderValue::from_static("text/plain"));
+        return Some(r);
+    }
+    None
+}
+
+#[tokio::test]
+async fn before_exec_answers_after_all_checks() {
+    let c = builder(&[]).before_exec(teapot_hook).build().unwrap().test_client();
+    let r = c.get("/open").header("x-teapot", "yes").await;
+    assert_eq!((r.status(), r.text()), (418, "teapot for None (-)".to_owned()));
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    let r = c.get("/auth").basic("calvin", "hobbes").header("x-teapot", "yes").await;
+    assert_eq!((r.status(), r.text()), (418, "teapot for calvin (basic)".to_owned()));
+    // Authentication, parameters and permissions come first.
+    assert_eq!(c.get("/auth").header("x-teapot", "yes").await.status(), 401);
+    assert_eq!(c.get("/num?n=x").header("x-teapot", "yes").await.status(), 400);
+    assert_eq!(c.get("/stuff/2").basic("calvin", "hobbes").header("x-teapot", "yes").await.status(), 403);
+    assert_eq!(c.get("/stuff/1").basic("calvin", "hobbes").header("x-teapot", "yes").await.status(), 418);
+    // Without the header the route runs.
+    assert_eq!(c.get("/auth").basic("calvin", "hobbes").await.text(), "hello calvin");
+}
+
+#[tokio::test]
+async fn after_request_and_added_headers() {
+    let c = builder(&[("FSA_ADD_HEADERS", r#"{X-Config = "test"}"#)])
+        .add_header("X-Features-Config", "fake")
+        .add_header_with("x-features-status", |r| Some(r.status().as_u16().to_string()))
+        .add_header_with("x-maybe", |r| r.status().is_success().then(|| "ok".to_owned()))
+        .after_request(|ctx, resp| {
+            if ctx.path() == "/teapot" {
+                *resp.status_mut() = http::StatusCode::OK;
+            }
+            resp.headers_mut().insert("x-after", http::HeaderValue::from_static("seen"));
+        })
+        .build()
+        .unwrap()
+        .test_client();
+    let r = c.get("/auth").await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.header("x-features-status"), Some("401"));
+    assert_eq!(r.header("x-features-config"), Some("fake"));
+    assert_eq!(r.header("x-config"), Some("test"));
+    assert_eq!(r.header("x-after"), Some("seen"));
+    assert_eq!(r.header("x-maybe"), None);
+    let r = c.get("/open").await;
+    assert_eq!((r.header("x-features-status"), r.header("x-maybe")), (Some("200"), Some("ok")));
+    // The after-request hook changed the status, computed headers see the new one.
+    let r = c.get("/teapot").await;
+    assert_eq!((r.status(), r.header("x-features-status")), (200, Some("200")));
+}
+
+#[tokio::test]
+async fn path_check_refuses_routes_at_build() {
+    let e = builder(&[])
+        .path_check(|_method, path| path.contains("boom").then(|| format!("no boom in {path}")))
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("no boom in /boom"), "{e}");
+    assert!(!e.to_string().contains("/open"), "{e}");
+    let app = builder(&[]).path_check(|method, _| (method == "DELETE").then(|| "no DELETE".into())).build();
+    assert!(app.is_ok());
+}
+
+#[tokio::test]
+async fn error_hook_renders_errors() {
+    let c = builder(&[])
+        .error_response(|e, ctx| {
+            (e.status() == 418).then(|| fsa::Response::new(fsa::Body::from(format!("custom {} on {}", e, ctx.path()))))
+        })
+        .build()
+        .unwrap()
+        .test_client();
+    assert_eq!(c.get("/teapot").await.text(), "custom 418 I am a teapot on /teapot");
+    // Other errors keep the configured format.
+    assert_eq!(c.get("/num").await.status(), 400);
+}
+
+#[tokio::test]
+async fn panicking_hooks_become_server_errors() {
+    let c = builder(&[("FSA_ERROR_RESPONSE", "json:error")])
+        .before_request(|ctx| {
+            if ctx.path() == "/open" && ctx.headers().contains_key("x-a") { panic!("hook a") } else { None }
+        })
+        .after_request(|ctx, _| {
+            if ctx.headers().contains_key("x-b") {
+                panic!("hook b")
+            }
+        })
+        .error_response(|e, _| if e.status() == 418 { panic!("hook c") } else { None })
+        .before_exec(|ctx| if ctx.headers().contains_key("x-d") { panic!("hook d") } else { None })
+        .add_header_with("x-computed", |r| if r.status() == 404 { panic!("hook e") } else { None })
+        .build()
+        .unwrap()
+        .test_client();
+    for (path, h) in [("/open", "x-a"), ("/open", "x-b"), ("/teapot", "x-c"), ("/open", "x-d"), ("/nope", "x-e")] {
+        let r = c.get(path).header(h, "1").await;
+        assert_eq!(r.status(), 500, "{h}");
+        assert!(!r.text().contains("hook"), "{h}: {}", r.text());
+        assert!(r.json()["error"].is_string(), "{h}: {}", r.text());
+    }
+    assert_eq!(c.get("/open").await.text(), "open");
+}
+
+#[tokio::test]
+async fn panicking_client_address_hook() {
+    let c = builder(&[])
+        .client_addr(|parts, peer| if parts.headers.contains_key("x-f") { panic!("hook f") } else { peer })
+        .build()
+        .unwrap()
+        .test_client();
+    let r = c.get("/open").header("x-f", "1").await;
+    assert_eq!(r.status(), 500);
+    assert!(!r.text().contains("hook"));
+    assert_eq!(c.get("/open").await.status(), 200);
+}
+
+// ------------------------------------------------------------------------------ modes and errors
+
+#[tokio::test]
+async fn dev_headers_only_in_dev_and_debug_modes() {
+    let c = app(&[]).test_client();
+    let r = c.get("/auth").basic("calvin", "hobbes").await;
+    assert_eq!(r.header("fsa-request"), None);
+    assert_eq!(r.header("fsa-user"), None);
+    assert_eq!(r.header("fsa-delay"), None);
+    for mode in ["dev", "debug1", "debug4"] {
+        let c = app(&[("FSA_MODE", mode)]).test_client();
+        let r = c.get("/auth?").basic("calvin", "hobbes").await;
+        assert_eq!(r.header("fsa-request"), Some("GET /auth"), "{mode}");
+        assert_eq!(r.header("fsa-user"), Some("calvin (basic)"), "{mode}");
+        let delay: f64 = r.header("fsa-delay").unwrap().parse().unwrap();
+        assert!(delay >= 0.0);
+        // Every response, errors included; no user when none authenticated.
+        let r = c.post("/nope").await;
+        assert_eq!((r.status(), r.header("fsa-request"), r.header("fsa-user")), (404, Some("POST /nope"), None));
+        assert!(r.header("fsa-delay").is_some());
+    }
+    assert!(builder(&[("FSA_MODE", "verbose")]).build().is_err());
+}
+
+#[tokio::test]
+async fn login_with_crlf_never_reaches_a_header() {
+    let c = App::new()
+        .config("FSA_AUTH", "fake")
+        .config("FSA_MODE", "dev")
+        .routes(fsa::routes![auth])
+        .build()
+        .unwrap()
+        .test_client();
+    let r = c.get("/auth").query(&[("LOGIN", "eve\r\nX-Injected: 1")]).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.header("x-injected").is_none());
+    assert!(r.headers().values().all(|v| !v.as_bytes().contains(&b'\n')));
+    assert_eq!(c.get("/auth").query(&[("LOGIN", "hobbes")]).await.header("fsa-user"), Some("hobbes (fake)"));
+}
+
+#[tokio::test]
+async fn routing_errors_follow_the_error_format() {
+    let c = app(&[("FSA_ERROR_RESPONSE", "json:error")]).test_client();
+    let r = c.get("/nope").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(r.json()["error"].is_string());
+    let r = c.delete("/open").await;
+    assert_eq!(r.status(), 405);
+    assert!(r.json()["error"].is_string());
+    let r = c.get("/teapot").await;
+    assert_eq!((r.status(), r.json()), (418, serde_json::json!({"error": "I am a teapot"})));
+    // Without FSA_HANDLE_ALL_ERRORS routing errors stay plain text.
+    let c = app(&[("FSA_ERROR_RESPONSE", "json:error"), ("FSA_HANDLE_ALL_ERRORS", "false")]).test_client();
+    let r = c.get("/nope").await;
+    assert_eq!(r.status(), 404);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    assert_eq!(c.get("/teapot").await.header("content-type"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn handler_panic_is_a_server_error_and_serving_goes_on() {
+    let c = app(&[("FSA_ERROR_RESPONSE", "json:error")]).test_client();
+    let r = c.get("/boom").await;
+    assert_eq!(r.status(), 500);
+    assert!(!r.text().contains("boom: secret"), "{}", r.text());
+    assert!(r.json()["error"].is_string());
+    assert_eq!(c.get("/open").await.text(), "open");
+    let c = app(&[("FSA_SERVER_ERROR", "503")]).test_client();
+    assert_eq!(c.get("/boom").await.status(), 503);
+    assert_eq!(c.get("/open").await.status(), 200);
+    assert!(builder(&[("FSA_SERVER_ERROR", "1000")]).build().is_err());
+}
+
+#[tokio::test]
+async fn keep_user_errors_lets_panics_propagate() {
+    let c = app(&[("FSA_KEEP_USER_ERRORS", "true")]).test_client();
+    let join = tokio::spawn(async move { c.get("/boom").await.status() }).await;
+    assert!(join.unwrap_err().is_panic());
+}
+
+#[tokio::test]
+async fn not_found_error_status() {
+    let c = app(&[("FSA_NOT_FOUND_ERROR", "410")]).test_client();
+    assert_eq!(c.get("/stuff/0").basic("calvin", "hobbes").await.status(), 410);
+    assert_eq!(c.get("/stuff/1").basic("calvin", "hobbes").await.status(), 200);
+    assert_eq!(app(&[]).test_client().get("/stuff/0").basic("calvin", "hobbes").await.status(), 404);
+}
+
+#[tokio::test]
+async fn unauthorized_redirect() {
+    let c = app(&[("FSA_401_REDIRECT", "/login-page"), ("FSA_URL_NAME", "next")]).test_client();
+    let r = c.get("/auth?x=1").await;
+    assert_eq!(r.status(), 307);
+    assert_eq!(r.header("location"), Some("/login-page?next=%2Fauth%3Fx%3D1"));
+    // Only GET carries the original URL.
+    let r = c.post("/auth").await;
+    assert_eq!((r.status(), r.header("location")), (307, Some("/login-page")));
+    assert_eq!(c.get("/auth").basic("calvin", "hobbes").await.status(), 200);
+    // Default name URL.
+    let c = app(&[("FSA_401_REDIRECT", "https://sso.example/login?app=1")]).test_client();
+    assert_eq!(c.get("/auth").await.header("location"), Some("https://sso.example/login?app=1&URL=%2Fauth"));
+    // No redirect configured: a plain 401.
+    assert_eq!(app(&[]).test_client().get("/auth").await.status(), 401);
+}
+
+#[tokio::test]
+async fn secure_mode() {
+    let c = app(&[]).test_client();
+    let r = c.get("/nope").peer("10.0.0.1").await;
+    assert_eq!(r.status(), 500);
+    assert!(r.text().contains("insecure"));
+    assert_eq!(c.get("/open").peer("10.0.0.1").tls().await.status(), 200);
+    assert_eq!(c.get("/open").peer("::1").await.status(), 200);
+    // X-Forwarded-Proto only counts from a trusted proxy.
+    assert_eq!(c.get("/open").peer("10.0.0.1").header("x-forwarded-proto", "https").await.status(), 500);
+    let c = app(&[("FSA_TRUSTED_PROXIES", "10.0.0.1")]).test_client();
+    assert_eq!(c.get("/open").peer("10.0.0.1").header("x-forwarded-proto", "https").await.status(), 200);
+    assert_eq!(c.get("/open").peer("10.0.0.1").header("x-forwarded-proto", "http").await.status(), 500);
+    assert_eq!(c.get("/open").peer("10.0.0.2").header("x-forwarded-proto", "https").await.status(), 500);
+    let c = app(&[("FSA_SECURE", "false")]).test_client();
+    assert_eq!(c.get("/open").peer("10.0.0.1").await.status(), 200);
+}
+
+// ------------------------------------------------------------------------------ documentation
+
+#[test]
+fn every_documented_directive_is_known() {
+    let doc = include_str!("../docs/CONFIG.md");
+    let mut seen = 0;
+    for line in doc.lines().filter(|l| l.starts_with("| `FSA_")) {
+        let name = line.trim_start_matches("| `").split('`').next().unwrap();
+        seen += 1;
+        let mut config = fsa::Config::default();
+        if let Err(e) = config.set(name, parse_env_value("")) {
+            assert!(!e.0.contains("unexpected FSA_* directive"), "{name} is documented but unknown");
+        }
+    }
+    assert!(seen > 60, "{seen}");
+    for (name, _) in fsa::config::LEFT_OUT {
+        assert!(doc.contains(&format!("| `{name}` |")), "{name} is not documented");
+    }
+    for typo in ["FSA_SPECIAL_PARAMETERS", "FSA_REJECT_UNEXPECTED_PARAMS", "FSA_AUHT"] {
+        let e = fsa::Config::default().set(typo, "x").unwrap_err();
+        assert!(e.0.contains("unexpected"), "{typo}");
+    }
+}

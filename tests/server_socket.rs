@@ -1,0 +1,327 @@
+//! The built-in server over real sockets: panics, slow and greedy clients, header and body
+//! limits, CORS, graceful shutdown and TLS.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use fsa::config::parse_env_value;
+use fsa::prelude::*;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Safety net so that a broken server fails the test instead of hanging it (never asserted).
+const PATIENCE: Duration = Duration::from_secs(30);
+
+#[get("/open", authorize = "OPEN")]
+fn open() -> &'static str {
+    "open"
+}
+
+#[get("/boom", authorize = "OPEN")]
+fn boom() -> &'static str {
+    panic!("kaboom secret")
+}
+
+#[get("/who", authorize = "AUTH")]
+fn who(user: CurrentUser) -> String {
+    format!("hello {user}")
+}
+
+#[post("/echo", authorize = "OPEN")]
+fn echo(x: String) -> String {
+    x
+}
+
+static SLOW_STARTED: AtomicBool = AtomicBool::new(false);
+
+#[get("/slow", authorize = "OPEN")]
+async fn slow() -> &'static str {
+    SLOW_STARTED.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    "slow done"
+}
+
+fn app(directives: &[(&str, &str)]) -> fsa::AppBuilder {
+    let mut b = App::new().config("FSA_AUTH", "fake").routes(fsa::routes![open, boom, who, echo, slow]);
+    for (k, v) in directives {
+        b = b.config(k, parse_env_value(v));
+    }
+    b
+}
+
+struct Server {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    async fn start(app: App) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.serve_listener(listener, async move {
+            let _ = rx.await;
+        }));
+        Server { addr, stop: Some(tx), task }
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        tokio::time::timeout(PATIENCE, self.task).await.expect("server stops").unwrap().unwrap();
+    }
+}
+
+/// Sends raw bytes, reads until the server closes (or the safety net).
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, request: &[u8]) -> String {
+    let _ = stream.write_all(request).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn get(addr: SocketAddr, path: &str, headers: &str) -> String {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{headers}\r\n");
+    exchange(TcpStream::connect(addr).await.unwrap(), req.as_bytes()).await
+}
+
+fn status(response: &str) -> u16 {
+    response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn panicking_handler_then_more_requests() {
+    let server = Server::start(app(&[("FSA_ERROR_RESPONSE", "json:error")]).build().unwrap()).await;
+    let r = get(server.addr, "/boom", "").await;
+    assert_eq!(status(&r), 500, "{r}");
+    assert!(!r.contains("kaboom"), "{r}");
+    assert!(r.contains("{\"error\":"), "{r}");
+    let r = get(server.addr, "/open", "").await;
+    assert_eq!(status(&r), 200, "{r}");
+    assert!(r.ends_with("open"), "{r}");
+    // On one keep-alive connection: the panic answer, then the next request.
+    let two = "GET /boom HTTP/1.1\r\nHost: t\r\n\r\nGET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), two.as_bytes()).await;
+    assert!(r.starts_with("HTTP/1.1 500"), "{r}");
+    assert!(r.contains("HTTP/1.1 200") && r.ends_with("open"), "{r}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn http2_prior_knowledge_is_recognised() {
+    let server = Server::start(app(&[]).build().unwrap()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    // The HTTP/2 preface, then an empty SETTINGS frame.
+    stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").await.unwrap();
+    let mut frame = [0u8; 9];
+    tokio::time::timeout(PATIENCE, stream.read_exact(&mut frame)).await.unwrap().unwrap();
+    assert_eq!(frame[3], 4, "the server's first frame is SETTINGS: {frame:?}");
+    drop(stream);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn slow_header_client_is_cut_off() {
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "2")]).build().unwrap()).await;
+    let stream = TcpStream::connect(server.addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let reader = tokio::spawn(async move {
+        let mut out = Vec::new();
+        let _ = rd.read_to_end(&mut out).await;
+        out
+    });
+    wr.write_all(b"GET /open HTTP/1.1\r\nX-Slow: ").await.unwrap();
+    let mut sent = 0;
+    while sent < 60 && !reader.is_finished() {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if wr.write_all(b"a").await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    assert!(sent < 60, "the slow client was never cut off");
+    let out = tokio::time::timeout(PATIENCE, reader).await.unwrap().unwrap();
+    assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
+    // A client that sends nothing at all is dropped too.
+    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), b"").await;
+    assert_eq!(r, "");
+    assert_eq!(status(&get(server.addr, "/open", "").await), 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_header_is_refused() {
+    let server = Server::start(app(&[("FSA_SERVER_MAX_HEADER_SIZE", "16384")]).build().unwrap()).await;
+    let big = format!("X-Big: {}\r\n", "a".repeat(100_000));
+    let r = get(server.addr, "/open", &big).await;
+    assert!(status(&r) == 431 || r.is_empty(), "{r}");
+    assert!(!r.contains("200 OK"));
+    assert_eq!(status(&get(server.addr, "/open", "X-Small: a\r\n").await), 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn absurd_chunk_sizes_are_refused() {
+    let server = Server::start(app(&[("FSA_MAX_BODY_SIZE", "1024")]).build().unwrap()).await;
+    let head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    // A chunk size overflowing 64 bits: a protocol error.
+    let r = exchange(
+        TcpStream::connect(server.addr).await.unwrap(),
+        format!("{head}fffffffffffffffffff\r\nx=1").as_bytes(),
+    )
+    .await;
+    assert!(!r.contains("200 OK"), "{r}");
+    // A huge declared chunk: read as a stream, refused past FSA_MAX_BODY_SIZE.
+    let body = format!("{head}7fffffffffff\r\nx={}", "a".repeat(4096));
+    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), body.as_bytes()).await;
+    assert_eq!(status(&r), 413, "{r}");
+    // A sane chunked body still works.
+    let r =
+        exchange(TcpStream::connect(server.addr).await.unwrap(), format!("{head}5\r\nx=abc\r\n0\r\n\r\n").as_bytes())
+            .await;
+    assert_eq!(status(&r), 200, "{r}");
+    assert!(r.ends_with("abc"), "{r}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn crlf_is_never_echoed_into_headers() {
+    let server = Server::start(app(&[("FSA_MODE", "dev")]).build().unwrap()).await;
+    let r = get(server.addr, "/who?LOGIN=eve%0d%0aX-Injected:%201", "").await;
+    assert_eq!(status(&r), 200, "{r}");
+    let head = r.split("\r\n\r\n").next().unwrap();
+    assert!(!head.to_lowercase().contains("x-injected"), "{r}");
+    assert!(head.contains("FSA-Request: GET /who") || head.to_lowercase().contains("fsa-request: get /who"), "{r}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connection_cap() {
+    let server = Server::start(
+        app(&[("FSA_SERVER_MAX_CONNECTIONS", "1"), ("FSA_SERVER_HEADER_TIMEOUT", "20")]).build().unwrap(),
+    )
+    .await;
+    // First connection: served, then kept alive (idle).
+    let mut first = TcpStream::connect(server.addr).await.unwrap();
+    first.write_all(b"GET /open HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = first.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Second connection: waits for the first to go.
+    let second = tokio::spawn(get(server.addr, "/open", ""));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "second connection served beyond the cap");
+    drop(first);
+    let r = tokio::time::timeout(PATIENCE, second).await.unwrap().unwrap();
+    assert_eq!(status(&r), 200, "{r}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_in_flight_requests() {
+    let server = Server::start(app(&[]).build().unwrap()).await;
+    let addr = server.addr;
+    let pending = tokio::spawn(get(addr, "/slow", ""));
+    while !SLOW_STARTED.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.stop().await;
+    let r = pending.await.unwrap();
+    assert_eq!(status(&r), 200, "{r}");
+    assert!(r.ends_with("slow done"), "{r}");
+    // The listener is closed.
+    assert!(TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn cors_over_the_socket() {
+    let cors = [("FSA_CORS", "true"), ("FSA_CORS_OPTS", r#"{origins = ["http://client.example"]}"#)];
+    let server = Server::start(app(&cors).build().unwrap()).await;
+    let pre = "Origin: http://client.example\r\nAccess-Control-Request-Method: GET\r\n";
+    let req = format!("OPTIONS /who HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{pre}\r\n");
+    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), req.as_bytes()).await.to_lowercase();
+    assert_eq!(status(&r), 200, "{r}");
+    assert!(r.contains("access-control-allow-origin: http://client.example"), "{r}");
+    assert!(r.contains("access-control-allow-methods:") && r.contains("get"), "{r}");
+    let r = get(server.addr, "/open", "Origin: http://other.example\r\n").await.to_lowercase();
+    assert_eq!(status(&r), 200);
+    assert!(!r.contains("access-control-allow-origin"), "{r}");
+    server.stop().await;
+}
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn tls_from_configured_certificate() {
+    use std::sync::Arc;
+    use tokio_rustls::rustls;
+
+    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("fsa-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, key.cert.pem()).unwrap();
+    std::fs::write(&key_path, key.signing_key.serialize_pem()).unwrap();
+    let tls_app = app(&[
+        ("FSA_TLS_CERT", cert_path.to_str().unwrap()),
+        ("FSA_TLS_KEY", key_path.to_str().unwrap()),
+        ("FSA_MODE", "dev"),
+    ])
+    .after_request(|ctx, resp| {
+        let v = if ctx.is_tls() { "yes" } else { "no" };
+        resp.headers_mut().insert("x-tls", http::HeaderValue::from_static(v));
+    })
+    .build()
+    .unwrap();
+    let server = Server::start(tls_app).await;
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(key.cert.der().clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let tls = connector.connect(name, tcp).await.unwrap();
+    let r = exchange(tls, b"GET /who?LOGIN=calvin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
+    assert_eq!(status(&r), 200, "{r}");
+    assert!(r.to_lowercase().contains("x-tls: yes"), "{r}");
+    assert!(r.ends_with("hello calvin"), "{r}");
+    // Plain HTTP on the TLS port gets no answer.
+    let r = get(server.addr, "/open", "").await;
+    assert!(!r.contains("200 OK"), "{r}");
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // The same through the API, with PEM text.
+    let tls =
+        fsa::server::tls::server_config_from_pem(key.cert.pem().as_bytes(), key.signing_key.serialize_pem().as_bytes())
+            .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app(&[]).build().unwrap().serve_tls_listener(listener, tls, async move {
+        let _ = stopped.await;
+    }));
+    let tls = connector
+        .connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), TcpStream::connect(addr).await.unwrap());
+    let r = exchange(tls.await.unwrap(), b"GET /open HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
+    assert_eq!(status(&r), 200, "{r}");
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+    assert!(fsa::server::tls::server_config_from_pem(b"not pem", b"nope").is_err());
+
+    // Mismatched files are an error when serving starts.
+    let bad =
+        app(&[("FSA_TLS_CERT", "/nonexistent/cert.pem"), ("FSA_TLS_KEY", "/nonexistent/key.pem")]).build().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    assert!(bad.serve_listener(listener, std::future::pending()).await.is_err());
+}
