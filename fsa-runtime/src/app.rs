@@ -636,8 +636,11 @@ impl AppBuilder {
         self
     }
 
-    /// Registers a custom authentication scheme usable in `FSA_AUTH` and `auth = …`.
-    pub fn authentication(mut self, name: &str, scheme: impl crate::authn::AuthScheme) -> Self {
+    /// Registers a custom authentication scheme usable in `FSA_AUTH` and `auth = …`: an async
+    /// closure `|req: AuthRequest| async move { … }`, a closure `|ctx: &Context| …`, or an
+    /// [`AuthScheme`](crate::AuthScheme) type. It returns the login, `None` (not
+    /// authenticated by this scheme) or an error answered as is.
+    pub fn authentication<M>(mut self, name: &str, scheme: impl crate::authn::IntoAuthScheme<M>) -> Self {
         self.schemes.register(name, scheme);
         self
     }
