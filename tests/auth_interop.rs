@@ -149,14 +149,24 @@ async fn python_bcrypt_hashes_verify() {
     }
 }
 
+/// bcrypt and argon2 hashes made here, in FlaskSimpleAuth's layout; they are also written to
+/// `$CARGO_TARGET_TMPDIR/rust_hashes.tsv` (scheme, password, hash) for a check by Python.
 #[tokio::test]
 async fn rust_hashes_have_python_layout() {
-    let app = App::new().routes(fsa::routes![who]).build().unwrap();
-    for pwd in ["hello", "été", ""] {
-        let h = app.hash_password(pwd).await.unwrap();
-        assert!(h.starts_with("$2b$04$") && h.len() == 60, "{h}");
-        assert!(app.check_password(pwd, &h).await);
+    let mut lines = String::new();
+    for (scheme, prefix) in [("bcrypt", "$2b$04$"), ("argon2", "$argon2id$v=19$m=1000,t=1,p=1$")] {
+        let app = App::new().config("FSA_PASSWORD_SCHEME", scheme).routes(fsa::routes![who]).build().unwrap();
+        for pwd in ["hello", "été", "pâssw0rd ünïcödé ✓", ""] {
+            let h = app.hash_password(pwd).await.unwrap();
+            assert!(h.starts_with(prefix), "{h}");
+            assert!(scheme != "bcrypt" || h.len() == 60, "{h}");
+            assert!(app.check_password(pwd, &h).await);
+            assert!(!app.check_password(&format!("{pwd}!"), &h).await);
+            lines.push_str(&format!("{scheme}\t{pwd}\t{h}\n"));
+        }
     }
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("rust_hashes.tsv");
+    std::fs::write(path, lines).unwrap();
 }
 
 /// Mints fresh tokens with fsa for the inputs of every vector (new expiries, so nothing is
