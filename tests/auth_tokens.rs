@@ -353,6 +353,11 @@ async fn oauth_scopes(user: CurrentUser, scopes: Scopes) -> Json<Value> {
     Json(json!({"user": user.0, "read": scopes.has("read"), "write": scopes.has("write")}))
 }
 
+#[get("/login", authorize = "AUTH", auth = ["basic", "param"])]
+async fn login(user: CurrentUser) -> Json<Value> {
+    Json(json!({"user": user.0}))
+}
+
 #[get("/writer", authorize = "writer")]
 async fn writer(user: CurrentUser) -> Json<Value> {
     Json(json!({"user": user.0}))
@@ -377,7 +382,7 @@ fn cookie_app() -> App {
             })
         })
         .user_in_group(|login, group| async move { Ok(group == "writer" && login == "calvin") })
-        .routes(fsa::routes![whoami, token_only, oauth_read, oauth_scopes, writer])
+        .routes(fsa::routes![whoami, token_only, oauth_read, oauth_scopes, writer, login])
         .build()
         .unwrap()
 }
@@ -419,6 +424,16 @@ async fn cookie_issuing_and_renewal() {
     assert!(claims_of(fresh)["exp"].as_i64().unwrap() > now() + 3000);
     // The bearer header is not a carrier here.
     assert_eq!(c.get("/token-only").bearer(token).await.status(), 401);
+    // On a password-only route the cookie is checked too: kept while valid and long-lived,
+    // replaced when broken or someone else's.
+    let r = c.get("/login").basic("calvin", "Hobbes123").cookie("auth", token).await;
+    assert_eq!((r.status(), set_cookie(&r)), (200, None));
+    let r = c.get("/login").basic("calvin", "Hobbes123").cookie("auth", "garbage").await;
+    assert!(set_cookie(&r).is_some_and(|s| s.starts_with("auth=ey")), "{r:?}");
+    let hobbes = app.create_token("hobbes", TokenOptions::default()).unwrap();
+    let r = c.get("/login").basic("calvin", "Hobbes123").cookie("auth", &hobbes).await;
+    let replaced = set_cookie(&r).expect("replaced");
+    assert_eq!(claims_of(replaced.strip_prefix("auth=").unwrap().split(';').next().unwrap())["sub"], "calvin");
 }
 
 #[tokio::test]
