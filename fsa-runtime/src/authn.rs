@@ -504,10 +504,10 @@ impl App {
                 }
             }
         }
-        if let Some(check) = &inner.hooks.password_check {
-            if check(login.to_owned(), password.to_owned()).await? == Some(true) {
-                return Ok(());
-            }
+        if let Some(check) = &inner.hooks.password_check
+            && check(login.to_owned(), password.to_owned()).await? == Some(true)
+        {
+            return Ok(());
         }
         Err(Error::unauthorized(match (&inner.hooks.get_user_pass, hash) {
             (None, _) => format!("invalid user/password for {login}"),
@@ -535,10 +535,10 @@ impl App {
                 return Err(Error::bad_request(format!("password must match {}", re.as_str())));
             }
         }
-        if let Some(hook) = &inner.hooks.password_quality {
-            if !hook(password)? {
-                return Err(Error::bad_request("password quality too low"));
-            }
+        if let Some(hook) = &inner.hooks.password_quality
+            && !hook(password)?
+        {
+            return Err(Error::bad_request("password quality too low"));
         }
         Ok(())
     }

@@ -82,19 +82,13 @@ impl PasswordScheme {
                 }
                 let opts = &config.password_opts;
                 check_opts(opts, &["memory_cost", "time_cost", "parallelism"])?;
-                let scheme = Self::Argon2 {
-                    memory_cost: int_opt(opts, "memory_cost", 1000, 8..=4_194_304)?,
-                    time_cost: int_opt(opts, "time_cost", 1, 1..=1000)?,
-                    parallelism: int_opt(opts, "parallelism", 1, 1..=255)?,
-                };
-                if let Self::Argon2 { memory_cost, parallelism, .. } = scheme {
-                    if memory_cost < 8 * parallelism {
-                        return Err(ConfigError(
-                            "FSA_PASSWORD_OPTS memory_cost must be at least 8 × parallelism".into(),
-                        ));
-                    }
+                let memory_cost = int_opt(opts, "memory_cost", 1000, 8..=4_194_304)?;
+                let time_cost = int_opt(opts, "time_cost", 1, 1..=1000)?;
+                let parallelism = int_opt(opts, "parallelism", 1, 1..=255)?;
+                if memory_cost < 8 * parallelism {
+                    return Err(ConfigError("FSA_PASSWORD_OPTS memory_cost must be at least 8 × parallelism".into()));
                 }
-                Ok(scheme)
+                Ok(Self::Argon2 { memory_cost, time_cost, parallelism })
             }
             Some("plaintext") => {
                 tracing::warn!(target: "fsa", "FSA_PASSWORD_SCHEME=plaintext stores clear passwords: for tests only");
