@@ -411,6 +411,23 @@ async fn scheme_lists_follow_upstream() {
     assert_eq!(token_only.test_client().get("/open").await.status(), 401);
     let basic = App::new().config("FSA_AUTH", "basic").routes(fsa::routes![open]).build().unwrap();
     assert_eq!(basic.test_client().get("/open").await.status(), 200);
+    // `password` expands to basic and param appended at the end: the last error reported is
+    // param's (upstream quirk), and `none` before them keeps OPEN routes open.
+    let pw = App::new()
+        .config("FSA_AUTH", toml_list(&["password", "token", "none"]))
+        .config("FSA_PASSWORD_SCHEME", "plaintext")
+        .get_user_pass(|l| async move { Ok((l == "calvin").then(|| "hobbes".to_owned())) })
+        .routes(fsa::routes![open, whoami])
+        .build()
+        .unwrap();
+    let c = pw.test_client();
+    assert_eq!(c.get("/open").await.status(), 200);
+    let r = c.get("/whoami").basic("calvin", "tiger").await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().contains("missing param login parameter"), "{}", r.text());
+    assert_eq!(c.get("/whoami").basic("calvin", "hobbes").await.json()["scheme"], "basic");
+    let t = pw.create_token("calvin", TokenOptions::default()).unwrap();
+    assert_eq!(c.get("/whoami").bearer(&t).await.json()["scheme"], "token");
     // Unknown scheme names are start-up errors.
     let e = App::new().config("FSA_AUTH", toml_list(&["basic", "kerberos"])).build().unwrap_err();
     assert!(e.to_string().contains("kerberos"));

@@ -90,6 +90,20 @@ async fn fsa_bearer_token_life_cycle() {
 }
 
 #[tokio::test]
+async fn expiry_is_rechecked_after_cached_validations() {
+    for extra in [vec![], vec![("FSA_TOKEN_TYPE", "jwt".into())]] {
+        let app = fsa_app(&extra);
+        let c = app.test_client();
+        let t = app.create_token("calvin", TokenOptions::default().expires_at(now() + 1)).unwrap();
+        assert_eq!(c.get("/token-only").bearer(&t).await.status(), 200);
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let r = c.get("/token-only").bearer(&t).await;
+        assert_eq!(r.status(), 401);
+        assert!(r.text().contains("expired"), "{}", r.text());
+    }
+}
+
+#[tokio::test]
 async fn fsa_grace_period() {
     let app = fsa_app(&[("FSA_TOKEN_GRACE", 5.into())]);
     let c = app.test_client();
