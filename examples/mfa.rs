@@ -145,6 +145,57 @@ mod tests {
         assert_eq!(c.get("/login2").query(&[("code", &code)]).bearer(&t1).await.status(), 401);
     }
 
+    /// One HTTP/1.1 request on a real socket: (status, body).
+    fn http_get(addr: std::net::SocketAddr, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        stream.write_all(req.as_bytes()).unwrap();
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).unwrap();
+        let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{head}");
+        (status, body.to_owned())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_step_login_over_a_socket() {
+        let app = app().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.clone().serve_listener(listener, async move {
+            let _ = stopped.await;
+        }));
+        let codes = app.clone();
+        let flow = tokio::task::spawn_blocking(move || {
+            use base64::Engine;
+            let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("calvin:hobbes"));
+            let (status, body) = http_get(addr, "/login1", &[("Authorization", &basic)]);
+            assert_eq!(status, 200, "{body}");
+            let t1: String = serde_json::from_str(&body).unwrap();
+            let code = pending_code(&codes, "calvin");
+            let bearer1 = format!("Bearer {t1}");
+            assert_eq!(http_get(addr, "/secret", &[("Authorization", &bearer1)]).0, 401);
+            let (status, body) = http_get(addr, &format!("/login2?code={code}"), &[("Authorization", &bearer1)]);
+            assert_eq!(status, 200, "{body}");
+            let t2: String = serde_json::from_str(&body).unwrap();
+            let (status, body) = http_get(addr, "/secret", &[("Authorization", &format!("Bearer {t2}"))]);
+            assert_eq!((status, body.as_str()), (200, "the secret of calvin"));
+            assert_eq!(http_get(addr, "/secret", &[("Authorization", &basic)]).0, 401);
+            assert_eq!(http_get(addr, "/secret", &[]).0, 401);
+        })
+        .await;
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+        flow.unwrap();
+    }
+
     #[tokio::test]
     async fn codes_die_after_too_many_attempts() {
         let app = app().await.unwrap();
