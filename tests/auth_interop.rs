@@ -4,7 +4,9 @@
 //! Both directions: fsa must mint byte-for-byte the token Python minted for the same inputs
 //! (so Python accepts fsa's tokens), and must accept (or reject, with the same status) the
 //! tokens Python made. The tokens fsa makes are also written to
-//! `$CARGO_TARGET_TMPDIR/rust_tokens.json` for `scripts/interop/check_rust_tokens.py`.
+//! `$CARGO_TARGET_TMPDIR/rust_tokens.json` and must equal the committed
+//! `tests/data/rust_tokens.json`, which `scripts/interop/check_rust_tokens.py` checks with the
+//! Python library.
 //! No Python is needed to run these tests.
 
 use fsa::prelude::*;
@@ -175,13 +177,14 @@ async fn rust_hashes_have_python_layout() {
 async fn rust_tokens_for_python() {
     let data = vectors();
     let mut out = Vec::new();
-    let in_an_hour = fsa::token::now() + 3600;
+    // Fixed expiries (as the Python vectors), so that the output is deterministic.
+    let future = fsa::token::parse_limit("20991231235959").unwrap();
     for (kind, list) in [("fsa", &data["fsa_tokens"]), ("jwt", &data["jwt_tokens"])] {
         for v in list.as_array().unwrap() {
             let jwt = kind == "jwt";
             let app = app_for(v, jwt);
             let expired = v["expired"].as_bool() == Some(true);
-            let exp = if expired { 1_000_000_000 } else { in_an_hour };
+            let exp = if expired { 1_000_000_000 } else { future };
             let login = format!("{}-rust", s(v, "login"));
             let mut opts = TokenOptions::default().expires_at(exp);
             let scope = v["scope"].as_array().cloned();
@@ -207,6 +210,10 @@ async fn rust_tokens_for_python() {
             out.push(item);
         }
     }
+    let text = serde_json::to_string_pretty(&json!({"tokens": out})).unwrap() + "\n";
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("rust_tokens.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&json!({"tokens": out})).unwrap()).unwrap();
+    std::fs::write(&path, &text).unwrap();
+    // The committed copy, checked by scripts/interop/check_rust_tokens.py, must stay current.
+    let committed = include_str!("data/rust_tokens.json");
+    assert_eq!(committed, text, "tests/data/rust_tokens.json is stale: copy {}", path.display());
 }
