@@ -612,14 +612,24 @@ impl App {
         let inner = &*self.inner;
         let Some(user) = &ctx.auth.user else { return };
         let name = inner.config.token_name();
-        let present = ctx.cookie(name).is_some();
-        let renew = match (&ctx.auth.cookie_token, present) {
-            (_, false) => true,
-            (Some(info), true) if inner.config.token_renewal > 0.0 => {
-                let left = info.exp - crate::token::now();
-                (left as f64) < inner.config.token_renewal * inner.tokens.delay() * 60.0
+        // The cookie's token: checked by the token scheme, or here when another scheme
+        // authenticated the request. A cookie that is invalid or names someone else is replaced.
+        let cookie_info = match (&ctx.auth.cookie_token, ctx.cookie(name)) {
+            (_, None) => None,
+            (Some(info), Some(_)) => Some(Some(info.clone())),
+            (None, Some(t)) => {
+                Some(inner.tokens.check(&t, ctx.token_realm()).ok().filter(|i| inner.tokens.still_valid(i)))
             }
-            _ => false,
+        };
+        let renew = match cookie_info {
+            None => true,
+            Some(None) => true,
+            Some(Some(info)) if info.login != *user => true,
+            Some(Some(info)) => {
+                let left = info.exp - crate::token::now();
+                inner.config.token_renewal > 0.0
+                    && (left as f64) < inner.config.token_renewal * inner.tokens.delay() * 60.0
+            }
         };
         if !renew {
             return;
@@ -764,8 +774,11 @@ impl AppBuilder {
         self
     }
 
-    /// Registers a custom authentication scheme usable in `FSA_AUTH` and `auth = …`.
-    pub fn authentication(mut self, name: &str, scheme: impl crate::authn::AuthScheme) -> Self {
+    /// Registers a custom authentication scheme usable in `FSA_AUTH` and `auth = …`: an async
+    /// closure `|req: AuthRequest| async move { … }`, a closure `|ctx: &Context| …`, or an
+    /// [`AuthScheme`](crate::AuthScheme) type. It returns the login, `None` (not
+    /// authenticated by this scheme) or an error answered as is.
+    pub fn authentication<M>(mut self, name: &str, scheme: impl crate::authn::IntoAuthScheme<M>) -> Self {
         self.schemes.register(name, scheme);
         self
     }

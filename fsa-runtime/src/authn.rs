@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -59,11 +60,14 @@ impl Scheme {
 }
 
 /// A custom authentication scheme (upstream `app.authentication(name, hook)`): it inspects the
-/// request and returns a login, `None` when it has nothing to say, or an error (401 or any
-/// status) to answer.
+/// request and returns a login, `None` when it has nothing to say (the next scheme is tried;
+/// when none authenticates the answer is a 401), or an error (401 or any status) to answer.
 ///
-/// Plain functions and closures `Fn(&Context) -> Result<Option<String>>` are schemes; implement
-/// the trait on a type for an async check (e.g. an API key looked up in a database).
+/// Three forms are accepted by [`AppBuilder::authentication`](crate::AppBuilder::authentication):
+/// - an async closure taking an owned [`AuthRequest`] (the usual form: it may await a
+///   database),
+/// - a plain closure `Fn(&Context) -> Result<Option<String>>` (cheap header checks),
+/// - a type implementing this trait.
 ///
 /// ```
 /// use fsa_runtime::{AuthScheme, Context, Error, Result};
@@ -92,7 +96,109 @@ where
     }
 }
 
-trait DynScheme: Send + Sync {
+/// What an async custom scheme receives: an owned copy of the request head, the client
+/// address and the app.
+#[derive(Clone, Debug)]
+pub struct AuthRequest {
+    /// The method.
+    pub method: http::Method,
+    /// The URI (path and query).
+    pub uri: http::Uri,
+    /// The headers.
+    pub headers: http::HeaderMap,
+    /// The client address (after the client-address hook).
+    pub client_ip: Option<IpAddr>,
+    /// The TCP peer address.
+    pub peer_ip: Option<IpAddr>,
+    /// The application (state, tokens, password checks).
+    pub app: App,
+}
+
+impl AuthRequest {
+    fn from_context(ctx: &Context) -> Self {
+        AuthRequest {
+            method: ctx.method().clone(),
+            uri: ctx.uri().clone(),
+            headers: ctx.headers().clone(),
+            client_ip: ctx.client_ip(),
+            peer_ip: ctx.peer_ip(),
+            app: ctx.app().clone(),
+        }
+    }
+
+    /// A header's value as UTF-8 text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+    }
+
+    /// A query-string parameter (first value).
+    pub fn query(&self, name: &str) -> Option<String> {
+        let q = self.uri.query()?;
+        form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+
+    /// A cookie's value.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        cookie_in(&self.headers, name)
+    }
+}
+
+/// Finds a cookie in `Cookie` headers (UTF-8 values accepted).
+pub(crate) fn cookie_in(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| std::str::from_utf8(v.as_bytes()).ok()).find_map(|line| {
+        line.split(';').find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.trim_matches('"').to_owned())
+        })
+    })
+}
+
+/// Markers telling apart the forms accepted by [`IntoAuthScheme`].
+#[doc(hidden)]
+pub mod markers {
+    /// A type implementing [`AuthScheme`](super::AuthScheme) (including sync closures).
+    pub struct ByTrait;
+    /// An async closure taking an [`AuthRequest`](super::AuthRequest).
+    pub struct ByAsyncFn;
+}
+
+/// Anything [`AppBuilder::authentication`](crate::AppBuilder::authentication) accepts as a
+/// custom scheme (see [`AuthScheme`]).
+pub trait IntoAuthScheme<M>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn into_dyn(self) -> Arc<dyn DynScheme>;
+}
+
+impl<T: AuthScheme> IntoAuthScheme<markers::ByTrait> for T {
+    fn into_dyn(self) -> Arc<dyn DynScheme> {
+        Arc::new(self)
+    }
+}
+
+struct AsyncFnScheme<F>(F);
+
+impl<F, Fut> AuthScheme for AsyncFnScheme<F>
+where
+    F: Fn(AuthRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Option<String>, Error>> + Send + 'static,
+{
+    fn authenticate(&self, ctx: &Context) -> impl Future<Output = Result<Option<String>, Error>> + Send {
+        (self.0)(AuthRequest::from_context(ctx))
+    }
+}
+
+impl<F, Fut> IntoAuthScheme<markers::ByAsyncFn> for F
+where
+    F: Fn(AuthRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Option<String>, Error>> + Send + 'static,
+{
+    fn into_dyn(self) -> Arc<dyn DynScheme> {
+        Arc::new(AsyncFnScheme(self))
+    }
+}
+
+#[doc(hidden)]
+pub trait DynScheme: Send + Sync {
     fn authenticate<'a>(&'a self, ctx: &'a Context) -> BoxFuture<'a, Result<Option<String>, Error>>;
 }
 
@@ -109,8 +215,8 @@ pub(crate) struct SchemeRegistry {
 }
 
 impl SchemeRegistry {
-    pub(crate) fn register(&mut self, name: &str, scheme: impl AuthScheme) {
-        self.custom.insert(name.to_owned(), Arc::new(scheme));
+    pub(crate) fn register<M>(&mut self, name: &str, scheme: impl IntoAuthScheme<M>) {
+        self.custom.insert(name.to_owned(), scheme.into_dyn());
     }
 
     /// Resolves a scheme name.
@@ -129,34 +235,114 @@ impl SchemeRegistry {
         })
     }
 
-    /// The enabled schemes from `FSA_AUTH`: a scalar `X` means token, `X`, none.
+    /// Resolves a list of names as upstream does: in order, except that `password` stands for
+    /// `basic` and `param` appended at the end; duplicates are dropped.
+    pub(crate) fn resolve_list(&self, names: &[impl AsRef<str>]) -> Result<Vec<Scheme>, ConfigError> {
+        let mut out = Vec::new();
+        let mut password = false;
+        for n in names {
+            if n.as_ref() == "password" {
+                password = true;
+                continue;
+            }
+            out.extend(self.resolve(n.as_ref())?);
+        }
+        if password {
+            out.extend([Scheme::Basic, Scheme::Param]);
+        }
+        let mut dedup: Vec<Scheme> = Vec::with_capacity(out.len());
+        for s in out {
+            if !dedup.contains(&s) {
+                dedup.push(s);
+            }
+        }
+        Ok(dedup)
+    }
+
+    /// The enabled schemes from `FSA_AUTH`, as upstream: a scalar `X` other than `token`,
+    /// `oauth` and `none` means `["token", X, "none"]` (tokens first); a list is taken as is.
+    /// Token schemes are left out when `FSA_TOKEN_TYPE` is none.
     pub(crate) fn enabled(&self, config: &Config) -> Result<Vec<Scheme>, ConfigError> {
         let mut names: Vec<String> = config.auth.clone();
         if config.auth_is_scalar || names.is_empty() {
-            let x = names.pop();
-            names = vec!["token".into()];
-            if let Some(x) = x.filter(|x| !matches!(x.as_str(), "token" | "none")) {
-                if x == "oauth" {
-                    names = vec![x];
-                } else {
-                    names.push(x);
-                }
-            }
-            names.push("none".into());
+            let x = names.pop().unwrap_or_else(|| "httpd".into());
+            names = if matches!(x.as_str(), "token" | "oauth" | "none") {
+                vec![x]
+            } else {
+                vec!["token".into(), x, "none".into()]
+            };
         }
-        let mut out = Vec::new();
-        for n in &names {
-            for s in self.resolve(n)? {
-                if matches!(s, Scheme::Token | Scheme::OAuth) && config.token_type.is_none() {
-                    continue;
-                }
-                if !out.contains(&s) {
-                    out.push(s);
-                }
+        let out: Vec<Scheme> = self
+            .resolve_list(&names)?
+            .into_iter()
+            .filter(|s| !(matches!(s, Scheme::Token | Scheme::OAuth) && config.token_type.is_none()))
+            .collect();
+        if out.contains(&Scheme::Httpd) {
+            parse_proxies(&config.trusted_proxies)?;
+            if config.trusted_proxies.is_empty() {
+                tracing::warn!(target: "fsa", "httpd authentication without FSA_TRUSTED_PROXIES never authenticates");
             }
         }
         Ok(out)
     }
+}
+
+/// One `FSA_TRUSTED_PROXIES` entry: an address or a CIDR block.
+#[derive(Clone, Copy, Debug)]
+struct Net {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Net {
+    fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
+                (u32::from(n) & mask) == (u32::from(a) & mask)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
+                (u128::from(n) & mask) == (u128::from(a) & mask)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn parse_proxies(list: &[String]) -> Result<Vec<Net>, ConfigError> {
+    list.iter()
+        .map(|p| {
+            let bad = || ConfigError(format!("FSA_TRUSTED_PROXIES: not an address or CIDR block: {p}"));
+            let (addr, prefix) = match p.split_once('/') {
+                Some((a, n)) => {
+                    (a.trim().parse::<IpAddr>().map_err(|_| bad())?, Some(n.trim().parse::<u8>().map_err(|_| bad())?))
+                }
+                None => (p.trim().parse::<IpAddr>().map_err(|_| bad())?, None),
+            };
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let prefix = prefix.unwrap_or(max);
+            if prefix > max {
+                return Err(bad());
+            }
+            Ok(Net { addr, prefix })
+        })
+        .collect()
+}
+
+fn is_loopback(ip: Option<IpAddr>) -> bool {
+    ip.is_some_and(|ip| match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    })
+}
+
+fn header_text<'a>(ctx: &'a Context, name: &str) -> Option<&'a str> {
+    ctx.headers().get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
 impl Context {
@@ -184,53 +370,51 @@ impl Context {
         match scheme {
             Scheme::None => Ok(None),
             Scheme::Basic => {
-                let header = self
-                    .headers()
-                    .get(header::AUTHORIZATION)
-                    .ok_or_else(|| Error::unauthorized("missing basic authorization"))?;
-                let value = header.to_str().map_err(|_| Error::unauthorized("invalid authorization header"))?;
-                let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
-                    return Err(Error::unauthorized("unexpected authorization header: not basic"));
+                let value = header_text(self, header::AUTHORIZATION.as_str())
+                    .ok_or_else(|| Error::unauthorized("missing authorization header"))?;
+                let Some(encoded) = value.strip_prefix("Basic ") else {
+                    return Err(Error::unauthorized("unexpected Authorization header"));
                 };
-                let raw = base64::engine::general_purpose::STANDARD
-                    .decode(encoded.trim())
-                    .map_err(|_| Error::unauthorized("invalid basic authorization encoding"))?;
-                let text =
-                    String::from_utf8(raw).map_err(|_| Error::unauthorized("invalid basic authorization encoding"))?;
-                let (login, password) =
-                    text.split_once(':').ok_or_else(|| Error::unauthorized("invalid basic authorization"))?;
+                let decoding = || Error::unauthorized("decoding error on authorization header");
+                let raw = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| decoding())?;
+                let text = String::from_utf8(raw).map_err(|_| decoding())?;
+                let (login, password) = text.split_once(':').ok_or_else(decoding)?;
                 app.check_user_password(login, password).await.map(|()| Some(login.to_owned()))
             }
             Scheme::Param => {
                 self.ensure_params().await?;
                 let (pu, pp) = (&config.param_user, &config.param_pass);
-                let login = self.params().text(pu).map(|c| c.into_owned());
-                let password = self.params().text(pp).map(|c| c.into_owned());
-                match (login, password) {
-                    (None, _) => Err(Error::unauthorized(format!("missing param login parameter: \"{pu}\""))),
-                    (_, None) => Err(Error::unauthorized(format!("missing param password parameter: \"{pp}\""))),
-                    (Some(l), Some(p)) => app.check_user_password(&l, &p).await.map(|()| Some(l)),
-                }
+                let login = self.params().text(pu).map(|c| c.into_owned()).filter(|l| !l.is_empty());
+                let Some(login) = login else {
+                    return Err(Error::unauthorized(format!("missing param login parameter: {pu}")));
+                };
+                let password = self.params().text(pp).map(|c| c.into_owned()).filter(|p| !p.is_empty());
+                let Some(password) = password else {
+                    return Err(Error::unauthorized(format!("missing param password parameter: {pp}")));
+                };
+                app.check_user_password(&login, &password).await.map(|()| Some(login))
             }
             Scheme::Fake => {
-                if !self.is_loopback() {
+                // Whatever the configuration or client-address hook says, the TCP peer itself
+                // must be local: fake authentication trusts a request parameter.
+                if !is_loopback(self.peer_ip()) || !self.is_loopback() {
                     return Ok(None);
                 }
                 self.ensure_params().await?;
                 let name = &config.fake_login;
                 match self.params().text(name) {
                     Some(l) if !l.is_empty() => Ok(Some(l.into_owned())),
-                    _ => Err(Error::unauthorized(format!("missing fake login parameter: \"{name}\""))),
+                    _ => Err(Error::unauthorized(format!("missing fake login parameter: {name}"))),
                 }
             }
             Scheme::Httpd => {
-                let trusted = self.client_ip().is_some_and(|ip| {
-                    config.trusted_proxies.iter().any(|p| p.parse::<std::net::IpAddr>().is_ok_and(|t| t == ip))
-                }) || (config.trusted_proxies.is_empty() && self.is_loopback());
+                // Only the TCP peer counts: forwarded headers could be forged by anybody.
+                let proxies = parse_proxies(&config.trusted_proxies).map_err(|e| Error::internal(e.0))?;
+                let trusted = self.peer_ip().is_some_and(|ip| proxies.iter().any(|n| n.contains(ip)));
                 if !trusted {
                     return Ok(None);
                 }
-                Ok(self.headers().get(config.httpd_header.as_str()).and_then(|v| v.to_str().ok()).map(str::to_owned))
+                Ok(header_text(self, &config.httpd_header).map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned))
             }
             Scheme::Token | Scheme::OAuth => self.token_scheme().await,
             Scheme::Custom(name) => match app.inner.schemes.custom.get(name) {
@@ -252,11 +436,11 @@ impl Context {
         let config = &app.inner.config;
         let name = config.token_name();
         let token: Option<String> = match config.token_carrier {
-            Carrier::Bearer => match self.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+            Carrier::Bearer => match header_text(self, header::AUTHORIZATION.as_str()) {
                 Some(v) => v.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).map(|t| t.trim().to_owned()),
                 None => None,
             },
-            Carrier::Header => self.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            Carrier::Header => header_text(self, name).map(|t| t.trim().to_owned()),
             Carrier::Cookie => self.cookie(name),
             Carrier::Param => {
                 self.ensure_params().await?;
@@ -275,7 +459,7 @@ impl Context {
             .await?;
         let CacheValue::Token(info) = value else { return Err(Error::internal("unexpected cached value for a token")) };
         if !app.inner.tokens.still_valid(&info) {
-            return Err(Error::unauthorized("expired token"));
+            return Err(Error::unauthorized("expired auth token"));
         }
         self.auth.scopes = info.scopes.clone().unwrap_or_default();
         if config.token_carrier == Carrier::Cookie {
@@ -313,18 +497,17 @@ impl App {
                 }
             }
             None => {
-                if inner.hooks.password_check.is_none() {
-                    // Unknown login: spend the time a real check takes.
-                    if let Some(d) = &inner.dummy_hash {
-                        self.verify_password(password, d).await;
-                    }
+                // Unknown login (or no stored hash): spend the time a real check takes, so
+                // that timing does not tell which logins exist.
+                if let Some(d) = &inner.dummy_hash {
+                    self.verify_password(password, d).await;
                 }
             }
         }
-        if let Some(check) = &inner.hooks.password_check {
-            if check(login.to_owned(), password.to_owned()).await? == Some(true) {
-                return Ok(());
-            }
+        if let Some(check) = &inner.hooks.password_check
+            && check(login.to_owned(), password.to_owned()).await? == Some(true)
+        {
+            return Ok(());
         }
         Err(Error::unauthorized(match (&inner.hooks.get_user_pass, hash) {
             (None, _) => format!("invalid user/password for {login}"),
@@ -352,10 +535,10 @@ impl App {
                 return Err(Error::bad_request(format!("password must match {}", re.as_str())));
             }
         }
-        if let Some(hook) = &inner.hooks.password_quality {
-            if !hook(password)? {
-                return Err(Error::bad_request("password quality too low"));
-            }
+        if let Some(hook) = &inner.hooks.password_quality
+            && !hook(password)?
+        {
+            return Err(Error::bad_request("password quality too low"));
         }
         Ok(())
     }

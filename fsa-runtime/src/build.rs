@@ -57,13 +57,10 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     let default_schemes: Vec<Scheme> = match &config.auth_default {
         None => enabled.clone(),
         Some(names) => {
-            let mut out = Vec::new();
-            for n in names {
-                for s in registry.resolve(n)? {
-                    if !enabled.contains(&s) {
-                        errors.push(format!("FSA_AUTH_DEFAULT scheme {} is not enabled in FSA_AUTH", s.name()));
-                    }
-                    out.push(s);
+            let out = registry.resolve_list(names)?;
+            for s in &out {
+                if !enabled.contains(s) {
+                    errors.push(format!("FSA_AUTH_DEFAULT scheme {} is not enabled in FSA_AUTH", s.name()));
                 }
             }
             out
@@ -99,22 +96,19 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
                 }
             }
         }
-        let schemes: Vec<Scheme> =
-            match def.authn {
-                None => default_schemes.clone(),
-                Some(names) => {
-                    let mut out = Vec::new();
-                    for n in names {
-                        match registry.resolve(n) {
-                            Ok(s) => out.extend(s.into_iter().filter(|s| {
-                                !(matches!(s, Scheme::Token | Scheme::OAuth) && config.token_type.is_none())
-                            })),
-                            Err(e) => errors.push(format!("{what}: {}", e.0)),
-                        }
-                    }
-                    out
+        let schemes: Vec<Scheme> = match def.authn {
+            None => default_schemes.clone(),
+            Some(names) => match registry.resolve_list(names) {
+                Ok(s) => s
+                    .into_iter()
+                    .filter(|s| !(matches!(s, Scheme::Token | Scheme::OAuth) && config.token_type.is_none()))
+                    .collect(),
+                Err(e) => {
+                    errors.push(format!("{what}: {}", e.0));
+                    Vec::new()
                 }
-            };
+            },
+        };
         for s in &schemes {
             if !all_schemes.contains(s) {
                 all_schemes.push(s.clone());

@@ -470,7 +470,13 @@ impl Config {
                     Some(_) => return Err(type_err(n, "fsa, jwt or none", &v)),
                 }
             }
-            "FSA_TOKEN_ALGO" => self.token_algo = as_opt_str(n, &v)?,
+            "FSA_TOKEN_ALGO" => {
+                // `none` is kept so that the token manager refuses unsigned JWTs explicitly.
+                self.token_algo = match &v {
+                    Value::String(s) if s.eq_ignore_ascii_case("none") => Some(s.clone()),
+                    _ => as_opt_str(n, &v)?,
+                }
+            }
             "FSA_TOKEN_CARRIER" => {
                 self.token_carrier = match as_str(n, &v)?.as_str() {
                     "bearer" => Carrier::Bearer,

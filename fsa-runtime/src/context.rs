@@ -40,6 +40,8 @@ pub struct Context {
     /// Behind a mutex only to make the context `Sync`; accessed through `get_mut`.
     body: std::sync::Mutex<Option<ReqBody>>,
     pub(crate) client_ip: Option<IpAddr>,
+    /// The TCP peer's address, whatever the client-address hook says.
+    pub(crate) peer_ip: Option<IpAddr>,
     pub(crate) tls: bool,
     pub(crate) route: Option<usize>,
     pub(crate) params: Params,
@@ -56,7 +58,8 @@ impl Context {
         peer: Option<SocketAddr>,
         tls: bool,
     ) -> Self {
-        let mut client_ip = peer.map(|p| p.ip());
+        let peer_ip = peer.map(|p| p.ip());
+        let mut client_ip = peer_ip;
         if let Some(hook) = &app.inner.client_addr {
             client_ip = hook(&parts, client_ip);
         }
@@ -65,6 +68,7 @@ impl Context {
             parts,
             body: std::sync::Mutex::new(Some(body)),
             client_ip,
+            peer_ip,
             tls,
             route: None,
             params: Params::default(),
@@ -106,17 +110,17 @@ impl Context {
 
     /// A cookie's value.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        self.parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
-            line.split(';').find_map(|kv| {
-                let (k, v) = kv.trim().split_once('=')?;
-                (k == name).then(|| v.trim_matches('"').to_owned())
-            })
-        })
+        crate::authn::cookie_in(&self.parts.headers, name)
     }
 
     /// The client's IP address.
     pub fn client_ip(&self) -> Option<IpAddr> {
         self.client_ip
+    }
+
+    /// The TCP peer's IP address (not changed by the client-address hook).
+    pub fn peer_ip(&self) -> Option<IpAddr> {
+        self.peer_ip
     }
 
     /// Whether the client is on a loopback address.

@@ -27,7 +27,7 @@ pub mod testing;
 pub mod token;
 
 pub use app::{App, AppBuilder, Group};
-pub use authn::{AuthScheme, Scheme};
+pub use authn::{AuthRequest, AuthScheme, IntoAuthScheme, Scheme};
 pub use config::{Carrier, Config, ConfigError, Mode, TokenType};
 pub use context::Context;
 pub use error::{Error, ErrorFormat, Result, err};

@@ -6,9 +6,16 @@
 //! `<realm>[/<issuer>]:<login>:<limit>:<secret>`. This is byte-for-byte the Python library's
 //! format (pinned by `tests/data/interop.json`); signatures are compared in constant time here.
 //!
-//! JWTs go through the `jsonwebtoken` crate: claims `exp`, `sub` (login), `aud` (realm),
-//! `iss` (issuer) and `scope` (space-separated), one configured algorithm only, so `alg: none`
-//! and algorithm confusion are refused.
+//! Digests come from the RustCrypto crates (`blake2`, `sha2`, `sha3`, `sha1`, `md-5`): they
+//! are the maintained pure-Rust implementations and cover every `hashlib` name FlaskSimpleAuth
+//! users are likely to have configured.
+//!
+//! JWTs are verified by the `jsonwebtoken` crate (claims `exp`, `sub` = login, `aud` = realm,
+//! `iss` = issuer, optional `scope`, plus `nbf`/`iat` when present) with exactly one configured
+//! algorithm, so `alg: none` and algorithm confusion (an HMAC token signed with a public key)
+//! are refused. New JWTs are laid out exactly as PyJWT does (`{"alg":…,"typ":"JWT"}`, claims in
+//! the order `exp`, `sub`, `aud`, `iss`, `scope`, JSON with ASCII escapes) and signed with
+//! `jsonwebtoken::crypto::sign`, so the same inputs give byte-for-byte FlaskSimpleAuth's token.
 
 use blake2::{Blake2b512, Blake2s256, Digest};
 use sha2::{Sha224, Sha256, Sha384, Sha512};
@@ -43,6 +50,9 @@ pub struct TokenOptions {
     pub secret: Option<String>,
     /// JWT scopes.
     pub scopes: Option<Vec<String>>,
+    /// Absolute expiry in seconds since the epoch, instead of now + delay (test vectors,
+    /// tokens aligned on a session end).
+    pub expires_at: Option<i64>,
 }
 
 impl TokenOptions {
@@ -65,9 +75,15 @@ impl TokenOptions {
         self.scopes = Some(scopes.into_iter().map(Into::into).collect());
         self
     }
-    /// Sets the secret.
+    /// Sets the secret (fsa and HMAC JWT: the shared secret; public-key JWT: the PEM
+    /// private key).
     pub fn secret(mut self, secret: impl Into<String>) -> Self {
         self.secret = Some(secret.into());
+        self
+    }
+    /// Sets an absolute expiry (seconds since the epoch), overriding the delay.
+    pub fn expires_at(mut self, exp: i64) -> Self {
+        self.expires_at = Some(exp);
         self
     }
 }
@@ -91,6 +107,14 @@ fn digest(algo: &str, data: &[u8]) -> Option<Vec<u8>> {
         "sha224" => Sha224::digest(data).to_vec(),
         "sha384" => Sha384::digest(data).to_vec(),
         "sha512" => Sha512::digest(data).to_vec(),
+        "sha512_224" => sha2::Sha512_224::digest(data).to_vec(),
+        "sha512_256" => sha2::Sha512_256::digest(data).to_vec(),
+        "sha3_224" => sha3::Sha3_224::digest(data).to_vec(),
+        "sha3_256" => sha3::Sha3_256::digest(data).to_vec(),
+        "sha3_384" => sha3::Sha3_384::digest(data).to_vec(),
+        "sha3_512" => sha3::Sha3_512::digest(data).to_vec(),
+        "sha1" => sha1::Sha1::digest(data).to_vec(),
+        "md5" => md5::Md5::digest(data).to_vec(),
         _ => return None,
     })
 }
@@ -230,7 +254,7 @@ impl Tokens {
     /// Creates a token for `login` in `realm`.
     pub fn create(&self, login: &str, realm: &str, opts: &TokenOptions) -> Result<String, Error> {
         let delay = opts.delay.unwrap_or(self.delay);
-        let exp = now() + (delay * 60.0) as i64;
+        let exp = opts.expires_at.unwrap_or_else(|| now() + (delay * 60.0) as i64);
         let issuer = opts.issuer.as_deref().or(self.issuer.as_deref());
         let secret = opts.secret.as_deref().unwrap_or(&self.secret);
         match self.kind {
@@ -272,37 +296,36 @@ impl Tokens {
     }
 
     fn check_fsa(&self, token: &str, realm: &str) -> Result<TokenInfo, Error> {
-        let invalid = || Error::unauthorized("invalid fsa token");
-        let mut parts = token.rsplitn(4, ':');
-        let (Some(sig), Some(limit), Some(login), Some(realm_part)) =
+        // Same checks, order and messages as upstream (minus the token echoed in messages).
+        if token.bytes().filter(|b| *b == b':').count() != 3 {
+            return Err(Error::unauthorized("invalid fsa token"));
+        }
+        let mut parts = token.splitn(4, ':');
+        let (Some(realm_part), Some(login), Some(limit), Some(sig)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(invalid());
+            return Err(Error::unauthorized("invalid fsa token"));
         };
-        if realm_part.contains(':') {
-            return Err(invalid());
+        if limit.len() != 14 || !limit.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::bad_request(format!("unexpected timestamp format: {limit}")));
         }
-        let exp = parse_limit(limit).ok_or_else(|| {
-            if limit.len() == 14 && limit.bytes().all(|b| b.is_ascii_digit()) {
-                invalid()
-            } else {
-                Error::bad_request("unexpected timestamp format")
-            }
-        })?;
+        let exp =
+            parse_limit(limit).ok_or_else(|| Error::unauthorized(format!("unexpected fsa token limit: {limit}")))?;
         let expected_realm = match self.issuer.as_deref() {
             Some(i) if !i.is_empty() => format!("{realm}/{i}"),
             _ => realm.to_owned(),
         };
         if realm_part != expected_realm {
-            return Err(Error::unauthorized("unexpected token realm"));
+            return Err(Error::unauthorized(format!("unexpected fsa token realm: {realm_part}")));
         }
         let data = &token[..token.len() - sig.len() - 1];
-        let expected = fsa_signature(&self.algo, self.length, data, &self.secret).ok_or_else(invalid)?;
+        let expected = fsa_signature(&self.algo, self.length, data, &self.secret)
+            .ok_or_else(|| Error::internal("unsupported token algorithm"))?;
         if !bool::from(expected.as_bytes().ct_eq(sig.as_bytes())) {
-            return Err(Error::unauthorized("invalid fsa token signature"));
+            return Err(Error::unauthorized("invalid fsa auth token signature"));
         }
         if (exp as f64) < now() as f64 - self.grace * 60.0 {
-            return Err(Error::unauthorized("expired fsa token"));
+            return Err(Error::unauthorized("expired fsa auth token"));
         }
         Ok(TokenInfo { login: login.to_owned(), exp, scopes: None })
     }
@@ -313,14 +336,15 @@ impl Tokens {
     }
 }
 
+/// Claims of a new JWT, in PyJWT's order.
 #[cfg(feature = "jwt")]
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Claims {
+#[derive(serde::Serialize)]
+struct Claims<'a> {
     exp: i64,
-    sub: String,
-    aud: String,
+    sub: &'a str,
+    aud: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    iss: Option<String>,
+    iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
 }
@@ -331,38 +355,74 @@ struct ReadClaims {
     exp: f64,
     sub: String,
     #[serde(default)]
+    iat: Option<f64>,
+    #[serde(default)]
     scope: Option<String>,
+}
+
+/// JSON as Python's `json.dumps(…, separators=(",", ":"))` writes it: non-ASCII characters as
+/// `\uXXXX` escapes (UTF-16 surrogate pairs beyond the BMP). serde_json already escapes quotes,
+/// backslashes and control characters like Python, and non-ASCII characters can only appear
+/// inside strings, so escaping them afterwards is exact.
+#[cfg(feature = "jwt")]
+fn python_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
+    let text = serde_json::to_string(value).map_err(Error::internal)?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(feature = "jwt")]
+fn encoding_key(
+    alg: jsonwebtoken::Algorithm,
+    key: &str,
+) -> Result<jsonwebtoken::EncodingKey, jsonwebtoken::errors::Error> {
+    use jsonwebtoken::{Algorithm as A, EncodingKey};
+    match alg {
+        A::HS256 | A::HS384 | A::HS512 => EncodingKey::from_secret(key.as_bytes()),
+        A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512 => EncodingKey::from_rsa_pem(key.as_bytes()),
+        A::ES256 | A::ES384 => EncodingKey::from_ec_pem(key.as_bytes()),
+        A::EdDSA => EncodingKey::from_ed_pem(key.as_bytes()),
+        _ => Err(jsonwebtoken::errors::ErrorKind::UnsupportedAlgorithm.into()),
+    }
 }
 
 #[cfg(feature = "jwt")]
 impl JwtKeys {
     fn new(algo: &str, secret: &str, sign: Option<&str>) -> Result<Self, ConfigError> {
-        use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-        let alg: Algorithm = algo.parse().map_err(|_| ConfigError(format!("unsupported JWT algorithm: {algo}")))?;
+        use jsonwebtoken::{Algorithm as A, DecodingKey};
+        let alg: A = algo.parse().map_err(|_| ConfigError(format!("unsupported JWT algorithm: {algo}")))?;
         let bad = |e: jsonwebtoken::errors::Error| ConfigError(format!("invalid JWT key for {algo}: {e}"));
-        let (encoding, decoding) = match alg {
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => (
-                Some(EncodingKey::from_secret(secret.as_bytes()).map_err(bad)?),
-                DecodingKey::from_secret(secret.as_bytes()).map_err(bad)?,
-            ),
-            Algorithm::RS256
-            | Algorithm::RS384
-            | Algorithm::RS512
-            | Algorithm::PS256
-            | Algorithm::PS384
-            | Algorithm::PS512 => (
-                sign.map(|k| EncodingKey::from_rsa_pem(k.as_bytes())).transpose().map_err(bad)?,
-                DecodingKey::from_rsa_pem(secret.as_bytes()).map_err(bad)?,
-            ),
-            Algorithm::ES256 | Algorithm::ES384 => (
-                sign.map(|k| EncodingKey::from_ec_pem(k.as_bytes())).transpose().map_err(bad)?,
-                DecodingKey::from_ec_pem(secret.as_bytes()).map_err(bad)?,
-            ),
-            Algorithm::EdDSA => (
-                sign.map(|k| EncodingKey::from_ed_pem(k.as_bytes())).transpose().map_err(bad)?,
-                DecodingKey::from_ed_pem(secret.as_bytes()).map_err(bad)?,
-            ),
+        let decoding = match alg {
+            A::HS256 | A::HS384 | A::HS512 => DecodingKey::from_secret(secret.as_bytes()).map_err(bad)?,
+            A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512 => {
+                DecodingKey::from_rsa_pem(secret.as_bytes()).map_err(bad)?
+            }
+            A::ES256 | A::ES384 => DecodingKey::from_ec_pem(secret.as_bytes()).map_err(bad)?,
+            A::EdDSA => DecodingKey::from_ed_pem(secret.as_bytes()).map_err(bad)?,
             _ => return Err(ConfigError(format!("unsupported JWT algorithm: {algo}"))),
+        };
+        let encoding = match alg {
+            A::HS256 | A::HS384 | A::HS512 => Some(encoding_key(alg, secret).map_err(bad)?),
+            _ => match sign {
+                Some(k) => Some(encoding_key(alg, k).map_err(bad)?),
+                None => {
+                    tracing::warn!(
+                        target: "fsa",
+                        "FSA_TOKEN_SIGN is not set: {algo} tokens can be checked but not created (third-party issuer)"
+                    );
+                    None
+                }
+            },
         };
         Ok(JwtKeys { alg, encoding, decoding })
     }
@@ -376,41 +436,52 @@ impl JwtKeys {
         scopes: Option<&[String]>,
         secret: Option<&str>,
     ) -> Result<String, Error> {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s.as_bytes());
+        let alg = serde_json::to_string(&self.alg).map_err(Error::internal)?;
+        let header = format!("{{\"alg\":{alg},\"typ\":\"JWT\"}}");
         let claims = Claims {
             exp,
-            sub: login.to_owned(),
-            aud: realm.to_owned(),
-            iss: issuer.filter(|i| !i.is_empty()).map(str::to_owned),
+            sub: login,
+            aud: realm,
+            iss: issuer.filter(|i| !i.is_empty()),
             scope: scopes.filter(|s| !s.is_empty()).map(|s| s.join(" ")),
         };
+        let message = format!("{}.{}", b64(&header), b64(&python_json(&claims)?));
         let override_key;
         let key = match secret {
             Some(s) => {
-                override_key = jsonwebtoken::EncodingKey::from_secret(s.as_bytes()).map_err(Error::internal)?;
+                override_key = encoding_key(self.alg, s).map_err(Error::internal)?;
                 &override_key
             }
             None => self.encoding.as_ref().ok_or_else(|| Error::internal("no JWT signing key (FSA_TOKEN_SIGN)"))?,
         };
-        jsonwebtoken::encode(&jsonwebtoken::Header::new(self.alg), &claims, key).map_err(Error::internal)
+        let sig = jsonwebtoken::crypto::sign(message.as_bytes(), key, self.alg).map_err(Error::internal)?;
+        Ok(format!("{message}.{sig}"))
     }
 
     fn check(&self, token: &str, realm: &str, issuer: Option<&str>, grace: f64) -> Result<TokenInfo, Error> {
+        let leeway = (grace * 60.0).max(0.0) as u64;
         let mut v = jsonwebtoken::Validation::new(self.alg);
         v.set_audience(&[realm]);
-        v.leeway = (grace * 60.0).max(0.0) as u64;
+        v.leeway = leeway;
+        v.validate_nbf = true;
         v.set_required_spec_claims(&["exp", "sub", "aud"]);
         if let Some(i) = issuer.filter(|i| !i.is_empty()) {
             v.set_issuer(&[i]);
             v.required_spec_claims.insert("iss".to_owned());
         }
         let data = jsonwebtoken::decode::<ReadClaims>(token, &self.decoding, &v).map_err(|e| {
-            let msg = match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => "expired jwt token",
+            Error::unauthorized(match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => "expired jwt auth token",
                 _ => "invalid jwt token",
-            };
-            Error::unauthorized(msg)
+            })
         })?;
         let c = data.claims;
+        // PyJWT refuses tokens issued in the future; jsonwebtoken does not look at `iat`.
+        if c.iat.is_some_and(|iat| iat > (now() as f64) + leeway as f64) {
+            return Err(Error::unauthorized("invalid jwt token"));
+        }
         Ok(TokenInfo {
             login: c.sub,
             exp: c.exp as i64,
