@@ -496,6 +496,34 @@ impl<T: Scalar> FromParam for Vec<T> {
     }
 }
 
+/// An uploaded file: the multipart part with a file name sent under the argument's name.
+impl FromParam for UploadedFile {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("file")
+    }
+    fn from_found(found: Found<'_>) -> Result<Self, String> {
+        match found {
+            Found::File(f) => Ok(f.clone()),
+            _ => Err("expecting an uploaded file".to_owned()),
+        }
+    }
+}
+
+/// Any JSON value (upstream `JsonData`): a JSON body member as is, HTTP text parsed as JSON
+/// (invalid JSON is a 400). Absent is missing, as for other scalars; use `Option<Value>`
+/// for an optional one.
+impl Scalar for Value {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("JSON")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))
+    }
+    fn from_json(value: &Value) -> Result<Self, String> {
+        Ok(value.clone())
+    }
+}
+
 /// Formats the value part of a cast error message.
 pub(crate) fn found_repr(found: &Found<'_>) -> String {
     match found {
