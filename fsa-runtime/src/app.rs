@@ -369,10 +369,10 @@ impl App {
             // A `<rest..>` / `<path:…>` segment may contain `/`: only whole-segment
             // parameters are checked by their type's path converter.
             let rest = def.pattern.strip_suffix('}').and_then(|p| p.rsplit_once("{*")).is_some_and(|(_, n)| n == k);
-            if let Some(arg) = def.args.iter().find(|a| a.name == k).filter(|_| !rest) {
-                if !(arg.path_ok)(&decoded) {
-                    return Err(Error::not_found("not found"));
-                }
+            if let Some(arg) = def.args.iter().find(|a| a.name == k).filter(|_| !rest)
+                && !(arg.path_ok)(&decoded)
+            {
+                return Err(Error::not_found("not found"));
             }
             path_params.push((k.to_owned(), decoded.into_owned()));
         }
