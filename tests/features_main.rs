@@ -524,6 +524,8 @@ mod parameters {
         );
         assert_eq!(sj(&c.post("/models/point").json(&json!({"p": {"x": 1, "y": 2, "z": 3}})).await).0, 400);
         assert_eq!(sj(&c.post("/models/point").json(&json!({"p": {"x": "1", "y": 2}})).await).0, 400);
+        assert_eq!(sj(&c.post("/models/point").json(&json!({"p": [1, 2]})).await).0, 400);
+        assert_eq!(sj(&c.get("/models/user-param?user=%5B%22a%22,%22b%22,%22c%22%5D").await).0, 400);
         assert_eq!(sj(&c.get("/models/squares").await), (200, json!([0, 1, 4, 9])));
         assert_eq!(sj(&c.get("/models/squares?n=6").await).1, json!([0, 1, 4, 9, 16, 25]));
     }

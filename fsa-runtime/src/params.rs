@@ -535,21 +535,70 @@ pub(crate) fn found_repr(found: &Found<'_>) -> String {
 }
 
 /// Converts a parameter for a serde type: the JSON member as is, or HTTP text parsed as JSON.
+///
+/// A struct (a model record) must be given as a JSON object: serde would also build one from
+/// an array of its fields, which upstream's dataclasses and pydantic models refuse.
 pub fn serde_from_found<T: serde::de::DeserializeOwned>(found: Found<'_>) -> Result<T, String> {
+    let from = |v: &Value| T::deserialize(ObjectsOnly(v));
     match found {
-        Found::Json(v) => T::deserialize(v).map_err(|e| e.to_string()),
-        Found::Path(s) => serde_json::from_str(s)
-            .or_else(|_| T::deserialize(&Value::String(s.to_owned())))
+        Found::Json(v) => from(v).map_err(|e| e.to_string()),
+        Found::Path(s) => serde_json::from_str::<Value>(s)
+            .and_then(|v| from(&v))
+            .or_else(|_| from(&Value::String(s.to_owned())))
             .map_err(|e: serde_json::Error| e.to_string()),
         Found::Text(t) => {
             let s = t.first();
             match serde_json::from_str::<Value>(s) {
-                Ok(v) => T::deserialize(&v).map_err(|e| e.to_string()),
+                Ok(v) => from(&v).map_err(|e| e.to_string()),
                 // Not JSON text: a plain string may still be what the type wants.
-                Err(parse) => T::deserialize(&Value::String(s.to_owned())).map_err(|_| parse.to_string()),
+                Err(parse) => from(&Value::String(s.to_owned())).map_err(|_| parse.to_string()),
             }
         }
         Found::File(_) => Err("unexpected file".to_owned()),
+    }
+}
+
+/// A JSON value deserializer that refuses arrays where a struct is expected (top level).
+struct ObjectsOnly<'a>(&'a Value);
+
+impl<'de> serde::Deserializer<'de> for ObjectsOnly<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_any(self.0, visitor)
+    }
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_option(self.0, visitor)
+    }
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_newtype_struct(self.0, name, visitor)
+    }
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_enum(self.0, name, variants, visitor)
+    }
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        if let Value::Array(_) = self.0 {
+            return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &"a JSON object"));
+        }
+        serde::Deserializer::deserialize_struct(self.0, name, fields, visitor)
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct seq tuple tuple_struct map identifier ignored_any
     }
 }
 
