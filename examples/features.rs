@@ -1,5 +1,5 @@
 //! The "features" fixture: one program, three configurations (`FEATURES_CONFIG=main|jwt|fake`,
-//! port `FEATURES_PORT`, default 18081), exercising authentication, authorization and typed
+//! port `FEATURES_PORT`, default 18081, 18082 and 18083), exercising authentication, authorization and typed
 //! parameters as specified in `features-app.md`. `scripts/features.sh start` runs all three.
 //!
 //! ```sh
@@ -804,7 +804,8 @@ pub async fn app(name: &str) -> Result<App, Box<dyn std::error::Error + Send + S
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let name = std::env::var("FEATURES_CONFIG").unwrap_or_else(|_| "main".into());
-    let port: u16 = std::env::var("FEATURES_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(18081);
+    let default = 18081 + ["main", "jwt", "fake"].iter().position(|c| *c == name).unwrap_or(0) as u16;
+    let port: u16 = std::env::var("FEATURES_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(default);
     let app = app(&name).await?;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     println!("features fixture ({name}) on http://{addr}/");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts or stops the three configurations of the "features" fixture (examples/features.rs).
 #
-#   scripts/features.sh start [BASE_PORT]   # main on BASE_PORT (default 18081), jwt +1, fake +2
+#   scripts/features.sh start [BASE_PORT]   # main on BASE_PORT (default $FEATURES_PORT or 18081),
+#                                           # jwt on BASE_PORT+1, fake on BASE_PORT+2
 #   scripts/features.sh stop
 #
 # The example is built once; each process is started with FEATURES_CONFIG and FEATURES_PORT,
@@ -44,7 +45,7 @@ stop() {
 }
 
 start() {
-    local base=${1:-18081} i name port pid
+    local base=${1:-${FEATURES_PORT:-18081}} i name port pid
     mkdir -p "$RUN_DIR"
     stop
     cargo build --quiet --example features
