@@ -1,6 +1,7 @@
 //! The "features" fixture: one program, three configurations (`FEATURES_CONFIG=main|jwt|fake`,
-//! port `FEATURES_PORT`, default 18081, 18082 and 18083), exercising authentication, authorization and typed
-//! parameters as specified in `features-app.md`. `scripts/features.sh start` runs all three.
+//! port `FEATURES_PORT`, by default 18081, 18082 and 18083), exercising authentication,
+//! authorization and typed parameters as specified in `features-app.md`.
+//! `scripts/features.sh start` runs all three.
 //!
 //! ```sh
 //! FEATURES_CONFIG=main FEATURES_PORT=18081 cargo run --example features
@@ -104,11 +105,14 @@ fn fixture_addr(parts: &http::request::Parts, peer: Option<IpAddr>) -> Option<Ip
 
 /// fake config: `X-Teapot: yes` answers 418 instead of the route (§2.3).
 fn teapot(ctx: &Context) -> Option<Response> {
-    let yes = ctx.headers().get("x-teapot").is_some_and(|v| v == "yes");
-    yes.then(|| (format!("teapot for {}", ctx.user().unwrap_or("None")), 418).respond().ok()).flatten()
+    if ctx.headers().get("x-teapot").is_none_or(|v| v != "yes") {
+        return None;
+    }
+    (format!("teapot for {}", ctx.user().unwrap_or("None")), 418).respond().ok()
 }
 
 /// fake config CORS for `http://client.example` (§3.12): preflight answer, then allow-origin.
+/// (Through hooks until `FSA_CORS` is served by the framework.)
 const ORIGIN: &str = "http://client.example";
 fn cors_preflight(ctx: &Context) -> Option<Response> {
     let h = ctx.headers();
@@ -693,72 +697,19 @@ pub async fn app(name: &str) -> Result<App, Box<dyn std::error::Error + Send + S
             .config("FSA_TOKEN_SECRET", "main-config-token-secret-0123456789")
             .config("FSA_PARAM_USER", "login")
             .config("FSA_PARAM_PASS", "pwd")
-            .routes(fsa::routes![
-                auth_basic,
-                auth_param,
-                auth_token,
-                auth_custom,
-                auth_password,
-                token,
-                token_short,
-                mfa_login1,
-                mfa_login2,
-                mfa_check,
-                open_current,
-                open_get_user,
-                open_get_user_required,
-                auth_current,
-                me,
-                register,
-                hash,
-                password_check,
-                authz_open,
-                authz_auth,
-                authz_close,
-                authz_default,
-                authz_admin,
-                authz_admin_close,
-                authz_writer,
-                authz_reader_writer,
-                authz_admin_param,
-                authz_beta,
-                beta_add,
-                cache_clear,
-                stuff_get,
-                stuff_patch,
-                stuff_delete,
-                stuff_by_query,
-                docs_get,
-                docs_put,
-                types_scalars,
-                types_optional,
-                types_list,
-                types_list_default,
-                types_generic,
-                types_json,
-                types_int,
-                types_float,
-                types_str,
-                types_path,
-                types_uuid,
-                types_date,
-                types_color,
-                types_mangled,
-                types_kwargs,
-                types_header,
-                types_cookie,
-                types_upload,
-                types_auth_params,
-                models_user,
-                models_user_param,
-                models_user_get,
-                models_point,
-                models_squares,
-                open_ping,
-                open_none,
-                errors_teapot,
-                errors_crash,
-            ]),
+            .routes(fsa::routes![auth_basic, auth_param, auth_token, auth_custom, auth_password])
+            .routes(fsa::routes![token, token_short, mfa_login1, mfa_login2, mfa_check])
+            .routes(fsa::routes![open_current, open_get_user, open_get_user_required, auth_current, me])
+            .routes(fsa::routes![register, hash, password_check])
+            .routes(fsa::routes![authz_open, authz_auth, authz_close, authz_default, authz_admin, authz_admin_close])
+            .routes(fsa::routes![authz_writer, authz_reader_writer, authz_admin_param, authz_beta, beta_add])
+            .routes(fsa::routes![cache_clear, stuff_get, stuff_patch, stuff_delete, stuff_by_query, docs_get])
+            .routes(fsa::routes![docs_put, types_scalars, types_optional, types_list, types_list_default])
+            .routes(fsa::routes![types_generic, types_json, types_int, types_float, types_str, types_path])
+            .routes(fsa::routes![types_uuid, types_date, types_color, types_mangled, types_kwargs, types_header])
+            .routes(fsa::routes![types_cookie, types_upload, types_auth_params, models_user, models_user_param])
+            .routes(fsa::routes![models_user_get, models_point, models_squares, open_ping, open_none])
+            .routes(fsa::routes![errors_teapot, errors_crash]),
         "jwt" => base
             .config("FSA_AUTH", vec!["token", "oauth", "none", "password"])
             .config("FSA_REALM", "features-jwt")
@@ -787,16 +738,8 @@ pub async fn app(name: &str) -> Result<App, Box<dyn std::error::Error + Send + S
             .before_exec(teapot)
             .before_request(cors_preflight)
             .after_request(cors_headers)
-            .routes(fsa::routes![
-                fake_token,
-                token_only,
-                token_only_post,
-                either,
-                open_explicit,
-                open_implicit,
-                fake_params,
-                fake_writer
-            ]),
+            .routes(fsa::routes![fake_token, token_only, token_only_post, either, open_explicit, open_implicit])
+            .routes(fsa::routes![fake_params, fake_writer]),
     };
     Ok(app.build()?)
 }
