@@ -564,3 +564,13 @@ mod responses {
         assert_eq!(c.get("/config").peer("192.0.2.7").tls().await.status(), 200);
     }
 }
+
+/// Authentication parameters come from the request, never from a path segment of the same name.
+#[tokio::test]
+async fn param_authentication_beside_a_login_path_segment() {
+    let c = client().await;
+    let r = c.post("/beta/susie?login=calvin&pwd=Hobbes123").await;
+    assert_eq!(sj(&r), (200, json!({"beta": ["susie"]})));
+    assert_eq!(sj(&c.post("/beta/calvin?login=hobbes&pwd=Tiger456").await).0, 403);
+    assert_eq!(sj(&c.post("/beta/calvin?login=hobbes&pwd=Hobbes123").await).0, 401);
+}

@@ -102,6 +102,19 @@ impl Params {
         }
     }
 
+    /// Like [`text`](Self::text) but ignoring path segments: authentication parameters come
+    /// from the request only, even when a path segment has the same name.
+    pub fn request_text<'a>(&'a self, name: &'a str) -> Option<Cow<'a, str>> {
+        if let Some(v) = self.json.as_ref().and_then(|j| j.get(name)) {
+            return Some(match v {
+                Value::String(s) => Cow::Borrowed(s.as_str()),
+                v => Cow::Owned(v.to_string()),
+            });
+        }
+        let text = TextValues { name, query: &self.query, form: &self.form };
+        text.iter().next().map(Cow::Borrowed)
+    }
+
     /// Names of all request (non-path) parameters, each once, with whether it came from JSON.
     pub(crate) fn request_names(&self) -> Vec<(&str, bool)> {
         let mut names: Vec<(&str, bool)> = Vec::new();
