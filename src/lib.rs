@@ -7,12 +7,12 @@ extern crate self as fsa;
 pub use fsa_macros::{delete, get, patch, post, put, route};
 pub use fsa_runtime::{
     App, AppBuilder, AuthRequest, AuthScheme, Body, Carrier, ClientAddr, Config, ConfigError, Context, Cookie,
-    CurrentScheme, CurrentUser, Error, ErrorFormat, Found, FromParam, Group, Header, Json, JsonStream, Kwargs, Mode,
-    Params, PeerAddr, RequestHead, Responder, Response, Result, Route, RouteDef, Scalar, Scheme, Scopes, Special,
-    State, TestClient, TestRequest, TestResponse, Tls, TokenOptions, TokenType, UploadedFile, err, init_logging, jsonify,
-    scalar_from_str, shutdown_signal,
+    CurrentLogin, CurrentScheme, CurrentUser, Error, ErrorFormat, Found, FromParam, Group, Header, Json, JsonStream,
+    Kwargs, Mode, Params, PeerAddr, RequestHead, Responder, Response, Result, Route, RouteDef, Scalar, Scheme, Scopes,
+    Special, State, TestClient, TestRequest, TestResponse, Tls, TokenOptions, TokenType, UploadedFile, err,
+    init_logging, jsonify, scalar_from_str, shutdown_signal,
 };
-pub use fsa_runtime::{cache, config, error, params, password, server, token};
+pub use fsa_runtime::{cache, config, error, http, params, password, server, token};
 
 /// Collects routes declared with the route attributes: `routes![hello, stuff::get_stuff]`.
 #[macro_export]

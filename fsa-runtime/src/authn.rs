@@ -384,11 +384,11 @@ impl Context {
             Scheme::Param => {
                 self.ensure_params().await?;
                 let (pu, pp) = (&config.param_user, &config.param_pass);
-                let login = self.params().text(pu).map(|c| c.into_owned()).filter(|l| !l.is_empty());
+                let login = self.params().request_text(pu).map(|c| c.into_owned()).filter(|l| !l.is_empty());
                 let Some(login) = login else {
                     return Err(Error::unauthorized(format!("missing param login parameter: {pu}")));
                 };
-                let password = self.params().text(pp).map(|c| c.into_owned()).filter(|p| !p.is_empty());
+                let password = self.params().request_text(pp).map(|c| c.into_owned()).filter(|p| !p.is_empty());
                 let Some(password) = password else {
                     return Err(Error::unauthorized(format!("missing param password parameter: {pp}")));
                 };
@@ -402,7 +402,7 @@ impl Context {
                 }
                 self.ensure_params().await?;
                 let name = &config.fake_login;
-                match self.params().text(name) {
+                match self.params().request_text(name) {
                     Some(l) if !l.is_empty() => Ok(Some(l.into_owned())),
                     _ => Err(Error::unauthorized(format!("missing fake login parameter: {name}"))),
                 }
@@ -444,7 +444,7 @@ impl Context {
             Carrier::Cookie => self.cookie(name),
             Carrier::Param => {
                 self.ensure_params().await?;
-                self.params().text(name).map(|c| c.into_owned())
+                self.params().request_text(name).map(|c| c.into_owned())
             }
         };
         let Some(token) = token.filter(|t| !t.is_empty()) else {

@@ -212,11 +212,13 @@ impl Context {
         let Some(entry) = self.entry() else { return Ok(errors) };
         if !entry.has_rest && self.app.inner.config.reject_unexpected_param {
             for (name, json) in self.params.request_names() {
+                // Authentication parameters are always tolerated, even beside a path segment.
+                if self.app.inner.auth_params.iter().any(|a| a == name) {
+                    continue;
+                }
                 if entry.def.args.iter().any(|a| a.name == name && a.in_path) {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));
-                } else if !entry.accepted.iter().any(|a| *a == name)
-                    && !self.app.inner.auth_params.iter().any(|a| a == name)
-                {
+                } else if !entry.accepted.iter().any(|a| *a == name) {
                     errors.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
                 }
             }

@@ -31,12 +31,14 @@ pub use authn::{AuthRequest, AuthScheme, IntoAuthScheme, Scheme};
 pub use config::{Carrier, Config, ConfigError, Mode, TokenType};
 pub use context::Context;
 pub use error::{Error, ErrorFormat, Result, err};
+/// The `http` crate (request parts, headers, status codes) used in hook signatures.
+pub use http;
 pub use params::{Found, FromParam, Params, Scalar, UploadedFile};
 pub use response::{Body, Json, JsonStream, Responder, Response, jsonify};
 pub use route::{Route, RouteDef};
 pub use server::{PeerAddr, Tls, init_logging, shutdown_signal};
 pub use special::{
-    ClientAddr, Cookie, CurrentScheme, CurrentUser, Header, Kwargs, RequestHead, Scopes, Special, State,
+    ClientAddr, Cookie, CurrentLogin, CurrentScheme, CurrentUser, Header, Kwargs, RequestHead, Scopes, Special, State,
 };
 pub use testing::{TestClient, TestRequest, TestResponse};
 pub use token::TokenOptions;

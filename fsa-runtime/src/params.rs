@@ -102,6 +102,19 @@ impl Params {
         }
     }
 
+    /// Like [`text`](Self::text) but ignoring path segments: authentication parameters come
+    /// from the request only, even when a path segment has the same name.
+    pub fn request_text<'a>(&'a self, name: &'a str) -> Option<Cow<'a, str>> {
+        if let Some(v) = self.json.as_ref().and_then(|j| j.get(name)) {
+            return Some(match v {
+                Value::String(s) => Cow::Borrowed(s.as_str()),
+                v => Cow::Owned(v.to_string()),
+            });
+        }
+        let text = TextValues { name, query: &self.query, form: &self.form };
+        text.iter().next().map(Cow::Borrowed)
+    }
+
     /// Names of all request (non-path) parameters, each once, with whether it came from JSON.
     pub(crate) fn request_names(&self) -> Vec<(&str, bool)> {
         let mut names: Vec<(&str, bool)> = Vec::new();
@@ -496,6 +509,34 @@ impl<T: Scalar> FromParam for Vec<T> {
     }
 }
 
+/// An uploaded file: the multipart part with a file name sent under the argument's name.
+impl FromParam for UploadedFile {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("file")
+    }
+    fn from_found(found: Found<'_>) -> Result<Self, String> {
+        match found {
+            Found::File(f) => Ok(f.clone()),
+            _ => Err("expecting an uploaded file".to_owned()),
+        }
+    }
+}
+
+/// Any JSON value (upstream `JsonData`): a JSON body member as is, HTTP text parsed as JSON
+/// (invalid JSON is a 400). Absent is missing, as for other scalars; use `Option<Value>`
+/// for an optional one.
+impl Scalar for Value {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("JSON")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))
+    }
+    fn from_json(value: &Value) -> Result<Self, String> {
+        Ok(value.clone())
+    }
+}
+
 /// Formats the value part of a cast error message.
 pub(crate) fn found_repr(found: &Found<'_>) -> String {
     match found {
@@ -507,21 +548,70 @@ pub(crate) fn found_repr(found: &Found<'_>) -> String {
 }
 
 /// Converts a parameter for a serde type: the JSON member as is, or HTTP text parsed as JSON.
+///
+/// A struct (a model record) must be given as a JSON object: serde would also build one from
+/// an array of its fields, which upstream's dataclasses and pydantic models refuse.
 pub fn serde_from_found<T: serde::de::DeserializeOwned>(found: Found<'_>) -> Result<T, String> {
+    let from = |v: &Value| T::deserialize(ObjectsOnly(v));
     match found {
-        Found::Json(v) => T::deserialize(v).map_err(|e| e.to_string()),
-        Found::Path(s) => serde_json::from_str(s)
-            .or_else(|_| T::deserialize(&Value::String(s.to_owned())))
+        Found::Json(v) => from(v).map_err(|e| e.to_string()),
+        Found::Path(s) => serde_json::from_str::<Value>(s)
+            .and_then(|v| from(&v))
+            .or_else(|_| from(&Value::String(s.to_owned())))
             .map_err(|e: serde_json::Error| e.to_string()),
         Found::Text(t) => {
             let s = t.first();
             match serde_json::from_str::<Value>(s) {
-                Ok(v) => T::deserialize(&v).map_err(|e| e.to_string()),
+                Ok(v) => from(&v).map_err(|e| e.to_string()),
                 // Not JSON text: a plain string may still be what the type wants.
-                Err(parse) => T::deserialize(&Value::String(s.to_owned())).map_err(|_| parse.to_string()),
+                Err(parse) => from(&Value::String(s.to_owned())).map_err(|_| parse.to_string()),
             }
         }
         Found::File(_) => Err("unexpected file".to_owned()),
+    }
+}
+
+/// A JSON value deserializer that refuses arrays where a struct is expected (top level).
+struct ObjectsOnly<'a>(&'a Value);
+
+impl<'de> serde::Deserializer<'de> for ObjectsOnly<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_any(self.0, visitor)
+    }
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_option(self.0, visitor)
+    }
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_newtype_struct(self.0, name, visitor)
+    }
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_enum(self.0, name, variants, visitor)
+    }
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        if let Value::Array(_) = self.0 {
+            return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &"a JSON object"));
+        }
+        serde::Deserializer::deserialize_struct(self.0, name, fields, visitor)
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct seq tuple tuple_struct map identifier ignored_any
     }
 }
 

@@ -1,6 +1,7 @@
 //! Special arguments: values the framework provides, never read from request parameters.
 //!
 //! Built-ins: [`CurrentUser`] (and `Option<CurrentUser>` for optional authentication),
+//! [`CurrentLogin`] (no authentication attempt),
 //! [`CurrentScheme`], [`Scopes`], [`Header`], [`Cookie`], [`ClientAddr`], [`State`],
 //! [`RequestHead`], [`Kwargs`] and [`App`](crate::App). Implement [`Special`] for your own
 //! types (e.g. a user object loaded from a database); a request parameter with the same name
@@ -59,8 +60,9 @@ impl<T: Special> Special for Option<T> {
 
 /// The authenticated user's login.
 ///
-/// On an authenticated route it is the login established before the handler runs. As
-/// `Option<CurrentUser>` on any route, authentication is attempted on demand and failure
+/// On an authenticated route it is the login established before the handler runs. On an
+/// OPEN route authentication is attempted on demand and required: failure is the 401 of the
+/// route's schemes (upstream `get_user()`). As `Option<CurrentUser>` on any route, failure
 /// gives `None` (upstream `get_user(required=False)`).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct CurrentUser(pub String);
@@ -114,6 +116,19 @@ impl Special for CurrentUser {
     }
     async fn extract_optional(ctx: &mut Context, _name: &'static str) -> Result<Option<Self>, Error> {
         Ok(ctx.get_user(false).await.ok().flatten().map(CurrentUser))
+    }
+}
+
+/// The login if authentication already happened, else `None` (upstream `current_user()`).
+///
+/// Unlike `Option<CurrentUser>`, it never attempts authentication: on an OPEN route it is
+/// `None` even when the request carries credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CurrentLogin(pub Option<String>);
+
+impl Special for CurrentLogin {
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        Ok(CurrentLogin(ctx.user().map(str::to_owned)))
     }
 }
 
