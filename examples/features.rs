@@ -213,8 +213,8 @@ fn open_get_user(user: Option<CurrentUser>) -> Json<Value> {
 }
 
 #[get("/open/get-user-required", authorize = "OPEN")]
-fn open_get_user_required(user: CurrentUser) -> Json<Value> {
-    Json(json!({"user": user}))
+fn open_get_user_required(user: fsa::Result<CurrentUser>) -> fsa::Result<Json<Value>> {
+    Ok(Json(json!({"user": user?})))
 }
 
 #[get("/auth/current", authorize = "AUTH")]

@@ -106,6 +106,16 @@ impl Route {
                 self.authz.iter().find(|a| !matches!(a, AuthzSpec::Open(_))).map_or(authz_span, AuthzSpec::span);
             return Err(syn::Error::new(other, "\"OPEN\" cannot be combined with other authorizations"));
         }
+        if has_open && !has_close {
+            for a in &self.args {
+                if sig::type_last_ident(&a.ty).as_deref() == Some("CurrentUser") {
+                    return Err(syn::Error::new(
+                        a.ty.span(),
+                        "`CurrentUser` on an OPEN route: there is no authenticated user; use `Option<CurrentUser>` to attempt authentication",
+                    ));
+                }
+            }
+        }
         // Object permissions: variables must be arguments.
         let mut perms = Vec::new();
         for spec in &self.authz {

@@ -60,6 +60,16 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
     Ok(args)
 }
 
+/// The last path segment of a type, e.g. `CurrentUser` for `fsa::CurrentUser`.
+pub fn type_last_ident(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Type::Group(g) => type_last_ident(&g.elem),
+        Type::Paren(p) => type_last_ident(&p.elem),
+        _ => None,
+    }
+}
+
 /// Removes fsa's argument attributes from a handler given as tokens (for error output).
 pub fn strip_arg_attributes(item: TokenStream) -> TokenStream {
     match syn::parse2::<ItemFn>(item.clone()) {

@@ -60,10 +60,11 @@ impl<T: Special> Special for Option<T> {
 
 /// The authenticated user's login.
 ///
-/// On an authenticated route it is the login established before the handler runs. On an
-/// OPEN route authentication is attempted on demand and required: failure is the 401 of the
-/// route's schemes (upstream `get_user()`). As `Option<CurrentUser>` on any route, failure
-/// gives `None` (upstream `get_user(required=False)`).
+/// On an authenticated route it is the login established before the handler runs; the route
+/// macro refuses it on OPEN routes, where nobody is authenticated. There, `Option<CurrentUser>`
+/// attempts authentication on demand and gives `None` on failure (upstream
+/// `get_user(required=False)`), and `fsa::Result<CurrentUser>` hands over the authentication
+/// error (upstream `get_user()`).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct CurrentUser(pub String);
 
@@ -304,5 +305,16 @@ impl Special for Kwargs {
 impl Special for crate::app::App {
     async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
         Ok(ctx.app().clone())
+    }
+}
+
+/// `Result<T, Error>` of a special type: the extraction's outcome, for the handler to decide.
+///
+/// `fsa::Result<CurrentUser>` on an OPEN route authenticates on demand and hands over the
+/// authentication error (upstream `get_user(required=True)`): return it with `?` to answer 401.
+impl<T: Special> Special for Result<T, Error> {
+    const KIND: ArgKind = T::KIND;
+    async fn extract(ctx: &mut Context, name: &'static str) -> Result<Self, Error> {
+        Ok(T::extract(ctx, name).await)
     }
 }
