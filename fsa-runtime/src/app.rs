@@ -270,7 +270,7 @@ impl App {
 
     /// Forgets a cached group membership (upstream `group_uncache`).
     pub async fn group_uncache(&self, login: &str, group: impl Into<Group>) {
-        self.inner.cache.remove(crate::cache::keys::group(login, &group.into().to_string())).await;
+        self.inner.cache.remove(crate::cache::keys::group(login, &group.into())).await;
     }
 
     /// Forgets a cached object permission (upstream `object_perms_uncache`).
@@ -282,8 +282,7 @@ impl App {
     /// (upstream `auth_uncache`).
     pub async fn auth_uncache(&self, login: &str) {
         self.password_uncache(login).await;
-        let sep = crate::cache::keys::SEP;
-        self.inner.cache.remove_prefix(format!("c.{login}{sep}"));
+        self.inner.cache.remove_prefix(crate::cache::keys::group_prefix(login));
         self.inner.cache.remove_prefix("p.".to_owned());
     }
 
@@ -310,7 +309,8 @@ impl App {
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 tracing::error!(target: "fsa", method = %ctx.method(), path = %ctx.path(), "handler panicked: {msg}");
-                self.error_response(Error::new(500, format!("internal error caught on {}", ctx.path())), &ctx)
+                let status = self.inner.config.server_error;
+                self.error_response(Error::new(status, format!("internal error caught on {}", ctx.path())), &ctx)
             }
         };
         self.finish(&mut ctx, &mut resp);
@@ -344,7 +344,8 @@ impl App {
             ctx.get_user(true).await?;
             self.check_groups(ctx, entry).await?;
         }
-        (entry.def.handler)(ctx).await
+        let resp = (entry.def.handler)(ctx).await?;
+        crate::response::unstream(resp, inner.config.json_streaming).await
     }
 
     /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.

@@ -35,7 +35,7 @@ impl App {
     /// (cached).
     pub async fn user_in_group(&self, login: &str, group: &crate::app::Group) -> Result<bool, Error> {
         let inner = &*self.inner;
-        let key = keys::group(login, &group.to_string());
+        let key = keys::group(login, group);
         let l = login.to_owned();
         let load = async {
             if let Some(h) = inner.hooks.group_checks.get(group) {

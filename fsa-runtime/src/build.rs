@@ -148,10 +148,17 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
             };
             if oauth {
                 let name = group.to_string();
-                if !declared_scopes.is_empty() && !declared_scopes.contains(&name) {
+                if matches!(group, Group::Id(_)) {
+                    errors.push(format!("{what}: OAuth scopes are names, not numbers ({name})"));
+                } else if !declared_scopes.is_empty() && !declared_scopes.contains(&name) {
                     errors.push(format!("{what}: undeclared scope \"{name}\""));
                 }
             } else {
+                // Groups and scopes do not mix: a declared scope is no group outside oauth routes.
+                if declared_scopes.contains(&group.to_string()) && !declared_groups.contains(&group) {
+                    errors.push(format!("{what}: \"{group}\" is an OAuth scope, usable only on auth = \"oauth\" routes"));
+                    continue;
+                }
                 let has_check = hooks.group_checks.contains_key(&group);
                 if !has_check && hooks.user_in_group.is_none() {
                     errors.push(format!("{what}: no way to check group \"{group}\" (group_check or user_in_group)"));

@@ -86,7 +86,8 @@ impl<T: Special + 'static> ViaSpecial<T> for &&&Arg<T> {
         T::KIND
     }
     fn path_ok(&self, _segment: &str) -> bool {
-        false
+        // Specials never come from the path, except request-kind ones such as `Cast<T>`.
+        T::KIND == ArgKind::Request
     }
 }
 

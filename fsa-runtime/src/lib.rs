@@ -30,7 +30,7 @@ pub use authn::{AuthScheme, Scheme};
 pub use config::{Carrier, Config, ConfigError, Mode, TokenType};
 pub use context::Context;
 pub use error::{Error, ErrorFormat, Result, err};
-pub use params::{Found, FromParam, Params, Scalar, UploadedFile};
+pub use params::{Cast, Found, FromParam, Params, Scalar, UploadedFile};
 pub use response::{Body, Json, JsonStream, Responder, Response, jsonify};
 pub use route::{Route, RouteDef};
 pub use server::{PeerAddr, Tls, shutdown_signal};
