@@ -368,7 +368,11 @@ impl App {
             let decoded =
                 percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| Error::not_found("not found"))?;
             if let Some(arg) = def.args.iter().find(|a| a.name == k) {
-                if !(arg.path_ok)(&decoded) {
+                // A catch-all `<rest..>` holds slashes: each of its segments must fit the type.
+                let catch_all = def.pattern.contains(&format!("{{*{k}}}"));
+                let fits =
+                    if catch_all { decoded.split('/').all(|seg| (arg.path_ok)(seg)) } else { (arg.path_ok)(&decoded) };
+                if !fits {
                     return Err(Error::not_found("not found"));
                 }
             }
