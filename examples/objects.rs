@@ -88,9 +88,12 @@ async fn app() -> Result<App, fsa::ConfigError> {
             });
             async move { Ok(answer) }
         })
-        .object_perms("folders", |login: String, (owner, name): (String, String), _role: Option<&'static str>| {
-            async move { Ok(if name.starts_with('.') { None } else { Some(owner == login || name == "public") }) }
-        })
+        .object_perms(
+            "folders",
+            |login: String, (owner, name): (String, String), _role: Option<&'static str>| async move {
+                Ok(if name.starts_with('.') { None } else { Some(owner == login || name == "public") })
+            },
+        )
         .routes(fsa::routes![get_message, edit_message, delete_message, get_folder])
         .build()
 }

@@ -166,7 +166,10 @@ mod tests {
         assert_eq!(r.json(), json!({"i": 16, "f": 2.5, "b": true, "s": "hi"}));
         assert_eq!(c.get("/scalars?i=x&f=2.5&b=maybe").await.text().lines().count(), 3);
         assert_eq!(c.get("/optional").await.json(), json!({"i": null, "s": "hello", "tags": []}));
-        assert_eq!(c.get("/optional?i=1&tags=a&tags=b").await.json(), json!({"i": 1, "s": "hello", "tags": ["a", "b"]}));
+        assert_eq!(
+            c.get("/optional?i=1&tags=a&tags=b").await.json(),
+            json!({"i": 1, "s": "hello", "tags": ["a", "b"]})
+        );
         assert_eq!(c.get("/path/3/a/b").await.json(), json!({"n": 3, "rest": "a/b"}));
         assert_eq!(c.get("/path/x/a").await.status(), 404);
 

@@ -251,11 +251,9 @@ fn unserved_domains_and_wrong_types_are_refused_at_build() {
     };
     let msg = err(App::new().config("FSA_AUTH", vec!["fake", "none"]).routes(fsa::routes![get_stuff, get_doc]));
     assert!(msg.contains("\"stuff\"") && msg.contains("\"doc\"") && msg.contains("/docs/<folder>/<num>"), "{msg}");
-    let msg = err(
-        App::new()
-            .config("FSA_AUTH", vec!["fake", "none"])
-            .object_perms("stuff", |_: String, _: String, _: Option<&'static str>| async { Ok(Some(true)) })
-            .routes(fsa::routes![get_stuff]),
-    );
+    let msg = err(App::new()
+        .config("FSA_AUTH", vec!["fake", "none"])
+        .object_perms("stuff", |_: String, _: String, _: Option<&'static str>| async { Ok(Some(true)) })
+        .routes(fsa::routes![get_stuff]));
     assert!(msg.contains("i64") && msg.contains("String"), "{msg}");
 }

@@ -62,7 +62,8 @@ fn app() -> App {
 }
 
 fn token(app: &App, login: &str, scopes: &[&str]) -> String {
-    let opts = if scopes.is_empty() { TokenOptions::default() } else { TokenOptions::default().scopes(scopes.to_vec()) };
+    let opts =
+        if scopes.is_empty() { TokenOptions::default() } else { TokenOptions::default().scopes(scopes.to_vec()) };
     app.create_token(login, opts).unwrap()
 }
 
@@ -135,7 +136,12 @@ async fn build_refusals() {
     assert!(msg.contains("undeclared scope \"write\"") && msg.contains("/oauth/read-write"), "{msg}");
     // add_scope declares
     assert!(
-        builder().config("FSA_AUTHZ_SCOPES", vec!["read"]).add_scope("write").routes(fsa::routes![oauth_read_write]).build().is_ok()
+        builder()
+            .config("FSA_AUTHZ_SCOPES", vec!["read"])
+            .add_scope("write")
+            .routes(fsa::routes![oauth_read_write])
+            .build()
+            .is_ok()
     );
     // oauth mixed with other schemes
     let msg = build_error(builder().config("FSA_AUTH", vec!["token", "oauth", "basic"]).routes(fsa::routes![mixed]));

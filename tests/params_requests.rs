@@ -75,7 +75,7 @@ fn auth_kwargs(others: Kwargs) -> Json<Value> {
 
 #[route("/echo", authorize = "OPEN", method = ["GET", "POST"])]
 fn echo(#[default(0)] n: i64) -> Json<i64> {
-    Json(n)
+    fsa::jsonify(n)
 }
 
 #[get("/squares", authorize = "OPEN")]
@@ -226,7 +226,13 @@ async fn limits_and_bad_bodies() {
     // size limit
     let big = format!("{{\"n\": 1, \"pad\": \"{}\"}}", "x".repeat(2000));
     assert_eq!(c.post("/echo").body(big, "application/json").await.status(), 413);
-    assert_eq!(c.post("/echo").body(format!("n=1&pad={}", "x".repeat(2000)), "application/x-www-form-urlencoded").await.status(), 413);
+    assert_eq!(
+        c.post("/echo")
+            .body(format!("n=1&pad={}", "x".repeat(2000)), "application/x-www-form-urlencoded")
+            .await
+            .status(),
+        413
+    );
     // depth limit
     let deep = format!("{{\"n\": 1, \"d\": {}1{}}}", "[".repeat(20), "]".repeat(20));
     let r = c.post("/echo").body(deep, "application/json").await;

@@ -156,7 +156,8 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
             } else {
                 // Groups and scopes do not mix: a declared scope is no group outside oauth routes.
                 if declared_scopes.contains(&group.to_string()) && !declared_groups.contains(&group) {
-                    errors.push(format!("{what}: \"{group}\" is an OAuth scope, usable only on auth = \"oauth\" routes"));
+                    errors
+                        .push(format!("{what}: \"{group}\" is an OAuth scope, usable only on auth = \"oauth\" routes"));
                     continue;
                 }
                 let has_check = hooks.group_checks.contains_key(&group);

@@ -2,7 +2,8 @@
 //!
 //! For an argument of type `T` the route macro emits `(&&&&Arg::<T>::NEW).extract(…)`. Method
 //! resolution picks the first tier that applies to `T`, in this order:
-//! 1. [`Special`] types (current user, headers, state, your own): [`ViaSpecial`];
+//! 1. [`Special`] types (current user, headers, state, your own, and registered casts
+//!    [`Cast<T>`](crate::params::Cast)): [`ViaSpecial`];
 //! 2. [`FromParam`] types (scalars, `Option`, `Vec`): [`ViaParam`];
 //! 3. `serde::Deserialize` + `garde::Validate` types: [`ViaValidate`];
 //! 4. any other `serde::Deserialize` type: [`ViaSerde`].
@@ -69,6 +70,8 @@ pub trait ViaSpecial<T> {
 }
 
 impl<T: Special + 'static> ViaSpecial<T> for &&&Arg<T> {
+    // The future must not borrow `self`, which `async fn` would.
+    #[allow(clippy::manual_async_fn)]
     fn extract<'a, D: FnOnce() -> T + Send + 'a>(
         &self,
         ctx: &'a mut Context,

@@ -13,7 +13,21 @@
 //! - any other `serde::Deserialize` type (structs, enums, maps, tuples, nested generics,
 //!   `serde_json::Value`) is built from the JSON member or from JSON text in an HTTP
 //!   parameter, and validated when it also implements `garde::Validate`;
+//! - [`UploadedFile`] (and `Option<UploadedFile>`): a `multipart/form-data` part with a file
+//!   name, subject to `FSA_MAX_BODY_SIZE` (413);
+//! - [`Cast<T>`]: a type you do not own, converted by a function registered with
+//!   [`AppBuilder::cast`](crate::AppBuilder::cast) (upstream `app.cast`). The orphan rule
+//!   forbids implementing [`Scalar`] for a foreign type, and a conversion that lives in the app
+//!   needs the request context, so `Cast<T>` is extracted through the
+//!   [`Special`](crate::special::Special) tier with the request-parameter kind: it is an
+//!   accepted parameter name, may be a path segment, and its conversion function is kept in the
+//!   app's typed state map under a private wrapper type;
 //! - [`Special`](crate::special::Special) arguments do not come from request parameters at all.
+//!
+//! Conversion errors read `parameter "NAME" cast error on VALUE: DETAIL`, absent mandatory
+//! parameters `parameter "NAME" is missing`; all errors of a request are one 400, one per line.
+//! serde is the one data model (every Rust type already speaks it, and garde validates the
+//! same structs); `serde_json` holds the JSON body.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -524,9 +538,8 @@ pub fn serde_from_found<T: serde::de::DeserializeOwned>(found: Found<'_>) -> Res
 fn serde_from_text<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
     match serde_json::from_str::<Value>(s) {
         Ok(v) => T::deserialize(&v).map_err(|e| e.to_string()),
-        Err(parse) => T::deserialize(&Value::String(s.to_owned())).map_err(|e| {
-            if s.trim_start().starts_with(['{', '[', '"']) { parse.to_string() } else { e.to_string() }
-        }),
+        Err(parse) => T::deserialize(&Value::String(s.to_owned()))
+            .map_err(|e| if s.trim_start().starts_with(['{', '[', '"']) { parse.to_string() } else { e.to_string() }),
     }
 }
 
@@ -674,8 +687,7 @@ impl<T: Send + 'static> Cast<T> {
 impl<T: Send + 'static> crate::special::Special for Cast<T> {
     const KIND: crate::route::ArgKind = crate::route::ArgKind::Request;
     async fn extract(ctx: &mut crate::Context, name: &'static str) -> Result<Self, crate::Error> {
-        Self::convert(ctx, name)?
-            .ok_or_else(|| crate::Error::bad_request(format!("parameter \"{name}\" is missing")))
+        Self::convert(ctx, name)?.ok_or_else(|| crate::Error::bad_request(format!("parameter \"{name}\" is missing")))
     }
     async fn extract_optional(ctx: &mut crate::Context, name: &'static str) -> Result<Option<Self>, crate::Error> {
         Self::convert(ctx, name)
