@@ -263,6 +263,7 @@ async fn json_responses_streamed_or_not() {
     let c = app().test_client();
     let r = c.get("/squares").await;
     assert_eq!((r.status(), r.text()), (200, "[0,1,4,9]\n".to_owned()));
+    assert_eq!(r.header("content-length"), None, "streamed");
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(c.get("/squares?n=0").await.json(), json!([]));
     let r = c.get("/squares?n=200").await;
@@ -272,6 +273,7 @@ async fn json_responses_streamed_or_not() {
     let app = builder().config("FSA_JSON_STREAMING", false).build().unwrap();
     let r = app.test_client().get("/squares?n=3").await;
     assert_eq!((r.status(), r.text()), (200, "[0,1,4]\n".to_owned()));
+    assert_eq!(r.header("content-length"), Some("8"), "built as one body");
 }
 
 #[tokio::test]

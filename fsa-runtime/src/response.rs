@@ -302,7 +302,8 @@ pub(crate) async fn unstream(resp: Response, streaming: bool) -> Result<Response
     if streaming || resp.extensions().get::<StreamedJson>().is_none() {
         return Ok(resp);
     }
-    let (parts, body) = resp.into_parts();
+    let (mut parts, body) = resp.into_parts();
     let bytes = body.collect().await?;
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
