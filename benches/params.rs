@@ -4,6 +4,13 @@
 //! ```sh
 //! cargo bench --bench params
 //! ```
+//!
+//! Measured once on a shared 2-core machine (noisy; medians): serde_json alone 1.6 µs, serde_json
+//! through a `Value` 4.9 µs, fsa request with the struct 11.0 µs, the same request without the
+//! parameter 5.2 µs. fsa's extraction therefore costs about 5.8 µs, ≈ 3.6× serde_json alone and
+//! ≈ 1.2× serde_json through a `Value`: the JSON body is parsed once into a map (needed to look
+//! parameters up by name and to report unexpected ones), then the struct is deserialized from
+//! its member.
 
 use std::hint::black_box;
 

@@ -394,7 +394,7 @@ async fn garde_validation() {
     let r = c.post("/models/signup").json(&json!({"s": {"login": "x", "age": 3, "email": "nope"}})).await;
     assert_eq!(r.status(), 400);
     let t = r.text();
-    assert!(t.contains("\"s\""), "{t}");
+    assert!(t.starts_with("parameter \"s\" cast error on {"), "{t}");
     for field in ["login", "age", "email"] {
         assert!(t.contains(field), "each field's error is listed: {t}");
     }

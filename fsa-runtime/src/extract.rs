@@ -152,12 +152,13 @@ where
         name: &'static str,
         default: Option<D>,
     ) -> Ready<Result<T, Error>> {
-        let r = lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>).and_then(|v| {
-            v.validate().map(|()| v).map_err(|report| {
-                Error::bad_request(format!("parameter \"{name}\" is invalid: {}", garde_report(&report)))
-            })
-        });
-        ready(r)
+        // Validation failures read like other conversion errors, the detail listing every
+        // field: `parameter "p" cast error on {…}: age: lower than 18; login: …`. Defaults are
+        // the handler's own values and are not validated.
+        let convert = |found: crate::params::Found<'_>| {
+            serde_from_found::<T>(found).and_then(|v| v.validate().map(|()| v).map_err(|report| garde_report(&report)))
+        };
+        ready(lookup(ctx, name, default, serde_when_absent::<T>, convert))
     }
     fn kind(&self) -> ArgKind {
         ArgKind::Request
