@@ -13,10 +13,13 @@
 //! Refused when the app is built (each message names the route): a group with neither a
 //! `group_check` nor a `user_in_group` hook; an undeclared group when groups are declared
 //! (`FSA_AUTHZ_GROUPS`, `add_group`; a `group_check` declares its group); an undeclared scope
-//! when scopes are declared (`FSA_AUTHZ_SCOPES`, `add_scope`); a number as a scope; a declared
-//! scope used as a group outside `auth = "oauth"` routes; oauth mixed with other schemes on a
-//! route, or without JWT tokens and `FSA_TOKEN_ISSUER`; a permission domain no `object_perms`
+//! when scopes are declared (`FSA_AUTHZ_SCOPES`, `add_scope`); a number as a scope; oauth mixed
+//! with other schemes on a route, or without JWT tokens and `FSA_TOKEN_ISSUER`; a permission domain no `object_perms`
 //! hook serves, or served with another identifier type than the route passes.
+//!
+//! Groups and scopes do not mix: on `auth = "oauth"` routes every name is a scope read from the
+//! token, elsewhere every name is a group checked by the hooks, so a token's scope never makes
+//! its holder a group member and a group membership never grants a scope.
 
 use std::fmt::Debug;
 

@@ -154,12 +154,6 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
                     errors.push(format!("{what}: undeclared scope \"{name}\""));
                 }
             } else {
-                // Groups and scopes do not mix: a declared scope is no group outside oauth routes.
-                if declared_scopes.contains(&group.to_string()) && !declared_groups.contains(&group) {
-                    errors
-                        .push(format!("{what}: \"{group}\" is an OAuth scope, usable only on auth = \"oauth\" routes"));
-                    continue;
-                }
                 let has_check = hooks.group_checks.contains_key(&group);
                 if !has_check && hooks.user_in_group.is_none() {
                     errors.push(format!("{what}: no way to check group \"{group}\" (group_check or user_in_group)"));
