@@ -6,7 +6,7 @@ extern crate self as fsa;
 
 pub use fsa_macros::{delete, get, patch, post, put, route};
 pub use fsa_runtime::{
-    App, AppBuilder, AuthRequest, AuthScheme, Body, Carrier, ClientAddr, Config, ConfigError, Context, Cookie,
+    App, AppBuilder, AuthRequest, AuthScheme, Body, Carrier, Cast, ClientAddr, Config, ConfigError, Context, Cookie,
     CurrentLogin, CurrentScheme, CurrentUser, Error, ErrorFormat, Found, FromParam, Group, Header, Json, JsonStream,
     Kwargs, Mode, Params, PeerAddr, RequestHead, Responder, Response, Result, Route, RouteDef, Scalar, Scheme, Scopes,
     Special, State, TestClient, TestRequest, TestResponse, Tls, TokenOptions, TokenType, UploadedFile, err,

@@ -278,7 +278,7 @@ impl App {
 
     /// Forgets a cached group membership (upstream `group_uncache`).
     pub async fn group_uncache(&self, login: &str, group: impl Into<Group>) {
-        self.inner.cache.remove(crate::cache::keys::group(login, &group.into().to_string())).await;
+        self.inner.cache.remove(crate::cache::keys::group(login, &group.into())).await;
     }
 
     /// Forgets a cached object permission (upstream `object_perms_uncache`).
@@ -290,8 +290,7 @@ impl App {
     /// (upstream `auth_uncache`).
     pub async fn auth_uncache(&self, login: &str) {
         self.password_uncache(login).await;
-        let sep = crate::cache::keys::SEP;
-        self.inner.cache.remove_prefix(format!("c.{login}{sep}"));
+        self.inner.cache.remove_prefix(crate::cache::keys::group_prefix(login));
         self.inner.cache.remove_prefix("p.".to_owned());
     }
 
@@ -481,7 +480,8 @@ impl App {
             ctx.get_user(true).await?;
             self.check_groups(ctx, entry).await?;
         }
-        (entry.def.handler)(ctx).await
+        let resp = (entry.def.handler)(ctx).await?;
+        crate::response::unstream(resp, inner.config.json_streaming).await
     }
 
     /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.

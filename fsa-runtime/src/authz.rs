@@ -3,7 +3,23 @@
 //! Order, as upstream: authentication → groups or scopes (403) → parameters (400) → object
 //! permissions (404/403) → handler. Group and permission answers go through the app cache,
 //! keyed by every argument so that two users, groups, domains, identifiers or roles never
-//! share an entry.
+//! share an entry (fields are `Debug`-quoted: the group `"42"` is not the group `42`, no role is
+//! not the empty role). Errors are not cached.
+//!
+//! Hooks answer `Ok(…)`, or an [`Error`] answered as is (its status and message, e.g. 503 when a
+//! directory is down). A hook that panics is caught by the request pipeline: the client gets
+//! `FSA_SERVER_ERROR` with a generic message, the cause is logged, the server keeps serving.
+//!
+//! Refused when the app is built (each message names the route): a group with neither a
+//! `group_check` nor a `user_in_group` hook; an undeclared group when groups are declared
+//! (`FSA_AUTHZ_GROUPS`, `add_group`; a `group_check` declares its group); an undeclared scope
+//! when scopes are declared (`FSA_AUTHZ_SCOPES`, `add_scope`); a number as a scope; oauth mixed
+//! with other schemes on a route, or without JWT tokens and `FSA_TOKEN_ISSUER`; a permission domain no `object_perms`
+//! hook serves, or served with another identifier type than the route passes.
+//!
+//! Groups and scopes do not mix: on `auth = "oauth"` routes every name is a scope read from the
+//! token, elsewhere every name is a group checked by the hooks, so a token's scope never makes
+//! its holder a group member and a group membership never grants a scope.
 
 use std::fmt::Debug;
 
@@ -21,7 +37,7 @@ impl App {
         for group in &entry.groups {
             if entry.oauth {
                 let scope = group.to_string();
-                if !ctx.scopes().iter().any(|s| *s == scope) {
+                if !ctx.scopes().contains(&scope) {
                     return Err(Error::forbidden(format!("missing permission \"{scope}\"")));
                 }
             } else if !self.user_in_group(login, group).await? {
@@ -35,7 +51,7 @@ impl App {
     /// (cached).
     pub async fn user_in_group(&self, login: &str, group: &crate::app::Group) -> Result<bool, Error> {
         let inner = &*self.inner;
-        let key = keys::group(login, &group.to_string());
+        let key = keys::group(login, group);
         let l = login.to_owned();
         let load = async {
             if let Some(h) = inner.hooks.group_checks.get(group) {

@@ -142,7 +142,9 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
             };
             if oauth {
                 let name = group.to_string();
-                if !declared_scopes.is_empty() && !declared_scopes.contains(&name) {
+                if matches!(group, Group::Id(_)) {
+                    errors.push(format!("{what}: OAuth scopes are names, not numbers ({name})"));
+                } else if !declared_scopes.is_empty() && !declared_scopes.contains(&name) {
                     errors.push(format!("{what}: undeclared scope \"{name}\""));
                 }
             } else {

@@ -48,13 +48,19 @@ pub(crate) mod keys {
     pub fn user_pass(login: &str) -> String {
         format!("u.{login}")
     }
-    /// Group check key.
-    pub fn group(login: &str, group: &str) -> String {
-        format!("c.{login}{SEP}{group}")
+    /// Group check key. Fields are `Debug`-quoted so that no two (login, group) pairs share
+    /// a key: `"42"` and `42` differ, and a login holding the separator cannot forge another.
+    pub fn group(login: &str, group: &crate::app::Group) -> String {
+        format!("c.{login:?}{SEP}{group:?}")
     }
-    /// Object permission key.
+    /// Prefix of every group key of `login`.
+    pub fn group_prefix(login: &str) -> String {
+        format!("c.{login:?}{SEP}")
+    }
+    /// Object permission key (`id` is the identifier's `Debug` text); `None` and `Some("")`
+    /// roles differ.
     pub fn perm(domain: &str, login: &str, id: &str, role: Option<&str>) -> String {
-        format!("p.{domain}{SEP}{login}{SEP}{id}{SEP}{}", role.unwrap_or(""))
+        format!("p.{domain:?}{SEP}{login:?}{SEP}{id}{SEP}{role:?}")
     }
     /// Token validation key.
     pub fn token(token: &str, realm: &str) -> String {

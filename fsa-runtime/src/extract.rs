@@ -2,7 +2,8 @@
 //!
 //! For an argument of type `T` the route macro emits `(&&&&Arg::<T>::NEW).extract(…)`. Method
 //! resolution picks the first tier that applies to `T`, in this order:
-//! 1. [`Special`] types (current user, headers, state, your own): [`ViaSpecial`];
+//! 1. [`Special`] types (current user, headers, state, your own, and registered casts
+//!    [`Cast<T>`](crate::params::Cast)): [`ViaSpecial`];
 //! 2. [`FromParam`] types (scalars, `Option`, `Vec`): [`ViaParam`];
 //! 3. `serde::Deserialize` + `garde::Validate` types: [`ViaValidate`];
 //! 4. any other `serde::Deserialize` type: [`ViaSerde`].
@@ -69,6 +70,8 @@ pub trait ViaSpecial<T> {
 }
 
 impl<T: Special + 'static> ViaSpecial<T> for &&&Arg<T> {
+    // The future must not borrow `self`, which `async fn` would.
+    #[allow(clippy::manual_async_fn)]
     fn extract<'a, D: FnOnce() -> T + Send + 'a>(
         &self,
         ctx: &'a mut Context,
@@ -86,7 +89,8 @@ impl<T: Special + 'static> ViaSpecial<T> for &&&Arg<T> {
         T::KIND
     }
     fn path_ok(&self, _segment: &str) -> bool {
-        false
+        // Specials never come from the path, except request-kind ones such as `Cast<T>`.
+        T::KIND == ArgKind::Request
     }
 }
 
@@ -148,12 +152,13 @@ where
         name: &'static str,
         default: Option<D>,
     ) -> Ready<Result<T, Error>> {
-        let r = lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>).and_then(|v| {
-            v.validate().map(|()| v).map_err(|report| {
-                Error::bad_request(format!("parameter \"{name}\" is invalid: {}", garde_report(&report)))
-            })
-        });
-        ready(r)
+        // Validation failures read like other conversion errors, the detail listing every
+        // field: `parameter "p" cast error on {…}: age: lower than 18; login: …`. Defaults are
+        // the handler's own values and are not validated.
+        let convert = |found: crate::params::Found<'_>| {
+            serde_from_found::<T>(found).and_then(|v| v.validate().map(|()| v).map_err(|report| garde_report(&report)))
+        };
+        ready(lookup(ctx, name, default, serde_when_absent::<T>, convert))
     }
     fn kind(&self) -> ArgKind {
         ArgKind::Request

@@ -33,7 +33,7 @@ pub use context::Context;
 pub use error::{Error, ErrorFormat, Result, err};
 /// The `http` crate (request parts, headers, status codes) used in hook signatures.
 pub use http;
-pub use params::{Found, FromParam, Params, Scalar, UploadedFile};
+pub use params::{Cast, Found, FromParam, Params, Scalar, UploadedFile};
 pub use response::{Body, Json, JsonStream, Responder, Response, jsonify};
 pub use route::{Route, RouteDef};
 pub use server::{PeerAddr, Tls, init_logging, shutdown_signal};

@@ -286,6 +286,24 @@ where
             }
             Poll::Ready(Some(Ok(Bytes::from(chunk))))
         });
-        Ok(json_response(Body::from_stream(stream)))
+        let mut r = json_response(Body::from_stream(stream));
+        r.extensions_mut().insert(StreamedJson);
+        Ok(r)
     }
+}
+
+/// Marks a [`JsonStream`] response, collected into one body when `FSA_JSON_STREAMING` is off.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StreamedJson;
+
+/// With `FSA_JSON_STREAMING = false`, builds a streamed JSON array as one body (with its
+/// `Content-Length`) before answering.
+pub(crate) async fn unstream(resp: Response, streaming: bool) -> Result<Response, Error> {
+    if streaming || resp.extensions().get::<StreamedJson>().is_none() {
+        return Ok(resp);
+    }
+    let (mut parts, body) = resp.into_parts();
+    let bytes = body.collect().await?;
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Ok(Response::from_parts(parts, Body::from(bytes)))
 }

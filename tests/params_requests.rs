@@ -1,0 +1,287 @@
+//! Request-level parameter behaviour through HTTP: special arguments (a user object built from
+//! the current user and state, headers, cookies, client address, state), multipart uploads,
+//! catch-all `Kwargs`, authentication parameters, body limits and bad bodies, JSON responses
+//! (streamed or not) and the default content type.
+
+use std::collections::HashMap;
+
+use fsa::prelude::*;
+use fsa::{ClientAddr, Cookie, Kwargs, Special, UploadedFile};
+use serde_json::{Value, json};
+
+/// The fixture's user directory, shared state.
+struct Directory(HashMap<&'static str, &'static str>);
+
+/// The current user as an object (the seed's `UserObject` recipe).
+#[derive(Debug)]
+struct UserObject {
+    login: String,
+    email: Option<String>,
+}
+
+impl Special for UserObject {
+    async fn extract(ctx: &mut Context, name: &'static str) -> fsa::Result<Self> {
+        let user = CurrentUser::extract(ctx, name).await?;
+        let dir = State::<Directory>::extract(ctx, name).await?;
+        Ok(UserObject { email: dir.0.0.get(user.as_ref() as &str).map(|e| (*e).to_owned()), login: user.0 })
+    }
+}
+
+#[get("/me", authorize = "AUTH")]
+fn me(user: UserObject) -> Json<Value> {
+    Json(json!({"login": user.login, "email": user.email}))
+}
+
+#[get("/header", authorize = "OPEN")]
+fn header(x_custom: Header, x_count: Option<Header<i64>>) -> Json<Value> {
+    Json(json!({"x_custom": x_custom.0, "x_count": x_count.map(|c| c.0)}))
+}
+
+#[get("/cookie", authorize = "OPEN")]
+fn cookie(flavor: Cookie, size: Option<Cookie<u32>>) -> Json<Value> {
+    Json(json!({"flavor": flavor.0, "size": size.map(|s| s.0)}))
+}
+
+#[get("/client", authorize = "OPEN")]
+fn client(addr: ClientAddr, dir: State<Directory>) -> Json<Value> {
+    Json(json!({"ip": addr.0.to_string(), "users": dir.0.0.len()}))
+}
+
+#[post("/upload", authorize = "OPEN")]
+fn upload(doc: UploadedFile, #[default("none")] label: String, extra: Option<UploadedFile>) -> Json<Value> {
+    Json(json!({
+        "filename": doc.filename,
+        "size": doc.content.len(),
+        "type": doc.content_type,
+        "label": label,
+        "extra": extra.map(|e| e.filename),
+    }))
+}
+
+#[get("/kwargs", authorize = "OPEN")]
+fn kwargs(a: i64, others: Kwargs) -> Json<Value> {
+    Json(json!({"a": a, "others": others.0}))
+}
+
+#[get("/auth-params", authorize = "AUTH")]
+fn auth_params(user: CurrentUser, x: i64) -> Json<Value> {
+    Json(json!({"user": user, "x": x}))
+}
+
+#[get("/auth-kwargs", authorize = "AUTH")]
+fn auth_kwargs(others: Kwargs) -> Json<Value> {
+    Json(json!({"others": others.0}))
+}
+
+#[route("/echo", authorize = "OPEN", method = ["GET", "POST"])]
+fn echo(#[default(0)] n: i64) -> Json<i64> {
+    fsa::jsonify(n)
+}
+
+#[get("/squares", authorize = "OPEN")]
+fn squares(#[default(4)] n: i64) -> fsa::JsonStream<Vec<i64>> {
+    fsa::JsonStream::new((0..n).map(|i| i * i).collect())
+}
+
+#[get("/text", authorize = "OPEN")]
+fn text() -> &'static str {
+    "<p>hi</p>"
+}
+
+fn builder() -> fsa::AppBuilder {
+    App::new()
+        .config("FSA_AUTH", vec!["fake", "none"])
+        .config("FSA_MAX_BODY_SIZE", 1024)
+        .config("FSA_MAX_JSON_DEPTH", 8)
+        .state(Directory(HashMap::from([("calvin", "calvin@example.org"), ("hobbes", "hobbes@example.org")])))
+        .routes(fsa::routes![me, header, cookie, client, upload, kwargs, auth_params, auth_kwargs, echo, squares, text])
+}
+
+fn app() -> App {
+    builder().build().unwrap()
+}
+
+#[tokio::test]
+async fn user_object_from_current_user_and_state() {
+    let c = app().test_client();
+    let r = c.get("/me?LOGIN=calvin").await;
+    assert_eq!(r.json(), json!({"login": "calvin", "email": "calvin@example.org"}));
+    assert_eq!(c.get("/me?LOGIN=moe").await.json(), json!({"login": "moe", "email": null}));
+    assert_eq!(c.get("/me").await.status(), 401);
+    // a request parameter named like a special argument
+    let r = c.get("/me?LOGIN=calvin&user=x").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"user\""), "{}", r.text());
+}
+
+#[tokio::test]
+async fn headers_and_cookies() {
+    let c = app().test_client();
+    let r = c.get("/header").header("X-Custom", "hello").await;
+    assert_eq!(r.json(), json!({"x_custom": "hello", "x_count": null}));
+    let r = c.get("/header").header("x-custom", "a").header("X-Count", "3").await;
+    assert_eq!(r.json(), json!({"x_custom": "a", "x_count": 3}));
+    let r = c.get("/header").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("X-Custom") || r.text().contains("x-custom"), "{}", r.text());
+    assert_eq!(c.get("/header").header("X-Custom", "a").header("X-Count", "many").await.status(), 400);
+    let r = c.get("/header?x_custom=forged").header("X-Custom", "a").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"x_custom\""), "{}", r.text());
+
+    let r = c.get("/cookie").header("cookie", "flavor=choc; size=3").await;
+    assert_eq!(r.json(), json!({"flavor": "choc", "size": 3}));
+    assert_eq!(c.get("/cookie").cookie("flavor", "vanilla").await.json()["size"], Value::Null);
+    assert_eq!(c.get("/cookie").await.status(), 400);
+    assert_eq!(c.get("/cookie").header("cookie", "flavor=a; size=big").await.status(), 400);
+    assert_eq!(c.get("/cookie?flavor=x").cookie("flavor", "a").await.status(), 400);
+}
+
+#[tokio::test]
+async fn client_address_and_state() {
+    let c = app().test_client();
+    assert_eq!(c.get("/client").peer("10.1.2.3").tls().await.json(), json!({"ip": "10.1.2.3", "users": 2}));
+    assert_eq!(c.get("/client").await.json()["ip"], "127.0.0.1");
+    assert_eq!(c.get("/client?addr=1.1.1.1").await.status(), 400);
+}
+
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (Vec<u8>, String) {
+    let boundary = "XyZzYboundary42";
+    let mut body = Vec::new();
+    for (name, filename, content) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(f) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/plain\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={boundary}"))
+}
+
+#[tokio::test]
+async fn uploads() {
+    let c = app().test_client();
+    let (body, ct) = multipart(&[("doc", Some("notes.txt"), b"hello world"), ("label", None, b"mine")]);
+    let r = c.post("/upload").body(body, &ct).await;
+    assert_eq!(
+        (r.status(), r.json()),
+        (200, json!({"filename": "notes.txt", "size": 11, "type": "text/plain", "label": "mine", "extra": null}))
+    );
+    let (body, ct) = multipart(&[("doc", Some("a.bin"), b""), ("extra", Some("b.txt"), b"x")]);
+    let r = c.post("/upload").body(body, &ct).await;
+    assert_eq!((r.json()["label"].clone(), r.json()["extra"].clone()), (json!("none"), json!("b.txt")));
+    // no file part
+    let (body, ct) = multipart(&[("label", None, b"mine")]);
+    let r = c.post("/upload").body(body, &ct).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("parameter \"doc\" is missing"), "{}", r.text());
+    // a text field where a file is expected
+    let (body, ct) = multipart(&[("doc", None, b"not a file")]);
+    let r = c.post("/upload").body(body, &ct).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"doc\""), "{}", r.text());
+    // too large
+    let big = vec![b'x'; 2000];
+    let (body, ct) = multipart(&[("doc", Some("big.txt"), &big)]);
+    assert_eq!(c.post("/upload").body(body, &ct).await.status(), 413);
+    // broken multipart
+    assert_eq!(c.post("/upload").body("garbage", "multipart/form-data; boundary=zz").await.status(), 400);
+    assert_eq!(c.post("/upload").body("garbage", "multipart/form-data").await.status(), 400);
+}
+
+#[tokio::test]
+async fn kwargs_collects_the_rest() {
+    let c = app().test_client();
+    let r = c.get("/kwargs?a=1&b=x&c=2&LOGIN=calvin").await;
+    assert_eq!((r.status(), r.json()), (200, json!({"a": 1, "others": {"b": "x", "c": "2"}})));
+    assert_eq!(c.get("/kwargs?b=x").await.status(), 400, "a is still mandatory");
+    let r = c.get("/auth-kwargs?LOGIN=calvin&z=1").await;
+    assert_eq!(r.json(), json!({"others": {"z": "1"}}), "authentication parameters are not collected");
+}
+
+#[tokio::test]
+async fn authentication_parameters_are_never_unexpected() {
+    let c = app().test_client();
+    let r = c.get("/auth-params?LOGIN=calvin&x=2").await;
+    assert_eq!((r.status(), r.json()), (200, json!({"user": "calvin", "x": 2})));
+    let r = c.post("/auth-params").json(&json!({"LOGIN": "calvin", "x": 2})).await;
+    assert_eq!(r.status(), 405);
+    // on an open route too
+    assert_eq!(c.get("/echo?n=1&LOGIN=calvin").await.json(), json!(1));
+    let r = c.get("/echo?n=1&LOGINS=calvin").await;
+    assert!(r.text().contains("unexpected http parameter \"LOGINS\""), "{}", r.text());
+}
+
+#[tokio::test]
+async fn limits_and_bad_bodies() {
+    let c = app().test_client();
+    // size limit
+    let big = format!("{{\"n\": 1, \"pad\": \"{}\"}}", "x".repeat(2000));
+    assert_eq!(c.post("/echo").body(big, "application/json").await.status(), 413);
+    assert_eq!(
+        c.post("/echo")
+            .body(format!("n=1&pad={}", "x".repeat(2000)), "application/x-www-form-urlencoded")
+            .await
+            .status(),
+        413
+    );
+    // depth limit
+    let deep = format!("{{\"n\": 1, \"d\": {}1{}}}", "[".repeat(20), "]".repeat(20));
+    let r = c.post("/echo").body(deep, "application/json").await;
+    assert_eq!(r.status(), 400);
+    // far deeper than serde_json's own recursion limit: still a 400
+    let deeper = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let roomy = builder().config("FSA_MAX_BODY_SIZE", 100_000).build().unwrap();
+    assert_eq!(roomy.test_client().post("/echo").body(deeper, "application/json").await.status(), 400);
+    // invalid JSON, non-object JSON, body not matching its content type
+    for body in ["{", "[1, 2]", "12", "\"n\"", "n=1", "null"] {
+        let r = c.post("/echo").body(body, "application/json").await;
+        assert_eq!(r.status(), 400, "{body}");
+        assert!(!r.text().is_empty());
+    }
+    // wrong charset
+    assert_eq!(c.post("/echo").body("{\"n\": 1}", "application/json; charset=latin-1").await.status(), 415);
+    assert_eq!(c.post("/echo").body("{\"n\": 2}", "application/json; charset=UTF-8").await.json(), json!(2));
+    // invalid UTF-8
+    assert_eq!(c.post("/echo").body(&b"{\"n\": \"\xff\"}"[..], "application/json").await.status(), 400);
+    assert_eq!(c.post("/echo").body(&b"n=\xff"[..], "application/x-www-form-urlencoded").await.status(), 400);
+    // JSON body and query string together
+    assert_eq!(c.post("/echo?n=3").body("{}", "application/json").await.json(), json!(3));
+    assert_eq!(c.post("/echo").body("{\"n\": 3}", "application/vnd.api+json").await.json(), json!(3));
+}
+
+#[tokio::test]
+async fn json_responses_streamed_or_not() {
+    let c = app().test_client();
+    let r = c.get("/squares").await;
+    assert_eq!((r.status(), r.text()), (200, "[0,1,4,9]\n".to_owned()));
+    assert_eq!(r.header("content-length"), None, "streamed");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(c.get("/squares?n=0").await.json(), json!([]));
+    let r = c.get("/squares?n=200").await;
+    assert_eq!(r.json().as_array().map(Vec::len), Some(200));
+    assert_eq!(r.json()[199], json!(199 * 199));
+    // not streamed: one body with its length
+    let app = builder().config("FSA_JSON_STREAMING", false).build().unwrap();
+    let r = app.test_client().get("/squares?n=3").await;
+    assert_eq!((r.status(), r.text()), (200, "[0,1,4]\n".to_owned()));
+    assert_eq!(r.header("content-length"), Some("8"), "built as one body");
+}
+
+#[tokio::test]
+async fn default_content_type() {
+    let r = app().test_client().get("/text").await;
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    let app = builder().config("FSA_DEFAULT_CONTENT_TYPE", "text/html; charset=utf-8").build().unwrap();
+    let c = app.test_client();
+    assert_eq!(c.get("/text").await.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(c.get("/squares").await.header("content-type"), Some("application/json"), "JSON stays JSON");
+}

@@ -1,0 +1,516 @@
+//! Typed parameters through HTTP: scalars with Python's conversion rules, optional values and
+//! lists, serde structs and enums (with and without garde), generic containers, JSON values,
+//! custom scalars (FromStr opt-in, validating newtypes, registered casts) and the common types
+//! (UUID, dates, IP addresses, NonZero integers). Each from the query, a form and JSON.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use fsa::Cast;
+use fsa::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+#[route("/scalars", authorize = "OPEN", method = ["GET", "POST"])]
+fn scalars(i: i64, f: f64, b: bool, s: String) -> Json<Value> {
+    Json(json!({"i": i, "f": f, "b": b, "s": s}))
+}
+
+#[get("/optional", authorize = "OPEN")]
+fn optional(
+    i: Option<i64>,
+    #[default("hello")] s: String,
+    #[default(42)] n: i64,
+    #[default(false)] b: bool,
+) -> Json<Value> {
+    Json(json!({"i": i, "s": s, "n": n, "b": b}))
+}
+
+#[route("/list", authorize = "OPEN", method = ["GET", "POST"])]
+fn list(l: Vec<i64>) -> Json<Value> {
+    Json(json!({"l": l, "sum": l.iter().sum::<i64>()}))
+}
+
+#[get("/list-default", authorize = "OPEN")]
+fn list_default(#[default(Vec::new())] tags: Vec<String>) -> Json<Value> {
+    Json(json!({"tags": tags, "count": tags.len()}))
+}
+
+#[get("/float/<f>", authorize = "OPEN")]
+fn float_path(f: f64) -> Json<f64> {
+    Json(f)
+}
+
+/// A record with nothing more than `Deserialize`.
+#[derive(Debug, Deserialize, Serialize)]
+struct User {
+    login: String,
+    firstname: String,
+    lastname: String,
+}
+
+/// A record refusing unknown members.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Point {
+    x: i64,
+    y: i64,
+}
+
+/// A record validated with garde.
+#[derive(Debug, Deserialize, Serialize, garde::Validate)]
+struct Signup {
+    #[garde(length(min = 3, max = 10))]
+    login: String,
+    #[garde(range(min = 18))]
+    age: u32,
+    #[garde(contains("@"))]
+    email: String,
+}
+
+/// An enum, externally tagged as serde does by default.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Shape {
+    Circle { r: f64 },
+    Square(f64),
+    Empty,
+}
+
+#[route("/models/user", authorize = "OPEN", method = ["GET", "POST"])]
+fn model_user(user: User) -> (Json<User>, u16) {
+    (Json(user), 201)
+}
+
+#[get("/models/maybe-user", authorize = "OPEN")]
+fn maybe_user(user: Option<User>) -> Json<Option<User>> {
+    Json(user)
+}
+
+#[post("/models/point", authorize = "OPEN")]
+fn model_point(p: Point) -> Json<Value> {
+    Json(json!({"x": p.y, "y": p.x}))
+}
+
+#[route("/models/signup", authorize = "OPEN", method = ["GET", "POST"])]
+fn signup(s: Signup) -> Json<Signup> {
+    Json(s)
+}
+
+#[route("/models/shape", authorize = "OPEN", method = ["GET", "POST"])]
+fn shape(shape: Shape) -> Json<Shape> {
+    Json(shape)
+}
+
+#[route("/generic", authorize = "OPEN", method = ["GET", "POST"])]
+fn generic(data: HashMap<String, Vec<i64>>) -> Json<BTreeMap<String, usize>> {
+    Json(data.into_iter().map(|(k, v)| (k, v.len())).collect())
+}
+
+#[route("/generic2", authorize = "OPEN", method = ["GET", "POST"])]
+fn generic2(m: BTreeMap<String, f64>, t: (String, i64), v: Vec<Point>) -> Json<Value> {
+    Json(json!({"m": m, "t": [t.0, t.1], "v": v.iter().map(|p| p.x + p.y).collect::<Vec<_>>()}))
+}
+
+#[route("/json", authorize = "OPEN", method = ["GET", "POST"])]
+fn any_json(data: Value) -> Json<Value> {
+    let t = match &data {
+        Value::Object(_) => "dict",
+        Value::Array(_) => "list",
+        Value::String(_) => "str",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::Null => "null",
+    };
+    Json(json!({"data": data, "type": t}))
+}
+
+/// A colour `#rrggbb`, a `FromStr` type opted in with one line.
+#[derive(Debug)]
+struct Color(u8, u8, u8);
+
+impl std::str::FromStr for Color {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let hex = s.strip_prefix('#').filter(|h| h.len() == 6).ok_or_else(|| format!("not a #rrggbb colour: {s}"))?;
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|e| e.to_string());
+        Ok(Color(byte(0)?, byte(2)?, byte(4)?))
+    }
+}
+fsa::scalar_from_str!(Color);
+
+/// A natural number validating in its constructor.
+#[derive(Debug, Clone, Copy)]
+struct Nat(i64);
+
+impl Nat {
+    fn new(v: i64) -> Result<Self, String> {
+        if v < 0 { Err(format!("{v} is not a natural number")) } else { Ok(Nat(v)) }
+    }
+}
+
+impl std::str::FromStr for Nat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Nat::new(s.trim().parse::<i64>().map_err(|e| e.to_string())?)
+    }
+}
+
+impl fsa::Scalar for Nat {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        "nat".into()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        text.parse()
+    }
+    fn from_json(value: &Value) -> Result<Self, String> {
+        Nat::new(value.as_i64().ok_or("expecting nat")?)
+    }
+}
+
+/// A newtype validated by serde's `try_from`.
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "String")]
+struct Slug(String);
+
+impl TryFrom<String> for Slug {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+            Ok(Slug(s))
+        } else {
+            Err(format!("invalid slug {s:?}"))
+        }
+    }
+}
+
+#[get("/color", authorize = "OPEN")]
+fn color(c: Color) -> Json<Value> {
+    Json(json!({"r": c.0, "g": c.1, "b": c.2}))
+}
+
+#[route("/nat", authorize = "OPEN", method = ["GET", "POST"])]
+fn nat(i: Nat, j: Nat) -> Json<i64> {
+    Json(i.0 + j.0)
+}
+
+#[get("/slug", authorize = "OPEN")]
+fn slug(s: Slug) -> String {
+    s.0
+}
+
+#[get("/duration/<d>", authorize = "OPEN")]
+fn duration(d: Cast<std::time::Duration>, extra: Option<Cast<std::time::Duration>>) -> Json<u64> {
+    Json(d.as_secs() + extra.map_or(0, |e| e.as_secs()))
+}
+
+#[get("/common", authorize = "OPEN")]
+fn common(u: uuid::Uuid, d: time::Date, ip: IpAddr, n: NonZeroU32) -> Json<Value> {
+    Json(
+        json!({"u": u.to_string(), "version": u.get_version_num(), "d": d.to_string(), "weekday": d.weekday().number_from_monday(), "ip": ip.to_string(), "v4": ip.is_ipv4(), "n": n.get()}),
+    )
+}
+
+#[get("/uuid/<u>", authorize = "OPEN")]
+fn uuid_path(u: uuid::Uuid) -> String {
+    u.to_string()
+}
+
+#[get("/datetime", authorize = "OPEN")]
+fn datetime(dt: time::PrimitiveDateTime, at: Option<time::OffsetDateTime>) -> Json<Value> {
+    Json(json!({"dt": dt.to_string(), "hour": dt.hour(), "offset": at.map(|a| a.offset().whole_hours())}))
+}
+
+fn app() -> App {
+    App::new()
+        .cast::<std::time::Duration, _>(|s| {
+            let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+            let n: u64 = n.parse().map_err(|_| format!("bad duration {s:?}"))?;
+            match unit {
+                "" | "s" => Ok(std::time::Duration::from_secs(n)),
+                "m" => Ok(std::time::Duration::from_secs(60 * n)),
+                _ => Err(format!("unknown unit {unit:?}")),
+            }
+        })
+        .routes(fsa::routes![
+            scalars,
+            optional,
+            list,
+            list_default,
+            float_path,
+            model_user,
+            maybe_user,
+            model_point,
+            signup,
+            shape,
+            generic,
+            generic2,
+            any_json,
+            color,
+            nat,
+            slug,
+            duration,
+            common,
+            uuid_path,
+            datetime
+        ])
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn scalars_from_query_form_and_json() {
+    let c = app().test_client();
+    let want = json!({"i": 17, "f": 1000.0, "b": true, "s": "x y"});
+    let r = c.get("/scalars?i=0x11&f=1e3&b=TRUE&s=x+y").await;
+    assert_eq!((r.status(), r.json()), (200, want.clone()));
+    let r = c.post("/scalars").form(&[("i", "17"), ("f", "1000"), ("b", "true"), ("s", "x y")]).await;
+    assert_eq!((r.status(), r.json()), (200, want.clone()));
+    let r = c.post("/scalars").json(&json!({"i": 17, "f": 1000.0, "b": true, "s": "x y"})).await;
+    assert_eq!((r.status(), r.json()), (200, want));
+    // repeated scalars: the first
+    assert_eq!(c.get("/scalars?i=1&i=2&f=0.5&b=false&s=").await.json()["i"], 1);
+    // python int syntax
+    assert_eq!(c.get("/scalars?i=1_000&f=inf&b=false&s=").await.json()["i"], 1000);
+}
+
+#[tokio::test]
+async fn scalar_errors_all_at_once() {
+    let c = app().test_client();
+    let r = c.get("/scalars?i=017&f=abc&b=yes&zz=1").await;
+    assert_eq!(r.status(), 400);
+    let t = r.text();
+    assert!(t.contains("parameter \"i\" cast error on 017:"), "{t}");
+    assert!(t.contains("parameter \"f\" cast error on abc:"), "{t}");
+    assert!(t.contains("parameter \"b\" cast error on yes:"), "{t}");
+    assert!(t.contains("parameter \"s\" is missing"), "{t}");
+    assert!(t.contains("unexpected http parameter \"zz\""), "{t}");
+    assert_eq!(t.lines().count(), 5, "one line per problem: {t}");
+    // JSON values are type-checked, not converted
+    for (body, name) in [
+        (json!({"i": "17", "f": 1.5, "b": true, "s": "x"}), "i"),
+        (json!({"i": true, "f": 1.5, "b": true, "s": "x"}), "i"),
+        (json!({"i": 2.0, "f": 1.5, "b": true, "s": "x"}), "i"),
+        (json!({"i": 1, "f": "2", "b": true, "s": "x"}), "f"),
+        (json!({"i": 1, "f": 1.5, "b": "true", "s": "x"}), "b"),
+        (json!({"i": 1, "f": 1.5, "b": true, "s": 3}), "s"),
+    ] {
+        let r = c.post("/scalars").json(&body).await;
+        assert_eq!(r.status(), 400, "{body}");
+        assert!(r.text().contains(&format!("\"{name}\"")), "{body}: {}", r.text());
+    }
+    let r = c.post("/scalars").json(&json!({"i": 1, "f": 1.5, "b": true, "s": "x", "other": 1})).await;
+    assert!(r.text().contains("unexpected json parameter \"other\""), "{}", r.text());
+}
+
+#[tokio::test]
+async fn optional_and_defaults() {
+    let c = app().test_client();
+    assert_eq!(c.get("/optional").await.json(), json!({"i": null, "s": "hello", "n": 42, "b": false}));
+    assert_eq!(c.get("/optional?i=null").await.json()["i"], Value::Null);
+    assert_eq!(c.get("/optional?i=5&s=x&n=1&b=true").await.json(), json!({"i": 5, "s": "x", "n": 1, "b": true}));
+    assert_eq!(c.get("/optional?i=x").await.status(), 400);
+    assert_eq!(c.get("/optional?n=x").await.status(), 400);
+}
+
+#[tokio::test]
+async fn lists() {
+    let c = app().test_client();
+    assert_eq!(c.get("/list?l=1&l=2&l=0x3").await.json(), json!({"l": [1, 2, 3], "sum": 6}));
+    assert_eq!(c.get("/list?l=4").await.json(), json!({"l": [4], "sum": 4}));
+    assert_eq!(c.post("/list").form(&[("l", "1"), ("l", "2")]).await.json()["sum"], 3);
+    assert_eq!(c.post("/list").json(&json!({"l": [1, 2]})).await.json()["sum"], 3);
+    // JSON strings are cast for a list of integers
+    assert_eq!(c.post("/list").json(&json!({"l": ["1", 2]})).await.json()["sum"], 3);
+    let r = c.post("/list").json(&json!({"l": 1})).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("expecting list[int]"), "{}", r.text());
+    assert_eq!(c.get("/list?l=1&l=x").await.status(), 400);
+    assert!(c.get("/list").await.text().contains("parameter \"l\" is missing"));
+    assert_eq!(c.get("/list-default").await.json(), json!({"tags": [], "count": 0}));
+    assert_eq!(c.get("/list-default?tags=a&tags=b").await.json(), json!({"tags": ["a", "b"], "count": 2}));
+}
+
+#[tokio::test]
+async fn float_path_segments() {
+    let c = app().test_client();
+    assert_eq!(c.get("/float/1.5").await.json(), json!(1.5));
+    for bad in ["/float/1", "/float/-1.5", "/float/1e3", "/float/.5"] {
+        assert_eq!(c.get(bad).await.status(), 404, "{bad}");
+    }
+    // a path parameter also given in the request
+    let r = c.get("/float/1.5?f=2.5").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"f\""), "{}", r.text());
+}
+
+#[tokio::test]
+async fn serde_models() {
+    let c = app().test_client();
+    let calvin = json!({"login": "calvin", "firstname": "Calvin", "lastname": "Watterson"});
+    let r = c.post("/models/user").json(&json!({"user": calvin})).await;
+    assert_eq!((r.status(), r.json()), (201, calvin.clone()));
+    // JSON text in an HTTP parameter, from the query or a form
+    let r = c.get("/models/user").query(&[("user", &calvin.to_string())]).await;
+    assert_eq!((r.status(), r.json()), (201, calvin.clone()));
+    let r = c.post("/models/user").form(&[("user", &calvin.to_string())]).await;
+    assert_eq!((r.status(), r.json()), (201, calvin.clone()));
+    // missing field, wrong field type, non-object, invalid JSON text, missing
+    for body in [
+        json!({"user": {"login": "calvin", "firstname": "Calvin"}}),
+        json!({"user": {"login": 1, "firstname": "Calvin", "lastname": "W"}}),
+        json!({"user": "calvin"}),
+        json!({"user": [1, 2]}),
+        json!({}),
+    ] {
+        let r = c.post("/models/user").json(&body).await;
+        assert_eq!(r.status(), 400, "{body}");
+        assert!(r.text().contains("\"user\""), "{body}: {}", r.text());
+    }
+    let r = c.get("/models/user?user={nope").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().starts_with("parameter \"user\" cast error on {nope: "), "{}", r.text());
+    // Option<User>
+    assert_eq!(c.get("/models/maybe-user").await.json(), Value::Null);
+    let r = c.get("/models/maybe-user").query(&[("user", &calvin.to_string())]).await;
+    assert_eq!(r.json(), calvin);
+    assert_eq!(c.get("/models/maybe-user?user=3").await.status(), 400);
+    // deny_unknown_fields
+    let r = c.post("/models/point").json(&json!({"p": {"x": 1, "y": 2}})).await;
+    assert_eq!(r.json(), json!({"x": 2, "y": 1}));
+    let r = c.post("/models/point").json(&json!({"p": {"x": 1, "y": 2, "z": 3}})).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"p\"") && r.text().contains("z"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn garde_validation() {
+    let c = app().test_client();
+    let ok = json!({"login": "calvin", "age": 33, "email": "calvin@example.org"});
+    let r = c.post("/models/signup").json(&json!({"s": ok})).await;
+    assert_eq!((r.status(), r.json()), (200, ok.clone()));
+    assert_eq!(c.get("/models/signup").query(&[("s", &ok.to_string())]).await.status(), 200);
+    let r = c.post("/models/signup").json(&json!({"s": {"login": "x", "age": 3, "email": "nope"}})).await;
+    assert_eq!(r.status(), 400);
+    let t = r.text();
+    assert!(t.starts_with("parameter \"s\" cast error on {"), "{t}");
+    for field in ["login", "age", "email"] {
+        assert!(t.contains(field), "each field's error is listed: {t}");
+    }
+    // a type error comes before validation
+    let r = c.post("/models/signup").json(&json!({"s": {"login": "calvin", "age": "x", "email": "a@b.c"}})).await;
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn enums() {
+    let c = app().test_client();
+    let r = c.post("/models/shape").json(&json!({"shape": {"circle": {"r": 1.5}}})).await;
+    assert_eq!(r.json(), json!({"circle": {"r": 1.5}}));
+    assert_eq!(c.get("/models/shape?shape=%7B%22square%22%3A2.0%7D").await.json(), json!({"square": 2.0}));
+    // a unit variant from plain text (not JSON)
+    assert_eq!(c.get("/models/shape?shape=empty").await.json(), json!("empty"));
+    assert_eq!(c.get("/models/shape?shape=triangle").await.status(), 400);
+}
+
+#[tokio::test]
+async fn generic_containers() {
+    let c = app().test_client();
+    let r = c.get("/generic").query(&[("data", r#"{"a": [1, 2], "b": []}"#)]).await;
+    assert_eq!((r.status(), r.json()), (200, json!({"a": 2, "b": 0})));
+    let r = c.post("/generic").json(&json!({"data": {"a": [1, 2, 3]}})).await;
+    assert_eq!(r.json(), json!({"a": 3}));
+    for bad in [r#"{"a": ["x"]}"#, r#"{"a": 1}"#, "[1]", "{"] {
+        let r = c.get("/generic").query(&[("data", bad)]).await;
+        assert_eq!(r.status(), 400, "{bad}");
+        assert!(r.text().contains("\"data\""), "{bad}");
+    }
+    let r = c
+        .post("/generic2")
+        .json(&json!({"m": {"pi": 2.25}, "t": ["a", 1], "v": [{"x": 1, "y": 2}, {"x": 3, "y": 4}]}))
+        .await;
+    assert_eq!(r.json(), json!({"m": {"pi": 2.25}, "t": ["a", 1], "v": [3, 7]}));
+    let r = c.get("/generic2").query(&[("m", r#"{"e": 2.5}"#), ("t", r#"["b", 2]"#), ("v", "[]")]).await;
+    assert_eq!(r.json(), json!({"m": {"e": 2.5}, "t": ["b", 2], "v": []}));
+    let r = c.post("/generic2").json(&json!({"m": {}, "t": ["a"], "v": [{"x": 1}]})).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"t\"") && r.text().contains("\"v\""), "{}", r.text());
+}
+
+#[tokio::test]
+async fn json_values() {
+    let c = app().test_client();
+    assert_eq!(
+        c.get("/json").query(&[("data", r#"{"a": 1}"#)]).await.json(),
+        json!({"data": {"a": 1}, "type": "dict"})
+    );
+    assert_eq!(c.get("/json?data=[1,2]").await.json()["type"], "list");
+    assert_eq!(c.get("/json?data=12").await.json(), json!({"data": 12, "type": "number"}));
+    assert_eq!(c.get("/json?data=null").await.json(), json!({"data": null, "type": "null"}));
+    // from JSON as is: a string stays a string
+    assert_eq!(c.post("/json").json(&json!({"data": "[1]"})).await.json(), json!({"data": "[1]", "type": "str"}));
+    assert_eq!(c.post("/json").json(&json!({"data": null})).await.json()["type"], "null");
+    // missing is missing, even though null is a JSON value
+    let r = c.get("/json").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("parameter \"data\" is missing"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn custom_scalars() {
+    let c = app().test_client();
+    assert_eq!(c.get("/color").query(&[("c", "#ff8000")]).await.json(), json!({"r": 255, "g": 128, "b": 0}));
+    let r = c.get("/color?c=red").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("not a #rrggbb colour: red"), "{}", r.text());
+    // a newtype validating in its constructor: its message, for each offending value
+    assert_eq!(c.get("/nat?i=1&j=2").await.json(), json!(3));
+    assert_eq!(c.post("/nat").json(&json!({"i": 1, "j": 5})).await.json(), json!(6));
+    let r = c.get("/nat?i=-1&j=-2").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("-1 is not a natural number") && r.text().contains("-2 is not a natural number"));
+    assert_eq!(c.post("/nat").json(&json!({"i": -1, "j": 5})).await.status(), 400);
+    // serde try_from newtype
+    assert_eq!(c.get("/slug?s=hello-world").await.text(), "hello-world");
+    let r = c.get("/slug?s=Hello").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("invalid slug"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn registered_casts() {
+    let c = app().test_client();
+    assert_eq!(c.get("/duration/2m").await.json(), json!(120));
+    assert_eq!(c.get("/duration/2?extra=3").await.json(), json!(5));
+    let r = c.get("/duration/2?extra=3h").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("parameter \"extra\" cast error on 3h: unknown unit \"h\""), "{}", r.text());
+    // no registered cast: a server error, not a crash
+    let app = App::new().routes(fsa::routes![duration]).build().unwrap();
+    assert_eq!(app.test_client().get("/duration/2").await.status(), 500);
+}
+
+#[tokio::test]
+async fn common_types() {
+    let c = app().test_client();
+    let u = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
+    let r = c.get(&format!("/common?u={u}&d=2024-02-29&ip=10.0.0.1&n=3")).await;
+    assert_eq!(
+        (r.status(), r.json()),
+        (200, json!({"u": u, "version": 1, "d": "2024-02-29", "weekday": 4, "ip": "10.0.0.1", "v4": true, "n": 3}))
+    );
+    assert_eq!(c.get(&format!("/common?u={u}&d=2024-02-29&ip=::1&n=3")).await.json()["v4"], false);
+    let r = c.get("/common?u=nope&d=2023-02-29&ip=300.0.0.1&n=0").await;
+    assert_eq!(r.status(), 400);
+    for name in ["u", "d", "ip", "n"] {
+        assert!(r.text().contains(&format!("parameter \"{name}\" cast error")), "{name}: {}", r.text());
+    }
+    assert_eq!(c.get(&format!("/uuid/{u}")).await.text(), u);
+    assert_eq!(c.get("/uuid/6ba7b810").await.status(), 404);
+    let r = c.get("/datetime?dt=2024-01-02T03:04:05&at=2024-01-02T03:04:05%2B02:00").await;
+    assert_eq!(r.json()["hour"], 3);
+    assert_eq!(r.json()["offset"], 2);
+    assert_eq!(c.get("/datetime?dt=2024-01-02+03:04").await.json()["offset"], Value::Null);
+    assert_eq!(c.get("/datetime?dt=yesterday").await.status(), 400);
+}
