@@ -204,4 +204,6 @@ fn memory_bad_cache_options_are_refused() {
     }
     assert!(App::new().config("FSA_CACHE_OPTS", v("{ ttl = 0.5 }")).build().is_ok());
     assert!(App::new().config("FSA_CACHE_GROUPS", v("maybe")).build().is_err());
+    let off = App::new().config("FSA_CACHE", "none").config("FSA_CACHE_OPTS", v("redis://127.0.0.1:1/0"));
+    assert!(off.build().is_ok(), "options of a cache switched off are ignored");
 }

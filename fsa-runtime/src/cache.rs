@@ -165,8 +165,9 @@ fn seconds(name: &str, v: &toml::Value) -> Result<Duration, ConfigError> {
 }
 
 impl Opts {
-    fn new(config: &Config, allowed: &[&str]) -> Result<Self, ConfigError> {
-        for k in config.cache_opts.keys() {
+    fn new(config: &Config, allowed: Option<&[&str]>) -> Result<Self, ConfigError> {
+        let allowed = allowed.unwrap_or_default();
+        for k in config.cache_opts.keys().filter(|_| !allowed.is_empty()) {
             if !allowed.contains(&k.as_str()) {
                 return Err(ConfigError(format!(
                     "unexpected FSA_CACHE_OPTS key {k} for FSA_CACHE={} (expecting: {})",
@@ -212,9 +213,10 @@ impl Cache {
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
         let kinds = [config.cache_users, config.cache_groups, config.cache_perms, config.cache_tokens];
         let (backend, ttl) = match config.cache.as_str() {
-            "none" => (Backend::Off, Opts::new(config, &["ttl"])?.ttl),
+            // Options of a backend switched off are ignored, not refused.
+            "none" => (Backend::Off, Opts::new(config, None)?.ttl),
             "ttl" | "lru" | "tlru" | "dict" => {
-                let opts = Opts::new(config, &["ttl"])?;
+                let opts = Opts::new(config, Some(&["ttl"]))?;
                 let m = moka::future::Cache::builder()
                     .max_capacity(config.cache_size)
                     .time_to_live(opts.ttl)
@@ -224,7 +226,7 @@ impl Cache {
             }
             #[cfg(feature = "redis")]
             "redis" => {
-                let opts = Opts::new(config, redis_tier::OPTS)?;
+                let opts = Opts::new(config, Some(redis_tier::OPTS))?;
                 let prefix = config.cache_prefix.clone().unwrap_or_default();
                 (Backend::Redis(redis_tier::RedisTier::new(&opts, prefix)?), opts.ttl)
             }
@@ -386,6 +388,8 @@ return n
         retry_at: AtomicU64,
         /// An uncache could not reach Redis: clear the app's entries once it is back.
         missed_uncache: AtomicBool,
+        /// Outages seen (each logged once).
+        outages: AtomicU64,
         flights: Mutex<HashMap<String, Flight>>,
         remove_user: redis::Script,
     }
@@ -462,6 +466,7 @@ return n
                     down: AtomicBool::new(false),
                     retry_at: AtomicU64::new(0),
                     missed_uncache: AtomicBool::new(false),
+                    outages: AtomicU64::new(0),
                     flights: Mutex::new(HashMap::new()),
                     remove_user: redis::Script::new(REMOVE_USER),
                 }),
@@ -511,6 +516,7 @@ return n
             let inner = &*self.inner;
             inner.retry_at.store(self.now_ms() + inner.retry.as_millis() as u64, Ordering::Release);
             if !inner.down.swap(true, Ordering::AcqRel) {
+                inner.outages.fetch_add(1, Ordering::AcqRel);
                 tracing::warn!(
                     "redis cache unavailable ({why}): calling hooks directly, retrying every {:?}",
                     inner.retry
@@ -648,6 +654,36 @@ return n
             }
         }
     }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[tokio::test]
+        async fn an_outage_is_reported_once_and_requests_are_answered() {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut config = crate::config::Config::default();
+            config.cache = "redis".into();
+            config.cache_opts = [
+                ("url".to_owned(), toml::Value::String(format!("redis://127.0.0.1:{port}/0"))),
+                ("timeout".to_owned(), toml::Value::Float(0.2)),
+                ("retry".to_owned(), toml::Value::Float(0.01)),
+            ]
+            .into();
+            let tier = RedisTier::new(&Opts::new(&config, Some(OPTS)).unwrap(), "t:".into()).unwrap();
+            let epoch = AtomicU64::new(0);
+            for i in 0..20 {
+                let v =
+                    tier.get_or_load(Key::group("calvin", "admin"), async { Ok(CacheValue::Bool(i % 2 == 0)) }, &epoch);
+                assert_eq!(v.await.unwrap(), CacheValue::Bool(i % 2 == 0), "the loader answers while redis is down");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            tier.remove_user("calvin", "").await;
+            assert!(tier.inner.down.load(Ordering::Acquire));
+            assert_eq!(tier.inner.outages.load(Ordering::Acquire), 1, "one outage, however many probes");
+            assert!(tier.inner.missed_uncache.load(Ordering::Acquire), "a lost uncache is remembered");
+        }
+    }
 }
 
 /// In-process cache of successful password checks (see the module documentation).
@@ -715,6 +751,91 @@ impl PasswordCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn token(login: &str) -> CacheValue {
+        CacheValue::Token(TokenInfo { login: login.into(), exp: i64::MAX / 2, scopes: None })
+    }
+
+    async fn load(cache: &Cache, key: Key, value: CacheValue, calls: &AtomicUsize) -> CacheValue {
+        cache
+            .get_or_load(key, async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok(value)
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn memory_token_entries_follow_their_login() {
+        let cache = Cache::new(&Config::default()).unwrap();
+        let calls = AtomicUsize::new(0);
+        let n = || calls.load(Ordering::SeqCst);
+        assert_eq!(load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await, token("calvin"));
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        load(&cache, Key::token("t2", "r"), token("susie"), &calls).await;
+        assert_eq!(n(), 2);
+        cache.remove_user_tokens("calvin", "other").await;
+        cache.remove_user_tokens("susie", "r").await;
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        assert_eq!(n(), 2, "other realm or other login: kept");
+        cache.remove_user_tokens("calvin", "r").await;
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        assert_eq!(n(), 3);
+        cache.remove_user("calvin").await;
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        assert_eq!(n(), 4, "auth_uncache drops the user's token validations");
+        cache.remove(Key::token("t1", "r")).await;
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        assert_eq!(n(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_load_racing_with_an_uncache_is_not_stored() {
+        let cache = Arc::new(Cache::new(&Config::default()).unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+        let c = cache.clone();
+        let slow = tokio::spawn(async move {
+            c.get_or_load(Key::user_pass("calvin"), async {
+                let _ = started_tx.send(());
+                let _ = rx.await;
+                Ok(CacheValue::Pass(Some("old hash".into())))
+            })
+            .await
+        });
+        started.await.unwrap();
+        cache.remove_user("calvin").await;
+        let _ = tx.send(());
+        assert_eq!(slow.await.unwrap().unwrap(), CacheValue::Pass(Some("old hash".into())));
+        let calls = AtomicUsize::new(0);
+        let v = load(&cache, Key::user_pass("calvin"), CacheValue::Pass(Some("new hash".into())), &calls).await;
+        assert_eq!(v, CacheValue::Pass(Some("new hash".into())), "the old value loaded during the uncache was dropped");
+    }
+
+    #[test]
+    fn password_cache_needs_same_login_password_and_hash() {
+        let pc = PasswordCache::new(&Config::default(), Duration::from_secs(60));
+        assert!(!pc.hit("calvin", "hobbes", "h1"));
+        pc.store("calvin", "hobbes", "h1");
+        assert!(pc.hit("calvin", "hobbes", "h1"));
+        assert!(!pc.hit("calvin", "hobbes", "h2"), "another stored hash misses");
+        assert!(!pc.hit("calvin", "tiger", "h1"));
+        assert!(!pc.hit("susie", "hobbes", "h1"));
+        pc.remove("susie");
+        assert!(pc.hit("calvin", "hobbes", "h1"));
+        pc.remove("calvin");
+        assert!(!pc.hit("calvin", "hobbes", "h1"));
+        pc.store("calvin", "hobbes", "h1");
+        pc.clear();
+        assert!(!pc.hit("calvin", "hobbes", "h1"));
+        let mut off = Config::default();
+        off.cache_passwords = false;
+        let pc = PasswordCache::new(&off, Duration::from_secs(60));
+        pc.store("calvin", "hobbes", "h1");
+        assert!(!pc.hit("calvin", "hobbes", "h1"));
+    }
 
     #[test]
     fn keys_cannot_collide_across_fields() {
