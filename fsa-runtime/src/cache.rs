@@ -662,14 +662,16 @@ return n
         #[tokio::test]
         async fn an_outage_is_reported_once_and_requests_are_answered() {
             let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let mut config = crate::config::Config::default();
-            config.cache = "redis".into();
-            config.cache_opts = [
-                ("url".to_owned(), toml::Value::String(format!("redis://127.0.0.1:{port}/0"))),
-                ("timeout".to_owned(), toml::Value::Float(0.2)),
-                ("retry".to_owned(), toml::Value::Float(0.01)),
-            ]
-            .into();
+            let config = crate::config::Config {
+                cache: "redis".into(),
+                cache_opts: [
+                    ("url".to_owned(), toml::Value::String(format!("redis://127.0.0.1:{port}/0"))),
+                    ("timeout".to_owned(), toml::Value::Float(0.2)),
+                    ("retry".to_owned(), toml::Value::Float(0.01)),
+                ]
+                .into(),
+                ..Default::default()
+            };
             let tier = RedisTier::new(&Opts::new(&config, Some(OPTS)).unwrap(), "t:".into()).unwrap();
             let epoch = AtomicU64::new(0);
             for i in 0..20 {
@@ -830,8 +832,7 @@ mod tests {
         pc.store("calvin", "hobbes", "h1");
         pc.clear();
         assert!(!pc.hit("calvin", "hobbes", "h1"));
-        let mut off = Config::default();
-        off.cache_passwords = false;
+        let off = Config { cache_passwords: false, ..Config::default() };
         let pc = PasswordCache::new(&off, Duration::from_secs(60));
         pc.store("calvin", "hobbes", "h1");
         assert!(!pc.hit("calvin", "hobbes", "h1"));
