@@ -5,6 +5,7 @@
 //!   `cached` = default cache (stored hash + password check cached), `no-password-cache` =
 //!   stored hash cached but bcrypt run on every request, `uncached` = `FSA_CACHE=none`.
 //! - `token/*`: an fsa bearer token, validation cached or not.
+//! - with `FSA_BENCH_REDIS_URL` set, `basic/redis` and `token/redis` use `FSA_CACHE=redis`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,9 +19,13 @@ async fn me(user: CurrentUser) -> String {
 }
 
 async fn app(cache: &str, passwords: bool) -> App {
+    app_with(cache, passwords, None).await
+}
+
+async fn app_with(cache: &str, passwords: bool, redis: Option<&str>) -> App {
     let hash = App::new().build().unwrap().hash_password_unchecked("hobbes").await.unwrap();
     let users = Arc::new(HashMap::from([("calvin".to_owned(), hash)]));
-    App::new()
+    let app = App::new()
         .config("FSA_AUTH", "basic")
         .config("FSA_CACHE", cache)
         .config("FSA_CACHE_PASSWORDS", passwords)
@@ -29,9 +34,14 @@ async fn app(cache: &str, passwords: bool) -> App {
             let users = users.clone();
             async move { Ok(users.get(&login).cloned()) }
         })
-        .routes(fsa::routes![me])
-        .build()
-        .unwrap()
+        .routes(fsa::routes![me]);
+    let app = match redis {
+        Some(url) => app
+            .config("FSA_CACHE_OPTS", fsa::config::parse_env_value(url))
+            .config("FSA_CACHE_PREFIX", format!("fsabench-{}:", std::process::id())),
+        None => app,
+    };
+    app.build().unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -56,6 +66,23 @@ fn bench(c: &mut Criterion) {
                 assert_eq!(r.status(), 200);
             })
         });
+    }
+    // With FSA_BENCH_REDIS_URL (e.g. redis://127.0.0.1:6379/0): the same through a local Redis.
+    if let Ok(url) = std::env::var("FSA_BENCH_REDIS_URL") {
+        let redis = rt.block_on(app_with("redis", true, Some(&url)));
+        g.bench_function("basic/redis", |b| {
+            b.to_async(&rt).iter(|| async {
+                let r = redis.test_client().get("/me").basic("calvin", "hobbes").await;
+                assert_eq!(r.status(), 200);
+            })
+        });
+        g.bench_function("token/redis", |b| {
+            b.to_async(&rt).iter(|| async {
+                let r = redis.test_client().get("/me").bearer(&token).await;
+                assert_eq!(r.status(), 200);
+            })
+        });
+        rt.block_on(redis.clear_caches());
     }
     g.finish();
 }

@@ -357,10 +357,10 @@ mod redis_tier {
     /// Deletes the indexed entries of one login whose key starts with `ARGV[1]` (all when empty).
     const REMOVE_USER: &str = r"
 local n = 0
-for _, k in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if ARGV[1] == '' or string.sub(k, 1, string.len(ARGV[1])) == ARGV[1] then
     n = n + redis.call('DEL', k)
-    redis.call('SREM', KEYS[1], k)
+    redis.call('ZREM', KEYS[1], k)
   end
 end
 return n
@@ -580,9 +580,16 @@ return n
             let mut pipe = redis::pipe();
             pipe.atomic().cmd("SET").arg(full).arg(json).arg("PX").arg(ttl).ignore();
             if let Some(login) = login {
+                // The login's index: a sorted set of its keys scored by expiry (ms since the
+                // epoch); members expired for over a minute (clock skew margin) are pruned.
                 let index = self.index(login);
-                pipe.cmd("SADD").arg(&index).arg(full).ignore();
-                pipe.cmd("PEXPIRE").arg(&index).arg(ttl).ignore();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or_default();
+                pipe.cmd("ZADD").arg(&index).arg(now + ttl).arg(full).ignore();
+                pipe.cmd("ZREMRANGEBYSCORE").arg(&index).arg("-inf").arg(now.saturating_sub(60_000)).ignore();
+                pipe.cmd("PEXPIRE").arg(&index).arg(ttl + 60_000).ignore();
             }
             let _: Option<()> = self.run(|mut c| async move { pipe.query_async(&mut c).await }).await;
         }
