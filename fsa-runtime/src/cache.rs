@@ -31,6 +31,10 @@
 //! - `redis` (feature `redis`): a Redis shared by every server of the app, through the `redis`
 //!   crate's `ConnectionManager` (multiplexed, reconnecting). `FSA_CACHE_OPTS` gives `url` or
 //!   `host`/`port`/`db`/`username`/`password`/`tls`, plus `ttl`, `timeout` and `retry` (seconds).
+//!   Entries of one login are listed in a per-login index (`x.["login"]`, a sorted set scored
+//!   by expiry) so that `auth_uncache` deletes them without scanning; `clear_caches` scans only
+//!   this app's `FSA_CACHE_PREFIX`. Token checks are cheaper than a Redis round trip: with
+//!   Redis, `FSA_CACHE_TOKENS=false` is usually faster (see `docs/CACHE.md`).
 //!   Concurrent misses of one key are coalesced in process, so each server calls the hook once.
 //!   Every Redis call is bounded by `timeout`; on a failure the cache answers "miss" (hooks are
 //!   called, nothing is stored), logs the outage once, skips Redis for `retry` seconds, then
