@@ -327,8 +327,8 @@ fn beta_add(login: String, db: State<Db>) -> fsa::Result<Json<Value>> {
 }
 
 #[post("/cache/clear", authorize = "admin")]
-fn cache_clear(app: App) -> Json<Value> {
-    app.clear_caches();
+async fn cache_clear(app: App) -> Json<Value> {
+    app.clear_caches().await;
     Json(json!({"cleared": true}))
 }
 

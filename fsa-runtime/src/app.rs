@@ -18,7 +18,7 @@ use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use tracing::Instrument;
 
 use crate::authn::{Scheme, SchemeRegistry};
-use crate::cache::{Cache, PasswordCache};
+use crate::cache::{Cache, Key, PasswordCache};
 use crate::config::{Carrier, Config, ConfigError, Mode};
 use crate::context::{Context, ReqBody};
 use crate::error::Error;
@@ -259,39 +259,52 @@ impl App {
         self.inner.tokens.check(token, realm).map(|i| i.login)
     }
 
-    /// Empties every cache (upstream `clear_caches`).
-    pub fn clear_caches(&self) {
-        self.inner.cache.clear();
+    /// Empties every cache of this app (upstream `clear_caches`); on a shared Redis, only the
+    /// keys of this app's `FSA_CACHE_PREFIX` are deleted.
+    pub async fn clear_caches(&self) {
         self.inner.password_cache.clear();
+        self.inner.cache.clear().await;
     }
 
-    /// Forgets the cached stored password of `login` (upstream `password_uncache`).
+    /// Forgets the cached stored password of `login` and its cached password check
+    /// (upstream `password_uncache`).
     pub async fn password_uncache(&self, login: &str) {
-        self.inner.cache.remove(crate::cache::keys::user_pass(login)).await;
+        self.inner.password_cache.remove(login);
+        self.inner.cache.remove(Key::user_pass(login)).await;
     }
 
-    /// Forgets a cached token validation (upstream `token_uncache`).
+    /// Forgets a cached token validation for a realm (the default realm when `None`;
+    /// upstream `token_uncache`).
     pub async fn token_uncache(&self, token: &str, realm: Option<&str>) {
-        let realm = realm.unwrap_or(&self.inner.tokens.default_realm).to_owned();
-        self.inner.cache.remove(crate::cache::keys::token(token, &realm)).await;
+        let realm = realm.unwrap_or(&self.inner.tokens.default_realm);
+        self.inner.cache.remove(Key::token(token, realm)).await;
+    }
+
+    /// Forgets the cached validations of `login`'s tokens for a realm (the default realm when
+    /// `None`; upstream `user_token_uncache`, which only knew the last token seen).
+    pub async fn user_token_uncache(&self, login: &str, realm: Option<&str>) {
+        let realm = realm.unwrap_or(&self.inner.tokens.default_realm);
+        self.inner.cache.remove_user_tokens(login, realm).await;
     }
 
     /// Forgets a cached group membership (upstream `group_uncache`).
     pub async fn group_uncache(&self, login: &str, group: impl Into<Group>) {
-        self.inner.cache.remove(crate::cache::keys::group(login, &group.into())).await;
+        self.inner.cache.remove(Key::group(login, &group.into())).await;
     }
 
-    /// Forgets a cached object permission (upstream `object_perms_uncache`).
+    /// Forgets a cached object permission (upstream `object_perms_uncache`); `id` is the
+    /// value the route passed to the permission hook.
     pub async fn object_perms_uncache<I: fmt::Debug>(&self, domain: &str, login: &str, id: I, role: Option<&str>) {
-        self.inner.cache.remove(crate::cache::keys::perm(domain, login, &format!("{id:?}"), role)).await;
+        self.inner.cache.remove(Key::perm(domain, login, &format!("{id:?}"), role)).await;
     }
 
-    /// Forgets everything cached about a user: stored password, groups, permissions
-    /// (upstream `auth_uncache`).
+    /// Forgets everything cached about `login`: stored password, password check, group
+    /// memberships, object permissions and token validations in every realm (upstream
+    /// `auth_uncache`, which could not reach object permissions). Call it after changing a
+    /// user's password, rights or identity so that the very next request sees the change.
     pub async fn auth_uncache(&self, login: &str) {
-        self.password_uncache(login).await;
-        self.inner.cache.remove_prefix(crate::cache::keys::group_prefix(login));
-        self.inner.cache.remove_prefix("p.".to_owned());
+        self.inner.password_cache.remove(login);
+        self.inner.cache.remove_user(login).await;
     }
 
     /// An in-process client for tests.

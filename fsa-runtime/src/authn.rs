@@ -16,7 +16,7 @@ use base64::Engine;
 use http::header;
 
 use crate::app::App;
-use crate::cache::{CacheValue, keys};
+use crate::cache::{CacheValue, Key};
 use crate::config::{Carrier, Config, ConfigError};
 use crate::context::Context;
 use crate::error::Error;
@@ -451,7 +451,7 @@ impl Context {
             return Err(Error::unauthorized("missing token"));
         };
         let realm = self.token_realm().to_owned();
-        let key = keys::token(&token, &realm);
+        let key = Key::token(&token, &realm);
         let value = app
             .inner
             .cache
@@ -480,7 +480,7 @@ impl App {
                 let l = login.to_owned();
                 let v = inner
                     .cache
-                    .get_or_load(keys::user_pass(login), async move { hook(l).await.map(CacheValue::Pass) })
+                    .get_or_load(Key::user_pass(login), async move { hook(l).await.map(CacheValue::Pass) })
                     .await?;
                 match v {
                     CacheValue::Pass(h) => h,

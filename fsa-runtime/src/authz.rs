@@ -24,7 +24,7 @@
 use std::fmt::Debug;
 
 use crate::app::{App, RouteEntry};
-use crate::cache::{CacheValue, keys};
+use crate::cache::{CacheValue, Key};
 use crate::context::Context;
 use crate::error::Error;
 
@@ -51,7 +51,7 @@ impl App {
     /// (cached).
     pub async fn user_in_group(&self, login: &str, group: &crate::app::Group) -> Result<bool, Error> {
         let inner = &*self.inner;
-        let key = keys::group(login, group);
+        let key = Key::group(login, group);
         let l = login.to_owned();
         let load = async {
             if let Some(h) = inner.hooks.group_checks.get(group) {
@@ -85,7 +85,7 @@ impl App {
             .get(domain)
             .ok_or_else(|| Error::internal(format!("no permission hook for domain {domain}")))?;
         let id_text = format!("{id:?}");
-        let key = keys::perm(domain, login, &id_text, role);
+        let key = Key::perm(domain, login, &id_text, role);
         let hook = entry.hook.clone();
         let l = login.to_owned();
         let value = inner

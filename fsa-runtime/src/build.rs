@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::HeaderValue;
 
@@ -224,15 +223,7 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     }
     let default_www = www_authenticate(&default_schemes, carrier, &token_name, &tokens.default_realm, &config.realm);
     let cache = Cache::new(&config)?;
-    let ttl = match config.cache_opts.get("ttl") {
-        Some(toml::Value::Integer(i)) if *i > 0 => *i as u64,
-        _ => 600,
-    };
-    let password_cache = PasswordCache::new(
-        config.cache_passwords && config.cache != "none",
-        config.cache_size,
-        Duration::from_secs(ttl),
-    );
+    let password_cache = PasswordCache::new(&config, cache.ttl());
     let cors = crate::cors::Cors::from_config(&config)?;
     let dummy = if hooks.get_user_pass.is_some() { dummy_hash(&passwords) } else { None };
     let inner = AppInner {

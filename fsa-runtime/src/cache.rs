@@ -1,16 +1,51 @@
 //! Caching of authentication and authorization answers.
 //!
-//! Password lookups (`get_user_pass`), token validations, group checks and object
-//! permissions are cached, as FlaskSimpleAuth does, so that hooks hitting a database run once
-//! per TTL instead of once per request. Successful password verifications are also cached
-//! (in process only), keyed by a keyed hash of login, password and stored hash.
+//! What is cached, as FlaskSimpleAuth does, so that hooks hitting a database run once per TTL
+//! instead of once per request:
 //!
-//! The in-process tier is `moka::future::Cache`: a concurrent cache with TTL and size bound
-//! whose `try_get_with` coalesces concurrent loads of one key, so a stampede of identical
-//! requests calls the hook once.
+//! | kind | key (`FSA_CACHE_PREFIX` + …) | value | switch |
+//! |---|---|---|---|
+//! | `get_user_pass` answers | `u.["login"]` | stored hash or none | `FSA_CACHE_USERS` |
+//! | group checks | `c.["login","group"]` | bool | `FSA_CACHE_GROUPS` |
+//! | object permissions | `p.["login","domain","id",role]` | `true`/`false`/not found | `FSA_CACHE_PERMS` |
+//! | token validations | `t.["realm","token"]` | login, expiry, scopes | `FSA_CACHE_TOKENS` |
+//!
+//! Keys are the kind tag followed by the JSON array of the arguments, so that no login, group,
+//! identifier or realm can forge another entry's key, and all entries of one login share a
+//! prefix (`c.["login",`). Only successful hook answers are stored; errors are not.
+//!
+//! Successful password verifications are cached too, in process only ([`PasswordCache`]):
+//! a bcrypt check costs milliseconds of CPU per request otherwise. An entry is a keyed BLAKE2s
+//! hash (per-process random key) of the login mapped to a keyed hash of login, password and
+//! stored hash: the password is never kept, and a changed stored hash no longer matches.
+//! The trade-off: while an entry lives, a memory dump of the process allows an offline check
+//! of password guesses for that login at BLAKE2 speed rather than bcrypt speed (the key is in
+//! the same memory). `FSA_CACHE_PASSWORDS=false` turns it off.
+//!
+//! Backends (`FSA_CACHE`):
+//! - `none`: every request calls the hooks.
+//! - `ttl` (default; `lru`, `tlru`, `dict` are accepted as synonyms): in process, on
+//!   [`moka`](https://docs.rs/moka), a well-kept concurrent cache with TTL and size bound
+//!   (`FSA_CACHE_SIZE`, default 262144) whose `try_get_with` coalesces concurrent loads of one
+//!   key: a stampede of identical requests calls the hook once.
+//! - `redis` (feature `redis`): a Redis shared by every server of the app, through the `redis`
+//!   crate's `ConnectionManager` (multiplexed, reconnecting). `FSA_CACHE_OPTS` gives `url` or
+//!   `host`/`port`/`db`/`username`/`password`/`tls`, plus `ttl`, `timeout` and `retry` (seconds).
+//!   Entries of one login are listed in a per-login index (`x.["login"]`, a sorted set scored
+//!   by expiry) so that `auth_uncache` deletes them without scanning; `clear_caches` scans only
+//!   this app's `FSA_CACHE_PREFIX`. Token checks are cheaper than a Redis round trip: with
+//!   Redis, `FSA_CACHE_TOKENS=false` is usually faster (see `docs/CACHE.md`).
+//!   Concurrent misses of one key are coalesced in process, so each server calls the hook once.
+//!   Every Redis call is bounded by `timeout`; on a failure the cache answers "miss" (hooks are
+//!   called, nothing is stored), logs the outage once, skips Redis for `retry` seconds, then
+//!   probes it again; when it answers, caching resumes by itself. An uncache that could not
+//!   reach Redis makes this server clear the app's entries once Redis is back.
+//!
+//! `FSA_CACHE_OPTS.ttl` (default 600 s) bounds every entry's life.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -33,147 +68,801 @@ pub enum CacheValue {
     Token(TokenInfo),
 }
 
-/// The app's cache.
-pub struct Cache {
-    memory: Option<moka::future::Cache<String, CacheValue>>,
-    prefix: String,
+impl CacheValue {
+    /// The login an entry is about when its key does not say it (token validations).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    fn owner(&self) -> Option<&str> {
+        match self {
+            CacheValue::Token(info) => Some(&info.login),
+            _ => None,
+        }
+    }
 }
 
-/// Cache key prefixes, as upstream (`u.` user pass, `c.` group, `p.` permission, `t.` token).
-pub(crate) mod keys {
-    /// Separator between key fields (cannot appear in HTTP header text).
-    pub const SEP: char = '\u{1}';
+/// The kinds of cached answers, each of which can be turned off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `get_user_pass` answers.
+    User = 0,
+    /// Group checks.
+    Group = 1,
+    /// Object permissions.
+    Perm = 2,
+    /// Token validations.
+    Token = 3,
+}
 
+/// A cache key: its text (without `FSA_CACHE_PREFIX`) and the login it belongs to, if known.
+#[derive(Clone, Debug)]
+pub(crate) struct Key {
+    kind: Kind,
+    text: String,
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    login: Option<String>,
+}
+
+/// `["a","b"]`.
+fn json_array(parts: &[Option<&str>]) -> String {
+    serde_json::to_string(parts).unwrap_or_default()
+}
+
+/// `["a",`: the prefix of every array whose first element is `first`.
+fn json_open(first: &str) -> String {
+    let mut s = json_array(&[Some(first)]);
+    s.pop();
+    s.push(',');
+    s
+}
+
+impl Key {
     /// `get_user_pass` key.
-    pub fn user_pass(login: &str) -> String {
-        format!("u.{login}")
+    pub(crate) fn user_pass(login: &str) -> Key {
+        Key { kind: Kind::User, text: format!("u.{}", json_array(&[Some(login)])), login: Some(login.to_owned()) }
     }
-    /// Group check key. Fields are `Debug`-quoted so that no two (login, group) pairs share
-    /// a key: `"42"` and `42` differ, and a login holding the separator cannot forge another.
-    pub fn group(login: &str, group: &crate::app::Group) -> String {
-        format!("c.{login:?}{SEP}{group:?}")
+    /// Group check key.
+    pub(crate) fn group(login: &str, group: &crate::app::Group) -> Key {
+        // A named group is a JSON string and a numbered one a JSON number: "42" is not 42.
+        let group = match group {
+            crate::app::Group::Name(n) => serde_json::Value::from(n.as_str()),
+            crate::app::Group::Id(i) => serde_json::Value::from(*i),
+        };
+        let text = format!("c.{}", serde_json::json!([login, group]));
+        Key { kind: Kind::Group, text, login: Some(login.to_owned()) }
     }
-    /// Prefix of every group key of `login`.
-    pub fn group_prefix(login: &str) -> String {
-        format!("c.{login:?}{SEP}")
+    /// Object permission key.
+    pub(crate) fn perm(domain: &str, login: &str, id: &str, role: Option<&str>) -> Key {
+        let text = format!("p.{}", json_array(&[Some(login), Some(domain), Some(id), role]));
+        Key { kind: Kind::Perm, text, login: Some(login.to_owned()) }
     }
-    /// Object permission key (`id` is the identifier's `Debug` text); `None` and `Some("")`
-    /// roles differ.
-    pub fn perm(domain: &str, login: &str, id: &str, role: Option<&str>) -> String {
-        format!("p.{domain:?}{SEP}{login:?}{SEP}{id}{SEP}{role:?}")
+    /// Token validation key (the login is only known once the token is checked).
+    pub(crate) fn token(token: &str, realm: &str) -> Key {
+        Key { kind: Kind::Token, text: format!("t.{}", json_array(&[Some(realm), Some(token)])), login: None }
     }
-    /// Token validation key.
-    pub fn token(token: &str, realm: &str) -> String {
-        format!("t.{realm}{SEP}{token}")
+}
+
+/// Whether an in-process entry belongs to `login` (for `auth_uncache`).
+fn belongs_to(key: &str, value: &CacheValue, login: &str, user_key: &str, open: &str) -> bool {
+    match value {
+        CacheValue::Token(info) => info.login == login,
+        _ => {
+            key == user_key
+                || ((key.starts_with("c.") || key.starts_with("p."))
+                    && key.get(2..).is_some_and(|r| r.starts_with(open)))
+        }
     }
+}
+
+/// Cache options parsed from `FSA_CACHE_OPTS`.
+struct Opts {
+    ttl: Duration,
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    table: std::collections::BTreeMap<String, toml::Value>,
+}
+
+fn seconds(name: &str, v: &toml::Value) -> Result<Duration, ConfigError> {
+    let s = match v {
+        toml::Value::Integer(i) => *i as f64,
+        toml::Value::Float(f) => *f,
+        toml::Value::String(s) => s.trim().parse::<f64>().unwrap_or(-1.0),
+        _ => -1.0,
+    };
+    if s.is_finite() && s > 0.0 && s < 1e9 {
+        Ok(Duration::from_secs_f64(s))
+    } else {
+        Err(ConfigError(format!("FSA_CACHE_OPTS {name} must be a positive number of seconds, got {v}")))
+    }
+}
+
+impl Opts {
+    fn new(config: &Config, allowed: Option<&[&str]>) -> Result<Self, ConfigError> {
+        let allowed = allowed.unwrap_or_default();
+        for k in config.cache_opts.keys().filter(|_| !allowed.is_empty()) {
+            if !allowed.contains(&k.as_str()) {
+                return Err(ConfigError(format!(
+                    "unexpected FSA_CACHE_OPTS key {k} for FSA_CACHE={} (expecting: {})",
+                    config.cache,
+                    allowed.join(", ")
+                )));
+            }
+        }
+        let ttl = match config.cache_opts.get("ttl") {
+            Some(v) => seconds("ttl", v)?,
+            None => Duration::from_secs(600),
+        };
+        Ok(Opts { ttl, table: config.cache_opts.clone() })
+    }
+}
+
+enum Backend {
+    Off,
+    Memory(moka::future::Cache<String, CacheValue>),
+    #[cfg(feature = "redis")]
+    Redis(redis_tier::RedisTier),
+}
+
+/// The app's cache of hook answers (see the module documentation).
+pub struct Cache {
+    backend: Backend,
+    kinds: [bool; 4],
+    ttl: Duration,
+    /// Bumped by every uncache: a load that started before an uncache is answered but not
+    /// stored, so that an uncache is never undone by a concurrent load of the old value.
+    epoch: AtomicU64,
+}
+
+/// What a guarded in-process load gives when it must not be stored.
+enum Unstored {
+    Failed(Error),
+    Stale(CacheValue),
 }
 
 impl Cache {
-    /// Builds the cache from `FSA_CACHE`, `FSA_CACHE_SIZE`, `FSA_CACHE_OPTS`, `FSA_CACHE_PREFIX`.
+    /// Builds the cache from `FSA_CACHE`, `FSA_CACHE_SIZE`, `FSA_CACHE_OPTS`, `FSA_CACHE_PREFIX`
+    /// and the per-kind switches. Never connects to anything.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
-        let ttl = match config.cache_opts.get("ttl") {
-            Some(toml::Value::Integer(i)) if *i > 0 => *i as u64,
-            Some(toml::Value::Float(f)) if *f > 0.0 => *f as u64,
-            Some(v) => {
-                return Err(ConfigError(format!("FSA_CACHE_OPTS ttl must be a positive number of seconds, got {v}")));
-            }
-            None => 600,
-        };
-        let memory = match config.cache.as_str() {
-            "none" => None,
-            "ttl" | "lru" | "tlru" | "dict" => Some(
-                moka::future::Cache::builder()
+        let kinds = [config.cache_users, config.cache_groups, config.cache_perms, config.cache_tokens];
+        let (backend, ttl) = match config.cache.as_str() {
+            // Options of a backend switched off are ignored, not refused.
+            "none" => (Backend::Off, Opts::new(config, None)?.ttl),
+            "ttl" | "lru" | "tlru" | "dict" => {
+                let opts = Opts::new(config, Some(&["ttl"]))?;
+                let m = moka::future::Cache::builder()
                     .max_capacity(config.cache_size)
-                    .time_to_live(Duration::from_secs(ttl))
+                    .time_to_live(opts.ttl)
                     .support_invalidation_closures()
-                    .build(),
-            ),
-            "redis" => return Err(ConfigError("FSA_CACHE=redis is not available in this build".into())),
+                    .build();
+                (Backend::Memory(m), opts.ttl)
+            }
+            #[cfg(feature = "redis")]
+            "redis" => {
+                let opts = Opts::new(config, Some(redis_tier::OPTS))?;
+                let prefix = config.cache_prefix.clone().unwrap_or_default();
+                (Backend::Redis(redis_tier::RedisTier::new(&opts, prefix)?), opts.ttl)
+            }
+            #[cfg(not(feature = "redis"))]
+            "redis" => return Err(ConfigError("FSA_CACHE=redis needs the `redis` feature of fsa".into())),
             other => return Err(ConfigError(format!("unsupported FSA_CACHE: {other}"))),
         };
-        Ok(Cache { memory, prefix: config.cache_prefix.clone().unwrap_or_default() })
+        Ok(Cache { backend, kinds, ttl, epoch: AtomicU64::new(0) })
     }
 
-    fn key(&self, key: String) -> String {
-        if self.prefix.is_empty() { key } else { format!("{}{key}", self.prefix) }
+    /// The entries' time to live.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
-    /// The cached value, or the loader's result (stored when `Ok`). Concurrent loads of one key
-    /// run the loader once.
-    pub async fn get_or_load<F>(&self, key: String, load: F) -> Result<CacheValue, Error>
+    /// The cached value, or the loader's result (stored when `Ok` and the kind is cached).
+    /// Concurrent loads of one key run the loader once.
+    pub(crate) async fn get_or_load<F>(&self, key: Key, load: F) -> Result<CacheValue, Error>
     where
         F: Future<Output = Result<CacheValue, Error>> + Send,
     {
-        match &self.memory {
-            None => load.await,
-            Some(m) => m.try_get_with(self.key(key), load).await.map_err(|e: Arc<Error>| (*e).clone()),
+        if !self.kinds[key.kind as usize] {
+            return load.await;
         }
+        match &self.backend {
+            Backend::Off => load.await,
+            Backend::Memory(m) => {
+                let start = self.epoch.load(Ordering::Acquire);
+                let guarded = async {
+                    match load.await {
+                        Ok(v) if self.epoch.load(Ordering::Acquire) == start => Ok(v),
+                        Ok(v) => Err(Unstored::Stale(v)),
+                        Err(e) => Err(Unstored::Failed(e)),
+                    }
+                };
+                m.try_get_with(key.text, guarded).await.or_else(|e: Arc<Unstored>| match &*e {
+                    Unstored::Stale(v) => Ok(v.clone()),
+                    Unstored::Failed(e) => Err(e.clone()),
+                })
+            }
+            #[cfg(feature = "redis")]
+            Backend::Redis(r) => r.get_or_load(key, load, &self.epoch).await,
+        }
+    }
+
+    fn bump(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Removes one entry.
-    pub async fn remove(&self, key: String) {
-        if let Some(m) = &self.memory {
-            m.invalidate(&self.key(key)).await;
+    pub(crate) async fn remove(&self, key: Key) {
+        self.bump();
+        match &self.backend {
+            Backend::Off => {}
+            Backend::Memory(m) => m.invalidate(&key.text).await,
+            #[cfg(feature = "redis")]
+            Backend::Redis(r) => r.remove(&key.text).await,
         }
     }
 
-    /// Removes every entry whose key starts with `prefix` (a key kind plus fields).
-    pub fn remove_prefix(&self, prefix: String) {
-        if let Some(m) = &self.memory {
-            let full = self.key(prefix);
-            // moka evaluates the predicate lazily on access and in maintenance.
-            let _ = m.invalidate_entries_if(move |k, _| k.starts_with(&full));
+    /// Removes every entry about `login`: stored password, groups, permissions, tokens.
+    pub(crate) async fn remove_user(&self, login: &str) {
+        self.bump();
+        match &self.backend {
+            Backend::Off => {}
+            Backend::Memory(m) => {
+                let (login, user_key, open) = (login.to_owned(), Key::user_pass(login).text, json_open(login));
+                // moka applies the predicate to entries inserted before this call: lookups
+                // no longer see them, and they are dropped during maintenance.
+                let _ = m.invalidate_entries_if(move |k, v| belongs_to(k, v, &login, &user_key, &open));
+            }
+            #[cfg(feature = "redis")]
+            Backend::Redis(r) => r.remove_user(login, "").await,
         }
     }
 
-    /// Removes every entry.
-    pub fn clear(&self) {
-        if let Some(m) = &self.memory {
-            m.invalidate_all();
+    /// Removes the cached validations of `login`'s tokens for `realm`.
+    pub(crate) async fn remove_user_tokens(&self, login: &str, realm: &str) {
+        self.bump();
+        let open = format!("t.{}", json_open(realm));
+        match &self.backend {
+            Backend::Off => {}
+            Backend::Memory(m) => {
+                let login = login.to_owned();
+                let _ = m.invalidate_entries_if(move |k, v| {
+                    k.starts_with(&open) && matches!(v, CacheValue::Token(i) if i.login == login)
+                });
+            }
+            #[cfg(feature = "redis")]
+            Backend::Redis(r) => r.remove_user(login, &open).await,
+        }
+    }
+
+    /// Removes every entry of this app (only this app's prefix on a shared Redis).
+    pub(crate) async fn clear(&self) {
+        self.bump();
+        match &self.backend {
+            Backend::Off => {}
+            Backend::Memory(m) => m.invalidate_all(),
+            #[cfg(feature = "redis")]
+            Backend::Redis(r) => r.clear().await,
         }
     }
 }
 
-/// In-process cache of successful password checks, keyed by a keyed BLAKE2 hash of login,
-/// password and stored hash (never the password itself); a changed stored hash misses.
+#[cfg(feature = "redis")]
+mod redis_tier {
+    //! The Redis backend: bounded calls, outage detection, in-process coalescing of misses.
+
+    use std::collections::HashMap;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex, MutexGuard};
+    use std::time::{Duration, Instant};
+
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+    use tokio::sync::OnceCell;
+
+    use super::{CacheValue, Key, Opts, json_array, seconds};
+    use crate::config::ConfigError;
+    use crate::error::Error;
+
+    /// Keys accepted in `FSA_CACHE_OPTS` with `FSA_CACHE=redis`.
+    pub(super) const OPTS: &[&str] =
+        &["url", "host", "port", "db", "username", "password", "tls", "ttl", "timeout", "retry"];
+
+    /// Deletes the indexed entries of one login whose key starts with `ARGV[1]` (all when empty).
+    const REMOVE_USER: &str = r"
+local n = 0
+for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if ARGV[1] == '' or string.sub(k, 1, string.len(ARGV[1])) == ARGV[1] then
+    n = n + redis.call('DEL', k)
+    redis.call('ZREM', KEYS[1], k)
+  end
+end
+return n
+";
+
+    type Flight = Arc<OnceCell<Result<CacheValue, Error>>>;
+
+    /// The Redis tier (cheap to clone).
+    #[derive(Clone)]
+    pub(super) struct RedisTier {
+        inner: Arc<Inner>,
+    }
+
+    struct Inner {
+        client: redis::Client,
+        manager: Mutex<Option<ConnectionManager>>,
+        prefix: String,
+        ttl_ms: u64,
+        timeout: Duration,
+        retry: Duration,
+        started: Instant,
+        /// Whether the last call failed (the outage is logged once, on the transition).
+        down: AtomicBool,
+        /// While down, Redis is skipped until this many milliseconds after `started`.
+        retry_at: AtomicU64,
+        /// An uncache could not reach Redis: clear the app's entries once it is back.
+        missed_uncache: AtomicBool,
+        /// Outages seen (each logged once).
+        outages: AtomicU64,
+        flights: Mutex<HashMap<String, Flight>>,
+        remove_user: redis::Script,
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn text(opts: &Opts, name: &str) -> Result<Option<String>, ConfigError> {
+        match opts.table.get(name) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(toml::Value::Integer(i)) => Ok(Some(i.to_string())),
+            Some(v) => Err(ConfigError(format!("FSA_CACHE_OPTS {name} must be a string, got {v}"))),
+        }
+    }
+
+    /// The connection URL from `url` or `host`/`port`/`db`/`username`/`password`/`tls`.
+    fn url(opts: &Opts) -> Result<String, ConfigError> {
+        if let Some(u) = text(opts, "url")? {
+            return Ok(u);
+        }
+        let tls = match opts.table.get("tls") {
+            None => false,
+            Some(toml::Value::Boolean(b)) => *b,
+            Some(v) => return Err(ConfigError(format!("FSA_CACHE_OPTS tls must be a boolean, got {v}"))),
+        };
+        let host = text(opts, "host")?.unwrap_or_else(|| "127.0.0.1".into());
+        let port = text(opts, "port")?.unwrap_or_else(|| "6379".into());
+        let db = text(opts, "db")?.unwrap_or_else(|| "0".into());
+        let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        let auth = match (text(opts, "username")?, text(opts, "password")?) {
+            (None, None) => String::new(),
+            (u, p) => format!("{}:{}@", enc(&u.unwrap_or_default()), enc(&p.unwrap_or_default())),
+        };
+        let scheme = if tls { "rediss" } else { "redis" };
+        Ok(format!("{scheme}://{auth}{host}:{port}/{db}"))
+    }
+
+    /// Escapes Redis glob characters.
+    fn glob_escape(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    impl RedisTier {
+        pub(super) fn new(opts: &Opts, prefix: String) -> Result<Self, ConfigError> {
+            let url = url(opts)?;
+            let client = redis::Client::open(url.as_str())
+                .map_err(|e| ConfigError(format!("invalid redis cache options (FSA_CACHE_OPTS): {e}")))?;
+            let timeout = match opts.table.get("timeout") {
+                Some(v) => seconds("timeout", v)?,
+                None => Duration::from_millis(500),
+            };
+            let retry = match opts.table.get("retry") {
+                Some(v) => seconds("retry", v)?,
+                None => Duration::from_secs(1),
+            };
+            Ok(RedisTier {
+                inner: Arc::new(Inner {
+                    client,
+                    manager: Mutex::new(None),
+                    prefix,
+                    ttl_ms: (opts.ttl.as_millis() as u64).max(1),
+                    timeout,
+                    retry,
+                    started: Instant::now(),
+                    down: AtomicBool::new(false),
+                    retry_at: AtomicU64::new(0),
+                    missed_uncache: AtomicBool::new(false),
+                    outages: AtomicU64::new(0),
+                    flights: Mutex::new(HashMap::new()),
+                    remove_user: redis::Script::new(REMOVE_USER),
+                }),
+            })
+        }
+
+        fn full(&self, text: &str) -> String {
+            format!("{}{text}", self.inner.prefix)
+        }
+
+        fn index(&self, login: &str) -> String {
+            format!("{}x.{}", self.inner.prefix, json_array(&[Some(login)]))
+        }
+
+        fn now_ms(&self) -> u64 {
+            self.inner.started.elapsed().as_millis() as u64
+        }
+
+        /// The connection, or `None` while Redis is known to be down (before the next probe).
+        fn connection(&self) -> Option<ConnectionManager> {
+            let inner = &*self.inner;
+            if inner.down.load(Ordering::Acquire) && self.now_ms() < inner.retry_at.load(Ordering::Acquire) {
+                return None;
+            }
+            let mut guard = lock(&inner.manager);
+            if guard.is_none() {
+                // Lazy: created on first use, inside the runtime; connects in the background.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(inner.timeout))
+                    .set_response_timeout(Some(inner.timeout))
+                    .set_number_of_retries(1)
+                    .set_min_delay(Duration::from_millis(50))
+                    .set_max_delay(inner.retry);
+                match ConnectionManager::new_lazy_with_config(inner.client.clone(), config) {
+                    Ok(m) => *guard = Some(m),
+                    Err(e) => {
+                        drop(guard);
+                        self.failed(&e.to_string());
+                        return None;
+                    }
+                }
+            }
+            guard.clone()
+        }
+
+        fn failed(&self, why: &str) {
+            let inner = &*self.inner;
+            inner.retry_at.store(self.now_ms() + inner.retry.as_millis() as u64, Ordering::Release);
+            if !inner.down.swap(true, Ordering::AcqRel) {
+                inner.outages.fetch_add(1, Ordering::AcqRel);
+                tracing::warn!(
+                    "redis cache unavailable ({why}): calling hooks directly, retrying every {:?}",
+                    inner.retry
+                );
+            }
+        }
+
+        fn succeeded(&self) {
+            let inner = &*self.inner;
+            if inner.down.load(Ordering::Acquire) && inner.down.swap(false, Ordering::AcqRel) {
+                tracing::info!("redis cache is available again");
+                if inner.missed_uncache.swap(false, Ordering::AcqRel) {
+                    tracing::warn!("uncache requests were lost during the redis outage: clearing this app's entries");
+                    let me = self.clone();
+                    tokio::spawn(async move { me.clear().await });
+                }
+            }
+        }
+
+        /// Runs one bounded call; `None` on any failure (recorded as an outage).
+        async fn run<T, Fut>(&self, call: impl FnOnce(ConnectionManager) -> Fut) -> Option<T>
+        where
+            Fut: Future<Output = redis::RedisResult<T>>,
+        {
+            let conn = self.connection()?;
+            match tokio::time::timeout(self.inner.timeout, call(conn)).await {
+                Ok(Ok(v)) => {
+                    self.succeeded();
+                    Some(v)
+                }
+                Ok(Err(e)) => {
+                    self.failed(&e.to_string());
+                    None
+                }
+                Err(_) => {
+                    self.failed("timed out");
+                    None
+                }
+            }
+        }
+
+        /// An uncache call: remembers when it could not reach Redis.
+        async fn run_uncache<T, Fut>(&self, call: impl FnOnce(ConnectionManager) -> Fut)
+        where
+            Fut: Future<Output = redis::RedisResult<T>>,
+        {
+            if self.run(call).await.is_none() {
+                self.inner.missed_uncache.store(true, Ordering::Release);
+            }
+        }
+
+        async fn get(&self, full: &str) -> Option<CacheValue> {
+            let cmd = redis::cmd("GET").arg(full).to_owned();
+            let raw: Option<String> = self.run(|mut c| async move { cmd.query_async(&mut c).await }).await?;
+            raw.and_then(|r| serde_json::from_str(&r).ok())
+        }
+
+        async fn set(&self, full: &str, value: &CacheValue, login: Option<&str>) {
+            let Ok(json) = serde_json::to_string(value) else { return };
+            let ttl = self.inner.ttl_ms;
+            let mut pipe = redis::pipe();
+            pipe.atomic().cmd("SET").arg(full).arg(json).arg("PX").arg(ttl).ignore();
+            if let Some(login) = login {
+                // The login's index: a sorted set of its keys scored by expiry (ms since the
+                // epoch); members expired for over a minute (clock skew margin) are pruned.
+                let index = self.index(login);
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or_default();
+                pipe.cmd("ZADD").arg(&index).arg(now + ttl).arg(full).ignore();
+                pipe.cmd("ZREMRANGEBYSCORE").arg(&index).arg("-inf").arg(now.saturating_sub(60_000)).ignore();
+                pipe.cmd("PEXPIRE").arg(&index).arg(ttl + 60_000).ignore();
+            }
+            let _: Option<()> = self.run(|mut c| async move { pipe.query_async(&mut c).await }).await;
+        }
+
+        pub(super) async fn get_or_load<F>(&self, key: Key, load: F, epoch: &AtomicU64) -> Result<CacheValue, Error>
+        where
+            F: Future<Output = Result<CacheValue, Error>> + Send,
+        {
+            let full = self.full(&key.text);
+            if let Some(v) = self.get(&full).await {
+                return Ok(v);
+            }
+            let flight = lock(&self.inner.flights).entry(full.clone()).or_default().clone();
+            let result = flight
+                .get_or_init(|| async {
+                    // A flight that just ended may have stored it.
+                    if let Some(v) = self.get(&full).await {
+                        return Ok(v);
+                    }
+                    let start = epoch.load(Ordering::Acquire);
+                    let value = load.await?;
+                    if epoch.load(Ordering::Acquire) == start {
+                        let login = key.login.as_deref().or(value.owner());
+                        self.set(&full, &value, login).await;
+                    }
+                    Ok(value)
+                })
+                .await
+                .clone();
+            let mut flights = lock(&self.inner.flights);
+            if flights.get(&full).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                flights.remove(&full);
+            }
+            result
+        }
+
+        pub(super) async fn remove(&self, text: &str) {
+            let cmd = redis::cmd("DEL").arg(self.full(text)).to_owned();
+            self.run_uncache(|mut c| async move { cmd.query_async::<i64>(&mut c).await }).await;
+        }
+
+        /// Deletes the entries indexed under `login` whose key (without prefix) starts with `only`.
+        pub(super) async fn remove_user(&self, login: &str, only: &str) {
+            let mut inv = self.inner.remove_user.prepare_invoke();
+            inv.key(self.index(login)).arg(if only.is_empty() { String::new() } else { self.full(only) });
+            self.run_uncache(|mut c| async move { inv.invoke_async::<i64>(&mut c).await }).await;
+        }
+
+        /// Deletes every key of this app's prefix (entries and per-login indexes).
+        pub(super) async fn clear(&self) {
+            let pattern = format!("{}[ucptx].*", glob_escape(&self.inner.prefix));
+            let mut cursor: u64 = 0;
+            loop {
+                let cmd = redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(1000).to_owned();
+                let Some((next, keys)) =
+                    self.run(|mut c| async move { cmd.query_async::<(u64, Vec<String>)>(&mut c).await }).await
+                else {
+                    self.inner.missed_uncache.store(true, Ordering::Release);
+                    return;
+                };
+                if !keys.is_empty() {
+                    let cmd = redis::cmd("UNLINK").arg(keys).to_owned();
+                    self.run_uncache(|mut c| async move { cmd.query_async::<i64>(&mut c).await }).await;
+                }
+                if next == 0 {
+                    return;
+                }
+                cursor = next;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[tokio::test]
+        async fn an_outage_is_reported_once_and_requests_are_answered() {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let config = crate::config::Config {
+                cache: "redis".into(),
+                cache_opts: [
+                    ("url".to_owned(), toml::Value::String(format!("redis://127.0.0.1:{port}/0"))),
+                    ("timeout".to_owned(), toml::Value::Float(0.2)),
+                    ("retry".to_owned(), toml::Value::Float(0.01)),
+                ]
+                .into(),
+                ..Default::default()
+            };
+            let tier = RedisTier::new(&Opts::new(&config, Some(OPTS)).unwrap(), "t:".into()).unwrap();
+            let epoch = AtomicU64::new(0);
+            for i in 0..20 {
+                let v =
+                    tier.get_or_load(Key::group("calvin", "admin"), async { Ok(CacheValue::Bool(i % 2 == 0)) }, &epoch);
+                assert_eq!(v.await.unwrap(), CacheValue::Bool(i % 2 == 0), "the loader answers while redis is down");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            tier.remove_user("calvin", "").await;
+            assert!(tier.inner.down.load(Ordering::Acquire));
+            assert_eq!(tier.inner.outages.load(Ordering::Acquire), 1, "one outage, however many probes");
+            assert!(tier.inner.missed_uncache.load(Ordering::Acquire), "a lost uncache is remembered");
+        }
+    }
+}
+
+/// In-process cache of successful password checks (see the module documentation).
 pub(crate) struct PasswordCache {
     key: [u8; 32],
-    entries: Option<moka::sync::Cache<[u8; 32], ()>>,
+    entries: Option<moka::sync::Cache<[u8; 32], [u8; 32]>>,
 }
 
 impl PasswordCache {
-    pub(crate) fn new(enabled: bool, size: u64, ttl: Duration) -> Self {
+    /// Enabled by `FSA_CACHE_PASSWORDS` unless `FSA_CACHE=none`; entries live `ttl`.
+    pub(crate) fn new(config: &Config, ttl: Duration) -> Self {
         let mut key = [0u8; 32];
         let ok = getrandom::fill(&mut key).is_ok();
+        let enabled = config.cache_passwords && config.cache != "none" && ok;
         let entries =
-            (enabled && ok).then(|| moka::sync::Cache::builder().max_capacity(size).time_to_live(ttl).build());
+            enabled.then(|| moka::sync::Cache::builder().max_capacity(config.cache_size).time_to_live(ttl).build());
         PasswordCache { key, entries }
     }
 
-    fn digest(&self, login: &str, password: &str, hash: &str) -> [u8; 32] {
+    fn mac(&self, parts: &[&str]) -> [u8; 32] {
         use blake2::Digest;
         let mut h = blake2::Blake2s256::new();
         h.update(self.key);
-        for part in [login, password, hash] {
+        for part in parts {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }
         h.finalize().into()
     }
 
-    pub(crate) fn hit(&self, login: &str, password: &str, hash: &str) -> bool {
-        self.entries.as_ref().is_some_and(|e| e.contains_key(&self.digest(login, password, hash)))
+    fn slot(&self, login: &str) -> [u8; 32] {
+        self.mac(&["login", login])
     }
 
+    /// Whether this exact login, password and stored hash were verified recently.
+    pub(crate) fn hit(&self, login: &str, password: &str, hash: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let Some(e) = &self.entries else { return false };
+        e.get(&self.slot(login))
+            .is_some_and(|proof| bool::from(proof.ct_eq(&self.mac(&["pass", login, password, hash]))))
+    }
+
+    /// Records a successful verification (one entry per login: the last one).
     pub(crate) fn store(&self, login: &str, password: &str, hash: &str) {
         if let Some(e) = &self.entries {
-            e.insert(self.digest(login, password, hash), ());
+            e.insert(self.slot(login), self.mac(&["pass", login, password, hash]));
         }
     }
 
+    /// Forgets `login`'s verification.
+    pub(crate) fn remove(&self, login: &str) {
+        if let Some(e) = &self.entries {
+            e.invalidate(&self.slot(login));
+        }
+    }
+
+    /// Forgets every verification.
     pub(crate) fn clear(&self) {
         if let Some(e) = &self.entries {
             e.invalidate_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn token(login: &str) -> CacheValue {
+        CacheValue::Token(TokenInfo { login: login.into(), exp: i64::MAX / 2, scopes: None })
+    }
+
+    async fn load(cache: &Cache, key: Key, value: CacheValue, calls: &AtomicUsize) -> CacheValue {
+        cache
+            .get_or_load(key, async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok(value)
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn memory_token_entries_follow_their_login() {
+        let cache = Cache::new(&Config::default()).unwrap();
+        let calls = AtomicUsize::new(0);
+        let n = || calls.load(Ordering::SeqCst);
+        assert_eq!(load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await, token("calvin"));
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        load(&cache, Key::token("t2", "r"), token("susie"), &calls).await;
+        assert_eq!(n(), 2);
+        cache.remove_user_tokens("calvin", "other").await;
+        cache.remove_user_tokens("susie", "r").await;
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        assert_eq!(n(), 2, "other realm or other login: kept");
+        cache.remove_user_tokens("calvin", "r").await;
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        assert_eq!(n(), 3);
+        cache.remove_user("calvin").await;
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        assert_eq!(n(), 4, "auth_uncache drops the user's token validations");
+        cache.remove(Key::token("t1", "r")).await;
+        load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
+        assert_eq!(n(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_load_racing_with_an_uncache_is_not_stored() {
+        let cache = Arc::new(Cache::new(&Config::default()).unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+        let c = cache.clone();
+        let slow = tokio::spawn(async move {
+            c.get_or_load(Key::user_pass("calvin"), async {
+                let _ = started_tx.send(());
+                let _ = rx.await;
+                Ok(CacheValue::Pass(Some("old hash".into())))
+            })
+            .await
+        });
+        started.await.unwrap();
+        cache.remove_user("calvin").await;
+        let _ = tx.send(());
+        assert_eq!(slow.await.unwrap().unwrap(), CacheValue::Pass(Some("old hash".into())));
+        let calls = AtomicUsize::new(0);
+        let v = load(&cache, Key::user_pass("calvin"), CacheValue::Pass(Some("new hash".into())), &calls).await;
+        assert_eq!(v, CacheValue::Pass(Some("new hash".into())), "the old value loaded during the uncache was dropped");
+    }
+
+    #[test]
+    fn password_cache_needs_same_login_password_and_hash() {
+        let pc = PasswordCache::new(&Config::default(), Duration::from_secs(60));
+        assert!(!pc.hit("calvin", "hobbes", "h1"));
+        pc.store("calvin", "hobbes", "h1");
+        assert!(pc.hit("calvin", "hobbes", "h1"));
+        assert!(!pc.hit("calvin", "hobbes", "h2"), "another stored hash misses");
+        assert!(!pc.hit("calvin", "tiger", "h1"));
+        assert!(!pc.hit("susie", "hobbes", "h1"));
+        pc.remove("susie");
+        assert!(pc.hit("calvin", "hobbes", "h1"));
+        pc.remove("calvin");
+        assert!(!pc.hit("calvin", "hobbes", "h1"));
+        pc.store("calvin", "hobbes", "h1");
+        pc.clear();
+        assert!(!pc.hit("calvin", "hobbes", "h1"));
+        let off = Config { cache_passwords: false, ..Config::default() };
+        let pc = PasswordCache::new(&off, Duration::from_secs(60));
+        pc.store("calvin", "hobbes", "h1");
+        assert!(!pc.hit("calvin", "hobbes", "h1"));
+    }
+
+    #[test]
+    fn keys_cannot_collide_across_fields() {
+        assert_ne!(Key::group("a\",\"b", "c").text, Key::group("a", "b\",\"c").text);
+        assert_ne!(Key::perm("d", "u", "1", None).text, Key::perm("d", "u", "1", Some("null")).text);
+        let open = json_open("calvin");
+        let v = CacheValue::Bool(true);
+        assert!(belongs_to(&Key::group("calvin", "admin").text, &v, "calvin", &Key::user_pass("calvin").text, &open));
+        assert!(!belongs_to(&Key::group("calvin2", "admin").text, &v, "calvin", "u.[\"calvin\"]", &open));
+        assert!(belongs_to(&Key::perm("d", "calvin", "1", None).text, &v, "calvin", "u.[\"calvin\"]", &open));
+        assert!(!belongs_to(&Key::token("calvin", "calvin").text, &v, "calvin", "u.[\"calvin\"]", &open));
     }
 }

@@ -148,6 +148,14 @@ pub struct Config {
     pub cache_prefix: Option<String>,
     /// `FSA_CACHE_PASSWORDS` (fsa): cache successful password checks in process.
     pub cache_passwords: bool,
+    /// `FSA_CACHE_USERS` (fsa): cache `get_user_pass` answers (stored password hashes).
+    pub cache_users: bool,
+    /// `FSA_CACHE_TOKENS` (fsa): cache token validations.
+    pub cache_tokens: bool,
+    /// `FSA_CACHE_GROUPS` (fsa): cache group membership answers.
+    pub cache_groups: bool,
+    /// `FSA_CACHE_PERMS` (fsa): cache object permission answers.
+    pub cache_perms: bool,
     /// `FSA_401_REDIRECT`.
     pub redirect_401: Option<String>,
     /// `FSA_URL_NAME`.
@@ -226,6 +234,10 @@ impl Default for Config {
             cache_opts: BTreeMap::new(),
             cache_prefix: None,
             cache_passwords: true,
+            cache_users: true,
+            cache_tokens: true,
+            cache_groups: true,
+            cache_perms: true,
             redirect_401: None,
             url_name: "URL".into(),
             cors: false,
@@ -520,6 +532,10 @@ impl Config {
             "FSA_CACHE_OPTS" => self.cache_opts = as_table(n, &v)?,
             "FSA_CACHE_PREFIX" => self.cache_prefix = as_opt_str(n, &v)?,
             "FSA_CACHE_PASSWORDS" => self.cache_passwords = as_bool(n, &v)?,
+            "FSA_CACHE_USERS" => self.cache_users = as_bool(n, &v)?,
+            "FSA_CACHE_TOKENS" => self.cache_tokens = as_bool(n, &v)?,
+            "FSA_CACHE_GROUPS" => self.cache_groups = as_bool(n, &v)?,
+            "FSA_CACHE_PERMS" => self.cache_perms = as_bool(n, &v)?,
             "FSA_401_REDIRECT" => self.redirect_401 = as_opt_str(n, &v)?,
             "FSA_URL_NAME" => self.url_name = as_str(n, &v)?,
             "FSA_CORS" => self.cors = as_bool(n, &v)?,
