@@ -313,6 +313,11 @@ impl App {
                 self.error_response(Error::new(500, format!("internal error caught on {}", ctx.path())), &ctx)
             }
         };
+        for finalizer in ctx.take_finalizers() {
+            if let Err(e) = finalizer(resp.status()).await {
+                resp = self.error_response(e, &ctx);
+            }
+        }
         self.finish(&mut ctx, &mut resp);
         resp
     }

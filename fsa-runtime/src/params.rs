@@ -435,6 +435,23 @@ pub trait FromParam: Sized + Send {
     }
 }
 
+/// An uploaded file (a `multipart/form-data` part with a file name) as a handler argument;
+/// anything else under that name is a cast error, absence is "missing".
+impl FromParam for UploadedFile {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("file")
+    }
+    fn from_found(found: Found<'_>) -> Result<Self, String> {
+        match found {
+            Found::File(f) => Ok(f.clone()),
+            _ => Err("expecting an uploaded file".to_owned()),
+        }
+    }
+    fn path_segment_ok(_segment: &str) -> bool {
+        false
+    }
+}
+
 fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
     match found {
         Found::Path(s) => T::from_text(s),
