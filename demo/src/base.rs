@@ -1,15 +1,12 @@
 //! Open routes: version, database time, current identity, file upload.
 
-use fsa::prelude::*;
 use fsa::UploadedFile;
+use fsa::prelude::*;
 
 use crate::UploadDir;
 use crate::db::{Db, Q};
 
-const NOW: Q = Q::each(
-    "SELECT datetime('now')",
-    "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
-);
+const NOW: Q = Q::each("SELECT datetime('now')", "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')");
 
 /// The framework version.
 #[get("/version", authorize = "OPEN")]

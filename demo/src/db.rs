@@ -100,9 +100,14 @@ macro_rules! args {
 }
 
 /// A row type readable from both databases (tuples of `i64`, `String`, `bool`, `Option<…>`).
-pub trait Row: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin + 'static {}
-impl<T> Row for T where T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin + 'static
-{}
+pub trait Row:
+    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+impl<T> Row for T where
+    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
 
 enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
@@ -174,9 +179,7 @@ impl Db {
         let mut guard = self.tx().await?;
         match guard.as_mut() {
             Some(Tx::Sqlite(tx)) => bind!(sqlx::query_as::<Sqlite, T>(q.sqlite), args).fetch_all(&mut **tx).await,
-            Some(Tx::Postgres(tx)) => {
-                bind!(sqlx::query_as::<Postgres, T>(q.postgres), args).fetch_all(&mut **tx).await
-            }
+            Some(Tx::Postgres(tx)) => bind!(sqlx::query_as::<Postgres, T>(q.postgres), args).fetch_all(&mut **tx).await,
             None => return Err(Error::internal("no transaction")),
         }
         .map_err(db_error)
@@ -186,9 +189,7 @@ impl Db {
     pub async fn one<T: Row>(&self, q: Q, args: Vec<Arg>) -> Result<Option<T>, Error> {
         let mut guard = self.tx().await?;
         match guard.as_mut() {
-            Some(Tx::Sqlite(tx)) => {
-                bind!(sqlx::query_as::<Sqlite, T>(q.sqlite), args).fetch_optional(&mut **tx).await
-            }
+            Some(Tx::Sqlite(tx)) => bind!(sqlx::query_as::<Sqlite, T>(q.sqlite), args).fetch_optional(&mut **tx).await,
             Some(Tx::Postgres(tx)) => {
                 bind!(sqlx::query_as::<Postgres, T>(q.postgres), args).fetch_optional(&mut **tx).await
             }

@@ -148,8 +148,8 @@ pub fn configure(builder: fsa::AppBuilder, mode: TokenMode) -> fsa::AppBuilder {
 
 /// All routes of a token mode.
 pub fn routes(mode: TokenMode) -> Vec<fsa::RouteDef> {
-    let mut all = [base::routes(), stuff::routes(), users::routes(), auth::routes(), scare::routes(), types::routes()]
-        .concat();
+    let mut all =
+        [base::routes(), stuff::routes(), users::routes(), auth::routes(), scare::routes(), types::routes()].concat();
     all.extend(match mode {
         TokenMode::Jwt => oauth::routes(),
         TokenMode::Fsa => mfa::routes(),

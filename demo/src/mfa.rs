@@ -55,7 +55,13 @@ pub fn current_step() -> u64 {
 
 /// Step 1: stores a new code for the identity and answers a one-minute `mfa` token.
 #[get("/mfa/login", authorize = "AUTH", auth = "basic")]
-async fn get_mfa_login(db: Db, app: App, user: CurrentUser, mfa: State<Mfa>, dir: State<UploadDir>) -> Result<Json<String>> {
+async fn get_mfa_login(
+    db: Db,
+    app: App,
+    user: CurrentUser,
+    mfa: State<Mfa>,
+    dir: State<UploadDir>,
+) -> Result<Json<String>> {
     if user.contains(['/', '\\']) || user.starts_with('.') {
         return Err(Error::bad_request("cannot set user code"));
     }
@@ -85,7 +91,8 @@ async fn post_mfa_totp(db: Db, app: App, user: CurrentUser, otp: String, mfa: St
         return Err(Error::unauthorized("otp already used"));
     }
     let now = current_step();
-    let valid = [now.saturating_sub(1), now, now + 1].iter().any(|s| totp(&secret, *s, mfa.digits).as_ref() == Some(&otp));
+    let valid =
+        [now.saturating_sub(1), now, now + 1].iter().any(|s| totp(&secret, *s, mfa.digits).as_ref() == Some(&otp));
     if !valid {
         return Err(Error::unauthorized("invalid otp"));
     }

@@ -32,7 +32,14 @@ fn get_scare_token2(app: App, user: CurrentUser, code: String) -> Result<Json<St
 
 /// Registers a new non-admin user.
 #[post("/scare", authorize = "OPEN")]
-async fn post_scare(db: Db, app: App, login: String, email: String, pass: String, secret: String) -> Result<(Json<i64>, u16)> {
+async fn post_scare(
+    db: Db,
+    app: App,
+    login: String,
+    email: String,
+    pass: String,
+    secret: String,
+) -> Result<(Json<i64>, u16)> {
     let hash = app.hash_password(&pass).await?;
     let (aid,): (i64,) =
         db.one(users::ADD, args![login, email, hash, false, secret]).await?.ok_or_else(|| Error::internal("no aid"))?;
