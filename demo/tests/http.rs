@@ -214,10 +214,10 @@ async fn users_routes(f: &Fixture) {
     let all = json_body(&r);
     let logins: Vec<&str> = all.as_array().expect("array").iter().filter_map(|u| u[0].as_str()).collect();
     assert_eq!(logins, ["bla", "calvin", "foo", "susie"]);
-    let foo = &all[2];
-    assert_eq!(foo.as_array().map(Vec::len), Some(4));
-    assert!(foo[2].as_str().is_some_and(|h| h.starts_with("$2b$")));
-    assert!(foo[3] == json!(true) || foo[3] == json!(1));
+    let rec = &all[2];
+    assert_eq!(rec.as_array().map(Vec::len), Some(4));
+    assert!(rec[2].as_str().is_some_and(|h| h.starts_with("$2b$")));
+    assert!(rec[3] == json!(true) || rec[3] == json!(1));
     assert_eq!(c.get("/users").basic("calvin", "hobbes1").await.status(), 403);
     // POST /users: quality rule, then insert
     for bad in ["x", "12345"] {
@@ -298,13 +298,13 @@ async fn auth_routes(f: &Fixture) {
     f.register("rosalyn", "babysit1").await;
     let r = c.get("/auth").basic("foo", "bla").await;
     let all = json_body(&r);
-    let foo = all.as_array().and_then(|a| a.iter().find(|o| o["login"] == "foo")).expect("foo").clone();
-    let keys: Vec<&String> = foo.as_object().expect("object").keys().collect();
+    let obj = all.as_array().and_then(|a| a.iter().find(|o| o["login"] == "foo")).expect("foo").clone();
+    let keys: Vec<&String> = obj.as_object().expect("object").keys().collect();
     assert_eq!(keys.len(), 6, "{keys:?}");
     for k in ["aid", "login", "email", "upass", "admin", "secret"] {
-        assert!(foo.get(k).is_some(), "{k}");
+        assert!(obj.get(k).is_some(), "{k}");
     }
-    assert_eq!(foo["secret"], json!("FOOSECRETFOOSECRET"));
+    assert_eq!(obj["secret"], json!("FOOSECRETFOOSECRET"));
     assert_eq!(c.get("/auth").basic("rosalyn", "babysit1").await.status(), 403);
     assert_eq!(c.get("/auth/foo").basic("foo", "bla").await.json()["email"], json!("foo@school.org"));
     let r = c.get("/auth/foo@school.org").basic("foo", "bla").await;
