@@ -76,9 +76,8 @@ async fn post_auth(db: Db, app: App, user: AuthIn) -> Result<(Json<serde_json::V
 }
 
 /// Replaces every column of a user.
-// The path variable is named like the other `/auth/<…>` routes' (one pattern per path).
-#[put("/auth/<login>", authorize = "ADMIN")]
-async fn put_auth_aid(db: Db, app: App, #[rename("login")] aid: i64, user: AuthIn) -> Result<((), u16)> {
+#[put("/auth/<aid>", authorize = "ADMIN")]
+async fn put_auth_aid(db: Db, app: App, aid: i64, user: AuthIn) -> Result<((), u16)> {
     if user.aid.is_some_and(|a| a != aid) {
         return Err(Error::bad_request("inconsistent aid"));
     }
