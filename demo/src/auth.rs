@@ -72,6 +72,7 @@ async fn get_auth_login(db: Db, login: String) -> Result<Json<AuthOut>> {
 async fn post_auth(db: Db, app: App, user: AuthIn) -> Result<(Json<serde_json::Value>, u16)> {
     let hash = app.hash_password(&user.upass).await?;
     let aid: Option<(i64,)> = db.one(ADD, args![user.login, user.email, hash, user.admin, user.secret]).await?;
+    db.users_changed(); // "no such user" answers may be cached
     Ok((Json(serde_json::json!({ "aid": aid.map(|(a,)| a) })), 201))
 }
 

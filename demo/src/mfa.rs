@@ -77,7 +77,7 @@ async fn get_mfa_login(
 #[post("/mfa/code", authorize = "AUTH", auth = "token", realm = "mfa")]
 async fn post_mfa_code(db: Db, app: App, user: CurrentUser, code: String) -> Result<Json<String>> {
     if db.exec(USE_CODE, args![&*user, code]).await? != 1 {
-        return Err(Error::unauthorized("invalid code"));
+        return Err(Error::unauthorized(format!("invalid temporary code for {user}")));
     }
     Ok(Json(app.create_token(&user, TokenOptions::realm("demo"))?))
 }
@@ -86,15 +86,15 @@ async fn post_mfa_code(db: Db, app: App, user: CurrentUser, code: String) -> Res
 #[post("/mfa/totp", authorize = "AUTH", auth = "token", realm = "mfa")]
 async fn post_mfa_totp(db: Db, app: App, user: CurrentUser, otp: String, mfa: State<Mfa>) -> Result<Json<String>> {
     let (secret, last): (String, Option<String>) =
-        db.one(OTP, args![&*user]).await?.ok_or_else(|| Error::unauthorized("invalid otp"))?;
+        db.one(OTP, args![&*user]).await?.ok_or_else(|| Error::unauthorized(format!("invalid OTP code for {user}")))?;
     if last.as_deref() == Some(otp.as_str()) {
-        return Err(Error::unauthorized("otp already used"));
+        return Err(Error::unauthorized(format!("rejected OTP replay attack on {user}")));
     }
     let now = current_step();
     let valid =
         [now.saturating_sub(1), now, now + 1].iter().any(|s| totp(&secret, *s, mfa.digits).as_ref() == Some(&otp));
     if !valid {
-        return Err(Error::unauthorized("invalid otp"));
+        return Err(Error::unauthorized(format!("invalid OTP code for {user}")));
     }
     db.exec(SET_OTP, args![otp, &*user]).await?;
     Ok(Json(app.create_token(&user, TokenOptions::realm("demo"))?))

@@ -43,6 +43,7 @@ async fn post_scare(
     let hash = app.hash_password(&pass).await?;
     let (aid,): (i64,) =
         db.one(users::ADD, args![login, email, hash, false, secret]).await?.ok_or_else(|| Error::internal("no aid"))?;
+    db.users_changed(); // "no such user" answers may be cached
     Ok((Json(aid), 201))
 }
 

@@ -49,6 +49,7 @@ async fn post_users(
     let hash = app.hash_password(&pass).await?;
     let (aid,): (i64,) =
         db.one(ADD, args![login, email, hash, admin, secret]).await?.ok_or_else(|| Error::internal("no aid"))?;
+    db.users_changed(); // "no such user" answers may be cached
     Ok((Json(aid), 201))
 }
 

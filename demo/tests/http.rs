@@ -208,7 +208,11 @@ async fn stuff_routes(f: &Fixture) {
 
 async fn users_routes(f: &Fixture) {
     let c = f.c();
+    assert_eq!(c.get("/stuff").basic("calvin", "hobbes1").await.status(), 401);
+    assert_eq!(c.get("/stuff").basic("calvin@comics.org", "hobbes1").await.status(), 401);
     f.register("calvin", "hobbes1").await;
+    assert_eq!(c.get("/stuff").basic("calvin", "hobbes1").await.status(), 200, "new user usable at once");
+    assert_eq!(c.get("/stuff").basic("calvin@comics.org", "hobbes1").await.status(), 200);
     f.register("susie", "derkins1").await;
     let r = c.get("/users").basic("foo", "bla").await;
     let all = json_body(&r);
@@ -229,6 +233,7 @@ async fn users_routes(f: &Fixture) {
         ]);
         assert_eq!(r.await.status(), 400, "password {bad}");
     }
+    assert_eq!(c.get("/who").basic("moe", "m0e").await.json(), Value::Null);
     let r = c
         .post("/users")
         .basic("foo", "bla")
@@ -316,6 +321,10 @@ async fn auth_routes(f: &Fixture) {
     let r = c.post("/auth").basic("foo", "bla").json(&json!({ "user": user })).await;
     assert_eq!((r.status(), r.json()), (201, json!({"aid": null})));
     assert_eq!(c.get("/who").basic("hobbes@tiger.org", "tuna1").await.json(), json!("hobbes@tiger.org"));
+    assert_eq!(c.get("/who").basic("moe", "m0e").await.json(), Value::Null, "deleted earlier");
+    let moe = json!({"login": "moe", "email": "moe@tiger.org", "upass": "m0e", "admin": false, "secret": "M"});
+    assert_eq!(c.post("/auth").basic("foo", "bla").json(&json!({ "user": moe })).await.status(), 201);
+    assert_eq!(c.get("/who").basic("moe", "m0e").await.json(), json!("moe"), "new user usable at once");
     let form_user =
         json!({"login": "wagner", "email": "w@school.org", "upass": "w4gner", "admin": true, "secret": "W"});
     let r = c.post("/auth").basic("foo", "bla").form(&[("user", &form_user.to_string())]).await;
