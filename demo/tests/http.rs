@@ -608,3 +608,20 @@ async fn database_is_kept_unless_init() {
     assert_eq!(app.test_client().get("/stuff").basic("foo", "bla").await.json().as_array().map(Vec::len), Some(3));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn otp_digits_setting() {
+    let dir = scratch_dir();
+    let mut s = Settings { mode: TokenMode::Fsa, otp_digits: 8, upload_dir: dir.clone(), ..Settings::default() };
+    s.db.url = Some(dir.join("stuff.db").to_string_lossy().into_owned());
+    let app = demo::build(&s).await.expect("app");
+    let c = app.test_client();
+    let mfa = c.get("/mfa/login").basic("foo", "bla").await.json().as_str().expect("token").to_owned();
+    let code = std::fs::read_to_string(dir.join("foo_code.txt")).expect("code file");
+    assert!(code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+    let six = demo::mfa::totp("FOOSECRETFOOSECRET", demo::mfa::current_step(), 6).expect("otp");
+    assert_eq!(c.post("/mfa/totp").form(&[("AUTH", &mfa), ("otp", &six)]).await.status(), 401);
+    let eight = demo::mfa::totp("FOOSECRETFOOSECRET", demo::mfa::current_step(), 8).expect("otp");
+    assert_eq!(c.post("/mfa/totp").form(&[("AUTH", &mfa), ("otp", &eight)]).await.status(), 200);
+    let _ = std::fs::remove_dir_all(dir);
+}
