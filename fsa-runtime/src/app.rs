@@ -137,6 +137,8 @@ pub(crate) struct RouteEntry {
     /// Request parameter names the route accepts.
     pub(crate) accepted: Vec<&'static str>,
     pub(crate) has_rest: bool,
+    /// The path variable names, in order (the router knows them by position only).
+    pub(crate) path_names: Vec<String>,
 }
 
 pub(crate) struct PathEntry {
@@ -358,6 +360,12 @@ impl App {
             Ok(Err(e)) => self.error_response_guarded(e, ctx),
             Err(panic) => self.on_panic(panic, ctx, "handler"),
         };
+        // Finalizers registered by the request (e.g. commit or roll back a transaction).
+        for finalizer in ctx.take_finalizers() {
+            if let Err(e) = finalizer(resp.status()).await {
+                resp = self.error_response_guarded(e, ctx);
+            }
+        }
         if let Some(cors) = &self.inner.cors
             && !(crate::cors::is_preflight(&ctx.parts) && resp.status().is_success())
             && let Err(headers) = cors.run(&ctx.parts).await
@@ -511,9 +519,11 @@ impl App {
             None if *method == Method::OPTIONS => return Ok(Routed::Options(pe.allow.clone())),
             None => return Err(self.method_not_allowed(pe)),
         };
-        let def = &inner.routes[idx].def;
+        let entry = &inner.routes[idx];
+        let def = &entry.def;
         let mut path_params = Vec::with_capacity(matched.params.len());
-        for (k, v) in matched.params.iter() {
+        for (i, (k, v)) in matched.params.iter().enumerate() {
+            let k = entry.path_names.get(i).map_or(k, String::as_str);
             let decoded =
                 percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| Error::not_found("not found"))?;
             if let Some(arg) = def.args.iter().find(|a| a.name == k)
@@ -931,7 +941,8 @@ impl RouteEntry {
             .collect();
         let accepted = def.args.iter().filter(|a| a.kind == ArgKind::Request && !a.in_path).map(|a| a.name).collect();
         let has_rest = def.args.iter().any(|a| a.kind == ArgKind::Rest);
-        RouteEntry { def, schemes, open, oauth, groups, token_realm, www_authenticate, accepted, has_rest }
+        let path_names = crate::build::pattern_names(def.pattern);
+        RouteEntry { def, schemes, open, oauth, groups, token_realm, www_authenticate, accepted, has_rest, path_names }
     }
 }
 

@@ -84,7 +84,9 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     let mut routes = Vec::with_capacity(p.routes.len());
     let mut router = matchit::Router::new();
     let mut paths: Vec<PathEntry> = Vec::new();
-    let mut path_index: HashMap<&'static str, usize> = HashMap::new();
+    // Keyed by the pattern with positional variable names, so that methods of one path may
+    // name its variables differently (Flask allows `GET /auth/<login>` beside `PUT /auth/<aid>`).
+    let mut path_index: HashMap<String, usize> = HashMap::new();
 
     for def in p.routes {
         let what = def.describe();
@@ -170,11 +172,12 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
         let basic_realm = def.realm.unwrap_or(&config.realm);
         let www = www_authenticate(&schemes, carrier, &token_name, &token_realm, basic_realm);
         let idx = routes.len();
-        let pi = match path_index.get(def.pattern) {
+        let key = positional_pattern(def.pattern);
+        let pi = match path_index.get(&key) {
             Some(pi) => *pi,
-            None => match router.insert(def.pattern, paths.len()) {
+            None => match router.insert(key.clone(), paths.len()) {
                 Ok(()) => {
-                    path_index.insert(def.pattern, paths.len());
+                    path_index.insert(key, paths.len());
                     paths.push(PathEntry { methods: Vec::new(), allow: HeaderValue::from_static("") });
                     paths.len() - 1
                 }
@@ -247,4 +250,62 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
         config,
     };
     Ok(App { inner: Arc::new(inner) })
+}
+
+/// A matchit pattern with its variables renamed by position (`/a/{x}/{*r}` → `/a/{0}/{*1}`);
+/// escaped braces (`{{`, `}}`) are kept.
+pub(crate) fn positional_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    let mut n = 0;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with("{{") || rest.starts_with("}}") {
+            out.push_str(&rest[..2]);
+            rest = &rest[2..];
+        } else if let (true, Some(end)) = (rest.starts_with('{'), rest.find('}')) {
+            let star = if rest[1..end].starts_with('*') { "*" } else { "" };
+            out.push_str(&format!("{{{star}{n}}}"));
+            n += 1;
+            rest = &rest[end + 1..];
+        } else {
+            out.push_str(&rest[..1]);
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The variable names of a matchit pattern, in order (`/a/{x}/{*r}` → `x`, `r`).
+pub(crate) fn pattern_names(pattern: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = pattern;
+    while let Some(i) = rest.find(['{', '}']) {
+        rest = &rest[i..];
+        if rest.starts_with("{{") || rest.starts_with("}}") {
+            rest = &rest[2..];
+        } else if let (true, Some(end)) = (rest.starts_with('{'), rest.find('}')) {
+            names.push(rest[1..end].trim_start_matches('*').to_owned());
+            rest = &rest[end + 1..];
+        } else {
+            rest = &rest[1..];
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::*;
+
+    #[test]
+    fn positional_patterns() {
+        assert_eq!(positional_pattern("/auth/{login}"), "/auth/{0}");
+        assert_eq!(positional_pattern("/a/{x}/b/{*rest}"), "/a/{0}/b/{*1}");
+        assert_eq!(positional_pattern("/lit/{{x}}/{y}"), "/lit/{{x}}/{0}");
+        assert_eq!(pattern_names("/a/{x}/b/{*rest}"), ["x", "rest"]);
+        assert_eq!(pattern_names("/lit/{{x}}/{y}"), ["y"]);
+    }
 }

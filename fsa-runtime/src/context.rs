@@ -48,7 +48,12 @@ pub struct Context {
     pub(crate) params_loaded: bool,
     pub(crate) auth: AuthState,
     pub(crate) started: Instant,
+    /// Work registered with [`Context::on_response`]; behind a mutex only to keep `Sync`.
+    finalizers: std::sync::Mutex<Vec<Finalizer>>,
 }
+
+/// A per-request finalizer (see [`Context::on_response`]).
+type Finalizer = Box<dyn FnOnce(http::StatusCode) -> crate::route::BoxFuture<'static, Result<(), Error>> + Send>;
 
 impl Context {
     pub(crate) fn new(
@@ -75,6 +80,7 @@ impl Context {
             params_loaded: false,
             auth: AuthState::default(),
             started: Instant::now(),
+            finalizers: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -341,6 +347,30 @@ impl Context {
             }
         }
         out
+    }
+
+    /// Registers work to run once the handler's response (or error) is known, before the
+    /// after-request hooks and before anything is sent: it gets the response status, e.g. to
+    /// commit a per-request database transaction when it is below 400 and roll it back
+    /// otherwise. Finalizers run in registration order; an error replaces the response by
+    /// that error's response. Typically called by a [`Special`](crate::Special) argument.
+    pub fn on_response<F, Fut>(&mut self, f: F)
+    where
+        F: FnOnce(http::StatusCode) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), Error>> + Send + 'static,
+    {
+        let list = match self.finalizers.get_mut() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        list.push(Box::new(move |status| Box::pin(f(status))));
+    }
+
+    pub(crate) fn take_finalizers(&mut self) -> Vec<Finalizer> {
+        match self.finalizers.get_mut() {
+            Ok(l) => std::mem::take(l),
+            Err(poisoned) => std::mem::take(poisoned.into_inner()),
+        }
     }
 
     /// Checks an object permission (generated code, after parameters).

@@ -1,0 +1,55 @@
+//! Stuff: a list of names, for any authenticated user.
+
+use fsa::prelude::*;
+
+use crate::args;
+use crate::db::{Db, Q};
+
+const LIST: Q = Q::each(
+    "SELECT sid, sname FROM Stuff WHERE $1 = '' OR sname LIKE $1 ORDER BY sid",
+    "SELECT sid, sname FROM Stuff WHERE $1 = '' OR sname ILIKE $1 ORDER BY sid",
+);
+const ADD: Q = Q::same("INSERT INTO Stuff(sname) VALUES ($1) RETURNING sid");
+const GET: Q = Q::same("SELECT sname FROM Stuff WHERE sid = $1");
+const SET: Q = Q::same("UPDATE Stuff SET sname = $1 WHERE sid = $2");
+const DEL: Q = Q::same("DELETE FROM Stuff WHERE sid = $1");
+
+/// `[sid, sname]` pairs, filtered with SQL `LIKE` when a pattern is given.
+#[get("/stuff", authorize = "AUTH")]
+async fn get_stuff(db: Db, pattern: Option<String>) -> Result<Json<Vec<(i64, String)>>> {
+    Ok(Json(db.all(LIST, args![pattern.unwrap_or_default()]).await?))
+}
+
+/// Adds a name, answers its sid.
+#[post("/stuff", authorize = "AUTH")]
+async fn post_stuff(db: Db, sname: String) -> Result<(Json<i64>, u16)> {
+    let (sid,): (i64,) = db.one(ADD, args![sname]).await?.ok_or_else(|| Error::internal("no sid"))?;
+    Ok((Json(sid), 201))
+}
+
+/// `[sname]` of one sid.
+#[get("/stuff/<sid>", authorize = "AUTH")]
+async fn get_stuff_sid(db: Db, sid: i64) -> Result<Json<(String,)>> {
+    db.one(GET, args![sid]).await?.map(Json).ok_or_else(|| Error::not_found(format!("no such sid: {sid}")))
+}
+
+/// Renames one sid.
+#[patch("/stuff/<sid>", authorize = "AUTH")]
+async fn patch_stuff_sid(db: Db, sid: i64, sname: String) -> Result<((), u16)> {
+    match db.exec(SET, args![sname, sid]).await? {
+        0 => Err(Error::not_found(format!("no such sid: {sid}"))),
+        _ => Ok(((), 204)),
+    }
+}
+
+/// Deletes one sid (204 even if it does not exist).
+#[delete("/stuff/<sid>", authorize = "AUTH")]
+async fn delete_stuff_sid(db: Db, sid: i64) -> Result<((), u16)> {
+    db.exec(DEL, args![sid]).await?;
+    Ok(((), 204))
+}
+
+/// The routes of this module.
+pub fn routes() -> Vec<fsa::RouteDef> {
+    routes![get_stuff, post_stuff, get_stuff_sid, patch_stuff_sid, delete_stuff_sid]
+}
