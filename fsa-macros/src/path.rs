@@ -35,10 +35,10 @@ pub fn parse(lit: &LitStr) -> syn::Result<RoutePath> {
                 Some(n) => (n, true),
                 None => (name, conv == Some("path")),
             };
-            if let Some(c) = conv {
-                if !matches!(c, "int" | "float" | "string" | "path" | "uuid" | "any") {
-                    return Err(err(format!("unknown path converter `{c}` in <{inner}>")));
-                }
+            if let Some(c) = conv
+                && !matches!(c, "int" | "float" | "string" | "path" | "uuid" | "any")
+            {
+                return Err(err(format!("unknown path converter `{c}` in <{inner}>")));
             }
             if name.is_empty()
                 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -159,13 +159,13 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
             }
         }
         for perm in &def.perms {
-            if let Some(entry) = hooks.perms.get(perm.domain) {
-                if entry.id_type != (perm.id_type)() {
-                    errors.push(format!(
-                        "{what}: domain \"{}\" hook takes {} but the route passes {}",
-                        perm.domain, entry.id_type_name, perm.id_type_name
-                    ));
-                }
+            if let Some(entry) = hooks.perms.get(perm.domain)
+                && entry.id_type != (perm.id_type)()
+            {
+                errors.push(format!(
+                    "{what}: domain \"{}\" hook takes {} but the route passes {}",
+                    perm.domain, entry.id_type_name, perm.id_type_name
+                ));
             }
         }
         let token_realm = def.realm.map(str::to_owned).unwrap_or_else(|| tokens.default_realm.clone());

@@ -691,8 +691,11 @@ return n
             let tier = RedisTier::new(&Opts::new(&config, Some(OPTS)).unwrap(), "t:".into()).unwrap();
             let epoch = AtomicU64::new(0);
             for i in 0..20 {
-                let v =
-                    tier.get_or_load(Key::group("calvin", "admin"), async { Ok(CacheValue::Bool(i % 2 == 0)) }, &epoch);
+                let v = tier.get_or_load(
+                    Key::group("calvin", &crate::app::Group::from("admin")),
+                    async { Ok(CacheValue::Bool(i % 2 == 0)) },
+                    &epoch,
+                );
                 assert_eq!(v.await.unwrap(), CacheValue::Bool(i % 2 == 0), "the loader answers while redis is down");
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -856,12 +859,27 @@ mod tests {
 
     #[test]
     fn keys_cannot_collide_across_fields() {
-        assert_ne!(Key::group("a\",\"b", "c").text, Key::group("a", "b\",\"c").text);
+        assert_ne!(
+            Key::group("a\",\"b", &crate::app::Group::from("c")).text,
+            Key::group("a", &crate::app::Group::from("b\",\"c")).text
+        );
         assert_ne!(Key::perm("d", "u", "1", None).text, Key::perm("d", "u", "1", Some("null")).text);
         let open = json_open("calvin");
         let v = CacheValue::Bool(true);
-        assert!(belongs_to(&Key::group("calvin", "admin").text, &v, "calvin", &Key::user_pass("calvin").text, &open));
-        assert!(!belongs_to(&Key::group("calvin2", "admin").text, &v, "calvin", "u.[\"calvin\"]", &open));
+        assert!(belongs_to(
+            &Key::group("calvin", &crate::app::Group::from("admin")).text,
+            &v,
+            "calvin",
+            &Key::user_pass("calvin").text,
+            &open
+        ));
+        assert!(!belongs_to(
+            &Key::group("calvin2", &crate::app::Group::from("admin")).text,
+            &v,
+            "calvin",
+            "u.[\"calvin\"]",
+            &open
+        ));
         assert!(belongs_to(&Key::perm("d", "calvin", "1", None).text, &v, "calvin", "u.[\"calvin\"]", &open));
         assert!(!belongs_to(&Key::token("calvin", "calvin").text, &v, "calvin", "u.[\"calvin\"]", &open));
     }

@@ -224,7 +224,7 @@ impl Context {
                 }
                 if entry.def.args.iter().any(|a| a.name == name && a.in_path) {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));
-                } else if !entry.accepted.iter().any(|a| *a == name) {
+                } else if !entry.accepted.contains(&name) {
                     errors.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
                 }
             }
@@ -254,10 +254,9 @@ impl Context {
         let max = self.app.inner.config.max_body_size;
         if let Some(len) =
             self.parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+            && len > max as u64
         {
-            if len > max as u64 {
-                return Err(Error::new(413, format!("request body larger than {max} bytes")));
-            }
+            return Err(Error::new(413, format!("request body larger than {max} bytes")));
         }
         let ct = self.parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -340,10 +339,11 @@ impl Context {
         let auth = |n: &str| self.app.inner.auth_params.iter().any(|a| a == n);
         let mut out = BTreeMap::new();
         for (name, _) in self.params.request_names() {
-            if !declared(name) && !auth(name) {
-                if let Some(v) = self.params.text(name) {
-                    out.insert(name.to_owned(), v.into_owned());
-                }
+            if !declared(name)
+                && !auth(name)
+                && let Some(v) = self.params.text(name)
+            {
+                out.insert(name.to_owned(), v.into_owned());
             }
         }
         out
