@@ -30,6 +30,12 @@ pub mod prelude {
     };
 }
 
+/// Guides rendered from `docs/`; their code blocks are tests of this crate.
+pub mod docs {
+    #[doc = include_str!("../docs/RECIPES.md")]
+    pub mod recipes {}
+}
+
 /// Items used by generated code. Not a public API.
 #[doc(hidden)]
 pub mod __private {

@@ -335,6 +335,12 @@ fn as_table(name: &str, v: &Value) -> Result<BTreeMap<String, Value>, ConfigErro
     match v {
         Value::Table(t) => Ok(t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
         Value::String(s) if s.is_empty() => Ok(BTreeMap::new()),
+        // An inline TOML table, as in environment variables, so that code can write the
+        // options as a literal: `.config("FSA_CACHE_OPTS", r#"{ host = "cache", port = 6379 }"#)`.
+        Value::String(s) if s.trim_start().starts_with('{') => match parse_env_value(s) {
+            Value::Table(t) => Ok(t.into_iter().collect()),
+            _ => Err(type_err(name, "a table (invalid inline TOML table)", v)),
+        },
         Value::String(s) => {
             // A URL is accepted as the whole option set (e.g. FSA_CACHE_OPTS=redis://...).
             Ok(BTreeMap::from([("url".to_owned(), Value::String(s.clone()))]))
@@ -600,6 +606,18 @@ fn status_code(name: &str, v: &Value) -> Result<u16, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_as_inline_toml_text() {
+        let mut c = Config::default();
+        c.set("FSA_CACHE_OPTS", r#"{ host = "cache.acme.example", port = 6379 }"#).unwrap();
+        assert_eq!(c.cache_opts.get("host").and_then(Value::as_str), Some("cache.acme.example"));
+        assert_eq!(c.cache_opts.get("port").and_then(Value::as_integer), Some(6379));
+        c.set("FSA_CACHE_OPTS", "redis://cache:6379/2").unwrap();
+        assert_eq!(c.cache_opts.get("url").and_then(Value::as_str), Some("redis://cache:6379/2"));
+        let err = c.set("FSA_CACHE_OPTS", "{ host = ").unwrap_err();
+        assert!(err.0.contains("FSA_CACHE_OPTS"), "{}", err.0);
+    }
 
     #[test]
     fn unknown_directive_is_an_error() {
