@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
-use fsa::http::{self, HeaderValue};
+use fsa::http;
 use fsa::prelude::*;
 use fsa::{CurrentLogin, CurrentScheme, Kwargs, Response, Scopes, Special, UploadedFile};
 use serde::{Deserialize, Serialize};
@@ -109,26 +109,6 @@ fn teapot(ctx: &Context) -> Option<Response> {
         return None;
     }
     (format!("teapot for {}", ctx.user().unwrap_or("None")), 418).respond().ok()
-}
-
-/// fake config CORS for `http://client.example` (§3.12): preflight answer, then allow-origin.
-/// (Through hooks until `FSA_CORS` is served by the framework.)
-const ORIGIN: &str = "http://client.example";
-fn cors_preflight(ctx: &Context) -> Option<Response> {
-    let h = ctx.headers();
-    let pre = ctx.method() == "OPTIONS" && h.contains_key("access-control-request-method");
-    (pre && h.get("origin").is_some_and(|o| o == ORIGIN)).then(|| {
-        let mut r = Response::new(fsa::Body::empty());
-        r.headers_mut()
-            .insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"));
-        r
-    })
-}
-fn cors_headers(ctx: &Context, resp: &mut Response) {
-    if ctx.headers().get("origin").is_some_and(|o| o == ORIGIN) {
-        resp.headers_mut().insert("access-control-allow-origin", HeaderValue::from_static(ORIGIN));
-        resp.headers_mut().append("vary", HeaderValue::from_static("Origin"));
-    }
 }
 
 // ---------------------------------------------------------------- shared routes
@@ -736,8 +716,8 @@ pub async fn app(name: &str) -> Result<App, Box<dyn std::error::Error + Send + S
             .add_header("X-Features-Config", "fake")
             .add_header_with("x-features-status", |r| Some(r.status().as_u16().to_string()))
             .before_exec(teapot)
-            .before_request(cors_preflight)
-            .after_request(cors_headers)
+            .config("FSA_CORS", true)
+            .config("FSA_CORS_OPTS", r#"{ origins = ["http://client.example"] }"#)
             .routes(fsa::routes![fake_token, token_only, token_only_post, either, open_explicit, open_implicit])
             .routes(fsa::routes![fake_params, fake_writer]),
     };
