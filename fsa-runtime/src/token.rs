@@ -306,8 +306,10 @@ impl Tokens {
         else {
             return Err(Error::unauthorized("invalid fsa token"));
         };
+        // FlaskSimpleAuth answers 400 for a malformed expiry; like every other token failure it
+        // is a 401 here, so that a client never learns more from a forged token than "invalid".
         if limit.len() != 14 || !limit.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::bad_request(format!("unexpected timestamp format: {limit}")));
+            return Err(Error::unauthorized(format!("unexpected timestamp format: {limit}")));
         }
         let exp =
             parse_limit(limit).ok_or_else(|| Error::unauthorized(format!("unexpected fsa token limit: {limit}")))?;
