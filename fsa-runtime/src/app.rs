@@ -350,7 +350,13 @@ impl App {
                 return Error::new(status, "internal error").into_response(&self.inner.config.error_response);
             }
         };
-        self.handle_ctx(&mut ctx).instrument(span).await
+        // Boxed: the pipeline's future is large, and the server's connection task would
+        // otherwise move it (and every future wrapping it) by value on each request.
+        if span.is_disabled() {
+            // No subscriber wants the span: spare entering and leaving it on every poll.
+            return Box::pin(self.handle_ctx(&mut ctx)).await;
+        }
+        Box::pin(self.handle_ctx(&mut ctx).instrument(span)).await
     }
 
     async fn handle_ctx(&self, ctx: &mut Context) -> Response {
@@ -502,7 +508,11 @@ impl App {
             self.check_groups(ctx, entry).await?;
         }
         let resp = (entry.def.handler)(ctx).await?;
-        crate::response::unstream(resp, inner.config.json_streaming).await
+        if inner.config.json_streaming {
+            return Ok(resp);
+        }
+        // Boxed: rarely needed, and it would enlarge every request's future.
+        Box::pin(crate::response::unstream(resp, false)).await
     }
 
     /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.

@@ -242,6 +242,15 @@ impl Context {
             Err(poisoned) => poisoned.into_inner().take(),
         };
         let Some(body) = body else { return Ok(()) };
+        if http_body::Body::is_end_stream(&body) {
+            return Ok(());
+        }
+        // Boxed: the body-reading future (JSON, forms, multipart) is large, and keeping it
+        // inline would make every route's handler future as large, bodies or not.
+        Box::pin(self.read_body(body)).await
+    }
+
+    async fn read_body(&mut self, body: ReqBody) -> Result<(), Error> {
         let has_body = self
             .parts
             .headers
