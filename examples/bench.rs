@@ -82,9 +82,14 @@ struct UserOut {
     user: String,
 }
 
+#[derive(Serialize)]
+struct Msg {
+    msg: &'static str,
+}
+
 #[get("/hello", authorize = "OPEN")]
-fn hello() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"msg": "hello"}))
+fn hello() -> Json<Msg> {
+    Json(Msg { msg: "hello" })
 }
 
 #[get("/basic", authorize = "AUTH", auth = "basic")]

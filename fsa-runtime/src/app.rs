@@ -353,7 +353,8 @@ impl App {
         // Boxed: the pipeline's future is large, and the server's connection task would
         // otherwise move it (and every future wrapping it) by value on each request.
         if span.is_disabled() {
-            // No subscriber wants the span: spare entering and leaving it on every poll.
+            // No subscriber wants the span: spare entering, leaving and filling it.
+            ctx.traced = false;
             return Box::pin(self.handle_ctx(&mut ctx)).await;
         }
         Box::pin(self.handle_ctx(&mut ctx).instrument(span)).await
@@ -395,11 +396,13 @@ impl App {
             // A panicking after-request or header hook: answer a bare server error.
             resp = self.on_panic(panic, ctx, "after-request hook");
         }
-        let span = tracing::Span::current();
-        if let Some(user) = &ctx.auth.user {
-            span.record("login", tracing::field::display(user));
+        if ctx.traced {
+            let span = tracing::Span::current();
+            if let Some(user) = &ctx.auth.user {
+                span.record("login", tracing::field::display(user));
+            }
+            span.record("status", resp.status().as_u16());
         }
-        span.record("status", resp.status().as_u16());
         if resp.status().is_server_error() {
             tracing::warn!(target: "fsa", status = resp.status().as_u16(), "request failed");
         } else {
@@ -499,7 +502,9 @@ impl App {
         };
         ctx.route = Some(idx);
         let entry = &inner.routes[idx];
-        tracing::Span::current().record("route", tracing::field::display(entry.def.path));
+        if ctx.traced {
+            tracing::Span::current().record("route", tracing::field::display(entry.def.path));
+        }
         if entry.def.is_closed() {
             return Err(Error::forbidden("currently closed route"));
         }
@@ -631,7 +636,7 @@ impl App {
                     h.insert("fsa-user", v);
                 }
             }
-            let delay = ctx.started.elapsed().as_secs_f64();
+            let delay = ctx.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
             if let Ok(v) = HeaderValue::from_str(&format!("{delay:.6}")) {
                 h.insert("fsa-delay", v);
             }

@@ -506,7 +506,12 @@ impl App {
         };
         match &hash {
             Some(h) => {
-                if inner.password_cache.hit(login, password, h) || self.verify_password(password, h).await {
+                if inner.password_cache.hit(login, password, h) {
+                    return Ok(());
+                }
+                if self.verify_password(password, h).await {
+                    // Stored after a real verification only: an entry lives the cache TTL from
+                    // the last bcrypt check, however often it is hit.
                     inner.password_cache.store(login, password, h);
                     return Ok(());
                 }

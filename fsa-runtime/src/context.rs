@@ -47,7 +47,10 @@ pub struct Context {
     pub(crate) params: Params,
     pub(crate) params_loaded: bool,
     pub(crate) auth: AuthState,
-    pub(crate) started: Instant,
+    /// When the request started, in dev modes only (for the `FSA-Delay` header).
+    pub(crate) started: Option<Instant>,
+    /// Whether the request's tracing span is enabled (a subscriber wants it).
+    pub(crate) traced: bool,
     /// Work registered with [`Context::on_response`]; behind a mutex only to keep `Sync`.
     finalizers: std::sync::Mutex<Vec<Finalizer>>,
 }
@@ -68,6 +71,7 @@ impl Context {
         if let Some(hook) = &app.inner.client_addr {
             client_ip = hook(&parts, client_ip);
         }
+        let started = (app.inner.config.mode >= crate::config::Mode::Dev).then(Instant::now);
         Context {
             app,
             parts,
@@ -79,7 +83,8 @@ impl Context {
             params: Params::default(),
             params_loaded: false,
             auth: AuthState::default(),
-            started: Instant::now(),
+            started,
+            traced: true,
             finalizers: std::sync::Mutex::new(Vec::new()),
         }
     }

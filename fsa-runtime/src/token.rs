@@ -178,7 +178,19 @@ struct JwtKeys {
     alg: jsonwebtoken::Algorithm,
     encoding: Option<jsonwebtoken::EncodingKey>,
     decoding: jsonwebtoken::DecodingKey,
+    /// Validation rules per (realm, issuer, leeway), built once: a `Validation` holds several
+    /// hash sets of strings, too costly to rebuild on every check.
+    validations: std::sync::RwLock<Vec<JwtValidation>>,
 }
+
+/// Validation rules for one realm, issuer and leeway.
+#[cfg(feature = "jwt")]
+type JwtValidation = ((String, Option<String>, u64), std::sync::Arc<jsonwebtoken::Validation>);
+
+/// At most this many realms' validation rules are kept (realms come from the configuration and
+/// the routes; a program checking tokens for arbitrary realms builds the extra ones each time).
+#[cfg(feature = "jwt")]
+const MAX_VALIDATIONS: usize = 64;
 
 impl Tokens {
     /// Builds the token manager from the configuration.
@@ -424,7 +436,7 @@ impl JwtKeys {
                 }
             },
         };
-        Ok(JwtKeys { alg, encoding, decoding })
+        Ok(JwtKeys { alg, encoding, decoding, validations: Default::default() })
     }
 
     fn create(
@@ -460,17 +472,33 @@ impl JwtKeys {
         Ok(format!("{message}.{sig}"))
     }
 
-    fn check(&self, token: &str, realm: &str, issuer: Option<&str>, grace: f64) -> Result<TokenInfo, Error> {
-        let leeway = (grace * 60.0).max(0.0) as u64;
+    fn validation(&self, realm: &str, issuer: Option<&str>, leeway: u64) -> std::sync::Arc<jsonwebtoken::Validation> {
+        let read = self.validations.read().unwrap_or_else(|p| p.into_inner());
+        let found = read.iter().find(|((r, i, l), _)| r == realm && i.as_deref() == issuer && *l == leeway);
+        if let Some((_, v)) = found {
+            return v.clone();
+        }
+        drop(read);
         let mut v = jsonwebtoken::Validation::new(self.alg);
         v.set_audience(&[realm]);
         v.leeway = leeway;
         v.validate_nbf = true;
         v.set_required_spec_claims(&["exp", "sub", "aud"]);
-        if let Some(i) = issuer.filter(|i| !i.is_empty()) {
+        if let Some(i) = issuer {
             v.set_issuer(&[i]);
             v.required_spec_claims.insert("iss".to_owned());
         }
+        let v = std::sync::Arc::new(v);
+        let mut write = self.validations.write().unwrap_or_else(|p| p.into_inner());
+        if write.len() < MAX_VALIDATIONS {
+            write.push(((realm.to_owned(), issuer.map(str::to_owned), leeway), v.clone()));
+        }
+        v
+    }
+
+    fn check(&self, token: &str, realm: &str, issuer: Option<&str>, grace: f64) -> Result<TokenInfo, Error> {
+        let leeway = (grace * 60.0).max(0.0) as u64;
+        let v = self.validation(realm, issuer.filter(|i| !i.is_empty()), leeway);
         let data = jsonwebtoken::decode::<ReadClaims>(token, &self.decoding, &v).map_err(|e| {
             Error::unauthorized(match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => "expired jwt auth token",
