@@ -457,8 +457,7 @@ impl Context {
         // key and looking it up, so the in-process cache is skipped for them (the answer is the
         // same: a check depends only on the token, the configuration and the clock, and the
         // expiry is checked below either way). JWT checks and shared caches go through it.
-        let info = if app.inner.tokens.kind() == Some(crate::config::TokenType::Fsa) && app.inner.cache.in_process()
-        {
+        let info = if app.inner.tokens.kind() == Some(crate::config::TokenType::Fsa) && app.inner.cache.in_process() {
             app.inner.tokens.check(&token, realm)?
         } else {
             let realm = realm.to_owned();

@@ -798,8 +798,7 @@ impl PasswordCache {
     pub(crate) fn hit(&self, login: &str, password: &str, hash: &str) -> bool {
         use subtle::ConstantTimeEq;
         let Some(e) = &self.entries else { return false };
-        e.get(login)
-            .is_some_and(|proof| bool::from(proof.ct_eq(&self.mac(&["pass", login, password, hash]))))
+        e.get(login).is_some_and(|proof| bool::from(proof.ct_eq(&self.mac(&["pass", login, password, hash]))))
     }
 
     /// Records a successful verification (one entry per login: the last one).

@@ -98,23 +98,33 @@ pub fn simplify_realm(realm: &str) -> String {
         .join("-")
 }
 
-/// Digest functions accepted by `FSA_TOKEN_ALGO` for fsa tokens.
-fn digest(algo: &str, data: &[u8]) -> Option<Vec<u8>> {
+/// Digest functions accepted by `FSA_TOKEN_ALGO` for fsa tokens: the digest of the
+/// concatenated `parts` (hashed in place, without joining them first) in `out`, and its length.
+fn digest(algo: &str, parts: &[&[u8]], out: &mut [u8; 64]) -> Option<usize> {
+    fn run<D: Digest>(parts: &[&[u8]], out: &mut [u8; 64]) -> usize {
+        let mut h = D::new();
+        for p in parts {
+            h.update(p);
+        }
+        let d = h.finalize();
+        out[..d.len()].copy_from_slice(&d);
+        d.len()
+    }
     Some(match algo {
-        "blake2s" => Blake2s256::digest(data).to_vec(),
-        "blake2b" => Blake2b512::digest(data).to_vec(),
-        "sha256" => Sha256::digest(data).to_vec(),
-        "sha224" => Sha224::digest(data).to_vec(),
-        "sha384" => Sha384::digest(data).to_vec(),
-        "sha512" => Sha512::digest(data).to_vec(),
-        "sha512_224" => sha2::Sha512_224::digest(data).to_vec(),
-        "sha512_256" => sha2::Sha512_256::digest(data).to_vec(),
-        "sha3_224" => sha3::Sha3_224::digest(data).to_vec(),
-        "sha3_256" => sha3::Sha3_256::digest(data).to_vec(),
-        "sha3_384" => sha3::Sha3_384::digest(data).to_vec(),
-        "sha3_512" => sha3::Sha3_512::digest(data).to_vec(),
-        "sha1" => sha1::Sha1::digest(data).to_vec(),
-        "md5" => md5::Md5::digest(data).to_vec(),
+        "blake2s" => run::<Blake2s256>(parts, out),
+        "blake2b" => run::<Blake2b512>(parts, out),
+        "sha256" => run::<Sha256>(parts, out),
+        "sha224" => run::<Sha224>(parts, out),
+        "sha384" => run::<Sha384>(parts, out),
+        "sha512" => run::<Sha512>(parts, out),
+        "sha512_224" => run::<sha2::Sha512_224>(parts, out),
+        "sha512_256" => run::<sha2::Sha512_256>(parts, out),
+        "sha3_224" => run::<sha3::Sha3_224>(parts, out),
+        "sha3_256" => run::<sha3::Sha3_256>(parts, out),
+        "sha3_384" => run::<sha3::Sha3_384>(parts, out),
+        "sha3_512" => run::<sha3::Sha3_512>(parts, out),
+        "sha1" => run::<sha1::Sha1>(parts, out),
+        "md5" => run::<md5::Md5>(parts, out),
         _ => return None,
     })
 }
@@ -149,13 +159,17 @@ pub fn parse_limit(limit: &str) -> Option<i64> {
 
 /// Signs fsa-token data (`realm[/issuer]:login:limit`) with a secret.
 pub fn fsa_signature(algo: &str, length: usize, data: &str, secret: &str) -> Option<String> {
-    let d = digest(algo, format!("{data}:{secret}").as_bytes())?;
-    Some(hex(&d[..length.min(d.len())]))
+    let mut d = [0u8; 64];
+    let n = digest(algo, &[data.as_bytes(), b":", secret.as_bytes()], &mut d)?;
+    Some(hex(&d[..length.min(n)]))
 }
 
 /// Current time in seconds since the epoch.
 pub fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs_f64().ceil() as i64),
+    }
 }
 
 /// Creates and checks tokens according to the configuration.
@@ -221,7 +235,7 @@ impl Tokens {
             Some(TokenType::Fsa) => simplify_realm(&config.realm),
             _ => config.realm.clone(),
         };
-        if kind == Some(TokenType::Fsa) && digest(&algo, b"").is_none() {
+        if kind == Some(TokenType::Fsa) && digest(&algo, &[], &mut [0u8; 64]).is_none() {
             return Err(ConfigError(format!("unsupported FSA_TOKEN_ALGO for fsa tokens: {algo}")));
         }
         #[cfg(feature = "jwt")]
