@@ -490,11 +490,12 @@ impl App {
         let inner = &*self.inner;
         let hash = match &inner.hooks.get_user_pass {
             Some(hook) => {
-                let hook = hook.clone();
-                let l = login.to_owned();
                 let v = inner
                     .cache
-                    .get_or_load(Key::user_pass(login), async move { hook(l).await.map(CacheValue::Pass) })
+                    .get_or_load(
+                        Key::user_pass(login),
+                        async move { hook(login.to_owned()).await.map(CacheValue::Pass) },
+                    )
                     .await?;
                 match v {
                     CacheValue::Pass(h) => h,

@@ -393,11 +393,11 @@ impl Context {
     where
         I: Debug + Send + Sync + 'static,
     {
-        let login = match self.auth.user.clone() {
-            Some(u) => u,
-            None => self.get_user(true).await?.ok_or_else(|| Error::unauthorized("missing authentication"))?,
-        };
-        self.app.check_object_perm(domain, &login, id, role).await
+        if self.auth.user.is_none() {
+            self.get_user(true).await?.ok_or_else(|| Error::unauthorized("missing authentication"))?;
+        }
+        let login = self.auth.user.as_deref().ok_or_else(|| Error::unauthorized("missing authentication"))?;
+        self.app.check_object_perm(domain, login, id, role).await
     }
 
     /// Runs the before-exec hooks (generated code): `Some` response answers instead of the
