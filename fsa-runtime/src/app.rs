@@ -631,7 +631,7 @@ impl App {
                 h.insert("fsa-request", v);
             }
             if let Some(u) = &ctx.auth.user {
-                let scheme = ctx.auth.scheme.as_deref().unwrap_or("");
+                let scheme = ctx.auth.scheme.as_ref().map_or("", crate::authn::Scheme::name);
                 if let Ok(v) = HeaderValue::from_str(&format!("{u} ({scheme})")) {
                     h.insert("fsa-user", v);
                 }

@@ -354,7 +354,7 @@ impl Context {
             match self.try_scheme(scheme).await {
                 Ok(Some(login)) => {
                     self.auth.user = Some(login);
-                    self.auth.scheme = Some(scheme.name().to_owned());
+                    self.auth.scheme = Some(scheme.clone());
                     return Ok(());
                 }
                 Ok(None) => {}

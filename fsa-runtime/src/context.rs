@@ -23,7 +23,7 @@ pub type ReqBody = http_body_util::combinators::UnsyncBoxBody<Bytes, Box<dyn std
 #[derive(Debug, Default)]
 pub(crate) struct AuthState {
     pub(crate) user: Option<String>,
-    pub(crate) scheme: Option<String>,
+    pub(crate) scheme: Option<crate::authn::Scheme>,
     pub(crate) scopes: Vec<String>,
     pub(crate) attempted: bool,
     pub(crate) error: Option<Error>,
@@ -160,7 +160,7 @@ impl Context {
 
     /// The scheme that authenticated the user.
     pub fn auth_scheme(&self) -> Option<&str> {
-        self.auth.scheme.as_deref()
+        self.auth.scheme.as_ref().map(crate::authn::Scheme::name)
     }
 
     /// The OAuth scopes of the token that authenticated the user.
