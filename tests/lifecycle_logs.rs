@@ -79,7 +79,9 @@ async fn request_spans_and_no_secrets_in_logs() {
     assert_eq!(c.get("/auth").query(&[("USER", "calvin"), ("PASS", PASSWORD)]).await.status(), 200);
     assert_eq!(c.get("/auth").query(&[("USER", "calvin"), ("PASS", WRONG)]).await.status(), 401);
     assert_eq!(c.get("/auth").bearer(&token).await.status(), 200);
-    let forged = format!("{}0", &token[..token.len() - 1]);
+    // Another last signature character (the real one may be '0').
+    let other = if token.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{other}", &token[..token.len() - 1]);
     assert_eq!(c.get("/auth").bearer(&forged).await.status(), 401);
     assert_eq!(c.get("/boom").await.status(), 500);
 

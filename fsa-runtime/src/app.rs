@@ -350,7 +350,14 @@ impl App {
                 return Error::new(status, "internal error").into_response(&self.inner.config.error_response);
             }
         };
-        self.handle_ctx(&mut ctx).instrument(span).await
+        // Boxed: the pipeline's future is large, and the server's connection task would
+        // otherwise move it (and every future wrapping it) by value on each request.
+        if span.is_disabled() {
+            // No subscriber wants the span: spare entering, leaving and filling it.
+            ctx.traced = false;
+            return Box::pin(self.handle_ctx(&mut ctx)).await;
+        }
+        Box::pin(self.handle_ctx(&mut ctx).instrument(span)).await
     }
 
     async fn handle_ctx(&self, ctx: &mut Context) -> Response {
@@ -389,11 +396,13 @@ impl App {
             // A panicking after-request or header hook: answer a bare server error.
             resp = self.on_panic(panic, ctx, "after-request hook");
         }
-        let span = tracing::Span::current();
-        if let Some(user) = &ctx.auth.user {
-            span.record("login", tracing::field::display(user));
+        if ctx.traced {
+            let span = tracing::Span::current();
+            if let Some(user) = &ctx.auth.user {
+                span.record("login", tracing::field::display(user));
+            }
+            span.record("status", resp.status().as_u16());
         }
-        span.record("status", resp.status().as_u16());
         if resp.status().is_server_error() {
             tracing::warn!(target: "fsa", status = resp.status().as_u16(), "request failed");
         } else {
@@ -493,7 +502,9 @@ impl App {
         };
         ctx.route = Some(idx);
         let entry = &inner.routes[idx];
-        tracing::Span::current().record("route", tracing::field::display(entry.def.path));
+        if ctx.traced {
+            tracing::Span::current().record("route", tracing::field::display(entry.def.path));
+        }
         if entry.def.is_closed() {
             return Err(Error::forbidden("currently closed route"));
         }
@@ -502,7 +513,11 @@ impl App {
             self.check_groups(ctx, entry).await?;
         }
         let resp = (entry.def.handler)(ctx).await?;
-        crate::response::unstream(resp, inner.config.json_streaming).await
+        if inner.config.json_streaming {
+            return Ok(resp);
+        }
+        // Boxed: rarely needed, and it would enlarge every request's future.
+        Box::pin(crate::response::unstream(resp, false)).await
     }
 
     /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.
@@ -616,12 +631,12 @@ impl App {
                 h.insert("fsa-request", v);
             }
             if let Some(u) = &ctx.auth.user {
-                let scheme = ctx.auth.scheme.as_deref().unwrap_or("");
+                let scheme = ctx.auth.scheme.as_ref().map_or("", crate::authn::Scheme::name);
                 if let Ok(v) = HeaderValue::from_str(&format!("{u} ({scheme})")) {
                     h.insert("fsa-user", v);
                 }
             }
-            let delay = ctx.started.elapsed().as_secs_f64();
+            let delay = ctx.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
             if let Ok(v) = HeaderValue::from_str(&format!("{delay:.6}")) {
                 h.insert("fsa-delay", v);
             }

@@ -52,13 +52,13 @@ impl App {
     pub async fn user_in_group(&self, login: &str, group: &crate::app::Group) -> Result<bool, Error> {
         let inner = &*self.inner;
         let key = Key::group(login, group);
-        let l = login.to_owned();
+        // The login is copied for the hook only when the hook runs (a cache miss).
         let load = async {
             if let Some(h) = inner.hooks.group_checks.get(group) {
-                return h(l).await.map(CacheValue::Bool);
+                return h(login.to_owned()).await.map(CacheValue::Bool);
             }
             match &inner.hooks.user_in_group {
-                Some(h) => h(l, group.clone()).await.map(CacheValue::Bool),
+                Some(h) => h(login.to_owned(), group.clone()).await.map(CacheValue::Bool),
                 None => Err(Error::internal(format!("no check for group {group}"))),
             }
         };
@@ -86,11 +86,10 @@ impl App {
             .ok_or_else(|| Error::internal(format!("no permission hook for domain {domain}")))?;
         let id_text = format!("{id:?}");
         let key = Key::perm(domain, login, &id_text, role);
-        let hook = entry.hook.clone();
-        let l = login.to_owned();
+        let hook = &entry.hook;
         let value = inner
             .cache
-            .get_or_load(key, async move { hook(l, Box::new(id), role).await.map(CacheValue::Perm) })
+            .get_or_load(key, async move { hook(login.to_owned(), Box::new(id), role).await.map(CacheValue::Perm) })
             .await?;
         match value {
             CacheValue::Perm(Some(true)) => Ok(()),

@@ -15,9 +15,9 @@
 //! prefix (`c.["login",`). Only successful hook answers are stored; errors are not.
 //!
 //! Successful password verifications are cached too, in process only ([`PasswordCache`]):
-//! a bcrypt check costs milliseconds of CPU per request otherwise. An entry is a keyed BLAKE2s
-//! hash (per-process random key) of the login mapped to a keyed hash of login, password and
-//! stored hash: the password is never kept, and a changed stored hash no longer matches.
+//! a bcrypt check costs milliseconds of CPU per request otherwise. An entry maps the login to a
+//! keyed BLAKE2s hash (per-process random key) of login, password and stored hash: the
+//! password is never kept, and a changed stored hash no longer matches.
 //! The trade-off: while an entry lives, a memory dump of the process allows an offline check
 //! of password guesses for that login at BLAKE2 speed rather than bcrypt speed (the key is in
 //! the same memory). `FSA_CACHE_PASSWORDS=false` turns it off.
@@ -26,8 +26,9 @@
 //! - `none`: every request calls the hooks.
 //! - `ttl` (default; `lru`, `tlru`, `dict` are accepted as synonyms): in process, on
 //!   [`moka`](https://docs.rs/moka), a well-kept concurrent cache with TTL and size bound
-//!   (`FSA_CACHE_SIZE`, default 262144) whose `try_get_with` coalesces concurrent loads of one
-//!   key: a stampede of identical requests calls the hook once.
+//!   (`FSA_CACHE_SIZE`, default 262144); its synchronous flavour makes a hit a plain function
+//!   call. Concurrent misses of one key are coalesced: a stampede of identical requests calls
+//!   the hook once. fsa token checks skip this cache: one hash costs less than the lookup.
 //! - `redis` (feature `redis`): a Redis shared by every server of the app, through the `redis`
 //!   crate's `ConnectionManager` (multiplexed, reconnecting). `FSA_CACHE_OPTS` gives `url` or
 //!   `host`/`port`/`db`/`username`/`password`/`tls`, plus `ttl`, `timeout` and `retry` (seconds).
@@ -114,29 +115,47 @@ fn json_open(first: &str) -> String {
     s
 }
 
+/// `prefix` followed by the compact JSON array of `parts`, built in one allocation (keys are
+/// made on every cached check).
+fn key_text(prefix: &str, parts: &[Option<&str>]) -> String {
+    let len = prefix.len() + 2 + parts.iter().map(|p| p.map_or(5, |s| s.len() + 3)).sum::<usize>();
+    let mut buf = Vec::with_capacity(len);
+    buf.extend_from_slice(prefix.as_bytes());
+    if serde_json::to_writer(&mut buf, parts).is_err() {
+        return format!("{prefix}{}", json_array(parts));
+    }
+    String::from_utf8(buf).unwrap_or_default()
+}
+
 impl Key {
     /// `get_user_pass` key.
     pub(crate) fn user_pass(login: &str) -> Key {
-        Key { kind: Kind::User, text: format!("u.{}", json_array(&[Some(login)])), login: Some(login.to_owned()) }
+        Key { kind: Kind::User, text: key_text("u.", &[Some(login)]), login: Some(login.to_owned()) }
     }
     /// Group check key.
     pub(crate) fn group(login: &str, group: &crate::app::Group) -> Key {
         // A named group is a JSON string and a numbered one a JSON number: "42" is not 42.
-        let group = match group {
-            crate::app::Group::Name(n) => serde_json::Value::from(n.as_str()),
-            crate::app::Group::Id(i) => serde_json::Value::from(*i),
+        let text = match group {
+            crate::app::Group::Name(n) => key_text("c.", &[Some(login), Some(n)]),
+            crate::app::Group::Id(i) => {
+                let mut t = key_text("c.", &[Some(login)]);
+                t.pop();
+                t.push(',');
+                t.push_str(&i.to_string());
+                t.push(']');
+                t
+            }
         };
-        let text = format!("c.{}", serde_json::json!([login, group]));
         Key { kind: Kind::Group, text, login: Some(login.to_owned()) }
     }
     /// Object permission key.
     pub(crate) fn perm(domain: &str, login: &str, id: &str, role: Option<&str>) -> Key {
-        let text = format!("p.{}", json_array(&[Some(login), Some(domain), Some(id), role]));
+        let text = key_text("p.", &[Some(login), Some(domain), Some(id), role]);
         Key { kind: Kind::Perm, text, login: Some(login.to_owned()) }
     }
     /// Token validation key (the login is only known once the token is checked).
     pub(crate) fn token(token: &str, realm: &str) -> Key {
-        Key { kind: Kind::Token, text: format!("t.{}", json_array(&[Some(realm), Some(token)])), login: None }
+        Key { kind: Kind::Token, text: key_text("t.", &[Some(realm), Some(token)]), login: None }
     }
 }
 
@@ -195,7 +214,7 @@ impl Opts {
 
 enum Backend {
     Off,
-    Memory(moka::future::Cache<String, CacheValue>),
+    Memory(Memory),
     #[cfg(feature = "redis")]
     Redis(redis_tier::RedisTier),
 }
@@ -210,10 +229,21 @@ pub struct Cache {
     epoch: AtomicU64,
 }
 
-/// What a guarded in-process load gives when it must not be stored.
-enum Unstored {
-    Failed(Error),
-    Stale(CacheValue),
+/// The in-process backend: a synchronous moka cache, so that a hit is a plain function call
+/// (no future), and the loads in flight, so that concurrent misses of one key call the hook
+/// once (the first caller loads, the others wait for its answer).
+struct Memory {
+    map: moka::sync::Cache<String, CacheValue>,
+    flights: std::sync::Mutex<std::collections::HashMap<String, Flight>>,
+}
+
+/// One load in flight, shared by every caller that missed the same key meanwhile.
+type Flight = Arc<tokio::sync::OnceCell<Result<CacheValue, Error>>>;
+
+impl Memory {
+    fn flights(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Flight>> {
+        self.flights.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Cache {
@@ -226,12 +256,12 @@ impl Cache {
             "none" => (Backend::Off, Opts::new(config, None)?.ttl),
             "ttl" | "lru" | "tlru" | "dict" => {
                 let opts = Opts::new(config, Some(&["ttl"]))?;
-                let m = moka::future::Cache::builder()
+                let map = moka::sync::Cache::builder()
                     .max_capacity(config.cache_size)
                     .time_to_live(opts.ttl)
                     .support_invalidation_closures()
                     .build();
-                (Backend::Memory(m), opts.ttl)
+                (Backend::Memory(Memory { map, flights: Default::default() }), opts.ttl)
             }
             #[cfg(feature = "redis")]
             "redis" => {
@@ -263,22 +293,51 @@ impl Cache {
         match &self.backend {
             Backend::Off => load.await,
             Backend::Memory(m) => {
-                let start = self.epoch.load(Ordering::Acquire);
-                let guarded = async {
-                    match load.await {
-                        Ok(v) if self.epoch.load(Ordering::Acquire) == start => Ok(v),
-                        Ok(v) => Err(Unstored::Stale(v)),
-                        Err(e) => Err(Unstored::Failed(e)),
-                    }
-                };
-                m.try_get_with(key.text, guarded).await.or_else(|e: Arc<Unstored>| match &*e {
-                    Unstored::Stale(v) => Ok(v.clone()),
-                    Unstored::Failed(e) => Err(e.clone()),
-                })
+                // A hit, the common case, is a synchronous lookup; the miss path (with the
+                // loader inside) is boxed, which keeps every request future that awaits this
+                // one small.
+                if let Some(v) = m.map.get(&key.text) {
+                    return Ok(v);
+                }
+                Box::pin(self.load_in_process(m, key.text, load)).await
             }
             #[cfg(feature = "redis")]
-            Backend::Redis(r) => r.get_or_load(key, load, &self.epoch).await,
+            Backend::Redis(r) => Box::pin(r.get_or_load(key, load, &self.epoch)).await,
         }
+    }
+
+    /// A miss: joins the load in flight for this key, or starts it. Errors are answered but
+    /// not stored; a load that started before an uncache is answered but not stored either.
+    async fn load_in_process<F>(&self, m: &Memory, text: String, load: F) -> Result<CacheValue, Error>
+    where
+        F: Future<Output = Result<CacheValue, Error>> + Send,
+    {
+        let flight = m.flights().entry(text.clone()).or_default().clone();
+        let result = flight
+            .get_or_init(|| async {
+                // A flight that just ended may have stored it.
+                if let Some(v) = m.map.get(&text) {
+                    return Ok(v);
+                }
+                let start = self.epoch.load(Ordering::Acquire);
+                let value = load.await?;
+                if self.epoch.load(Ordering::Acquire) == start {
+                    m.map.insert(text.clone(), value.clone());
+                }
+                Ok(value)
+            })
+            .await
+            .clone();
+        let mut flights = m.flights();
+        if flights.get(&text).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            flights.remove(&text);
+        }
+        result
+    }
+
+    /// Whether answers are kept in this process (`ttl` and its synonyms).
+    pub(crate) fn in_process(&self) -> bool {
+        matches!(self.backend, Backend::Memory(_))
     }
 
     fn bump(&self) {
@@ -290,7 +349,7 @@ impl Cache {
         self.bump();
         match &self.backend {
             Backend::Off => {}
-            Backend::Memory(m) => m.invalidate(&key.text).await,
+            Backend::Memory(m) => m.map.invalidate(&key.text),
             #[cfg(feature = "redis")]
             Backend::Redis(r) => r.remove(&key.text).await,
         }
@@ -305,7 +364,7 @@ impl Cache {
                 let (login, user_key, open) = (login.to_owned(), Key::user_pass(login).text, json_open(login));
                 // moka applies the predicate to entries inserted before this call: lookups
                 // no longer see them, and they are dropped during maintenance.
-                let _ = m.invalidate_entries_if(move |k, v| belongs_to(k, v, &login, &user_key, &open));
+                let _ = m.map.invalidate_entries_if(move |k, v| belongs_to(k, v, &login, &user_key, &open));
             }
             #[cfg(feature = "redis")]
             Backend::Redis(r) => r.remove_user(login, "").await,
@@ -320,7 +379,7 @@ impl Cache {
             Backend::Off => {}
             Backend::Memory(m) => {
                 let login = login.to_owned();
-                let _ = m.invalidate_entries_if(move |k, v| {
+                let _ = m.map.invalidate_entries_if(move |k, v| {
                     k.starts_with(&open) && matches!(v, CacheValue::Token(i) if i.login == login)
                 });
             }
@@ -334,7 +393,7 @@ impl Cache {
         self.bump();
         match &self.backend {
             Backend::Off => {}
-            Backend::Memory(m) => m.invalidate_all(),
+            Backend::Memory(m) => m.map.invalidate_all(),
             #[cfg(feature = "redis")]
             Backend::Redis(r) => r.clear().await,
         }
@@ -710,7 +769,7 @@ return n
 /// In-process cache of successful password checks (see the module documentation).
 pub(crate) struct PasswordCache {
     key: [u8; 32],
-    entries: Option<moka::sync::Cache<[u8; 32], [u8; 32]>>,
+    entries: Option<moka::sync::Cache<String, [u8; 32]>>,
 }
 
 impl PasswordCache {
@@ -735,29 +794,24 @@ impl PasswordCache {
         h.finalize().into()
     }
 
-    fn slot(&self, login: &str) -> [u8; 32] {
-        self.mac(&["login", login])
-    }
-
     /// Whether this exact login, password and stored hash were verified recently.
     pub(crate) fn hit(&self, login: &str, password: &str, hash: &str) -> bool {
         use subtle::ConstantTimeEq;
         let Some(e) = &self.entries else { return false };
-        e.get(&self.slot(login))
-            .is_some_and(|proof| bool::from(proof.ct_eq(&self.mac(&["pass", login, password, hash]))))
+        e.get(login).is_some_and(|proof| bool::from(proof.ct_eq(&self.mac(&["pass", login, password, hash]))))
     }
 
     /// Records a successful verification (one entry per login: the last one).
     pub(crate) fn store(&self, login: &str, password: &str, hash: &str) {
         if let Some(e) = &self.entries {
-            e.insert(self.slot(login), self.mac(&["pass", login, password, hash]));
+            e.insert(login.to_owned(), self.mac(&["pass", login, password, hash]));
         }
     }
 
     /// Forgets `login`'s verification.
     pub(crate) fn remove(&self, login: &str) {
         if let Some(e) = &self.entries {
-            e.invalidate(&self.slot(login));
+            e.invalidate(login);
         }
     }
 

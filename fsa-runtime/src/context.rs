@@ -23,7 +23,7 @@ pub type ReqBody = http_body_util::combinators::UnsyncBoxBody<Bytes, Box<dyn std
 #[derive(Debug, Default)]
 pub(crate) struct AuthState {
     pub(crate) user: Option<String>,
-    pub(crate) scheme: Option<String>,
+    pub(crate) scheme: Option<crate::authn::Scheme>,
     pub(crate) scopes: Vec<String>,
     pub(crate) attempted: bool,
     pub(crate) error: Option<Error>,
@@ -47,7 +47,10 @@ pub struct Context {
     pub(crate) params: Params,
     pub(crate) params_loaded: bool,
     pub(crate) auth: AuthState,
-    pub(crate) started: Instant,
+    /// When the request started, in dev modes only (for the `FSA-Delay` header).
+    pub(crate) started: Option<Instant>,
+    /// Whether the request's tracing span is enabled (a subscriber wants it).
+    pub(crate) traced: bool,
     /// Work registered with [`Context::on_response`]; behind a mutex only to keep `Sync`.
     finalizers: std::sync::Mutex<Vec<Finalizer>>,
 }
@@ -68,6 +71,7 @@ impl Context {
         if let Some(hook) = &app.inner.client_addr {
             client_ip = hook(&parts, client_ip);
         }
+        let started = (app.inner.config.mode >= crate::config::Mode::Dev).then(Instant::now);
         Context {
             app,
             parts,
@@ -79,7 +83,8 @@ impl Context {
             params: Params::default(),
             params_loaded: false,
             auth: AuthState::default(),
-            started: Instant::now(),
+            started,
+            traced: true,
             finalizers: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -155,7 +160,7 @@ impl Context {
 
     /// The scheme that authenticated the user.
     pub fn auth_scheme(&self) -> Option<&str> {
-        self.auth.scheme.as_deref()
+        self.auth.scheme.as_ref().map(crate::authn::Scheme::name)
     }
 
     /// The OAuth scopes of the token that authenticated the user.
@@ -242,6 +247,15 @@ impl Context {
             Err(poisoned) => poisoned.into_inner().take(),
         };
         let Some(body) = body else { return Ok(()) };
+        if http_body::Body::is_end_stream(&body) {
+            return Ok(());
+        }
+        // Boxed: the body-reading future (JSON, forms, multipart) is large, and keeping it
+        // inline would make every route's handler future as large, bodies or not.
+        Box::pin(self.read_body(body)).await
+    }
+
+    async fn read_body(&mut self, body: ReqBody) -> Result<(), Error> {
         let has_body = self
             .parts
             .headers
@@ -379,11 +393,11 @@ impl Context {
     where
         I: Debug + Send + Sync + 'static,
     {
-        let login = match self.auth.user.clone() {
-            Some(u) => u,
-            None => self.get_user(true).await?.ok_or_else(|| Error::unauthorized("missing authentication"))?,
-        };
-        self.app.check_object_perm(domain, &login, id, role).await
+        if self.auth.user.is_none() {
+            self.get_user(true).await?.ok_or_else(|| Error::unauthorized("missing authentication"))?;
+        }
+        let login = self.auth.user.as_deref().ok_or_else(|| Error::unauthorized("missing authentication"))?;
+        self.app.check_object_perm(domain, login, id, role).await
     }
 
     /// Runs the before-exec hooks (generated code): `Some` response answers instead of the

@@ -98,23 +98,33 @@ pub fn simplify_realm(realm: &str) -> String {
         .join("-")
 }
 
-/// Digest functions accepted by `FSA_TOKEN_ALGO` for fsa tokens.
-fn digest(algo: &str, data: &[u8]) -> Option<Vec<u8>> {
+/// Digest functions accepted by `FSA_TOKEN_ALGO` for fsa tokens: the digest of the
+/// concatenated `parts` (hashed in place, without joining them first) in `out`, and its length.
+fn digest(algo: &str, parts: &[&[u8]], out: &mut [u8; 64]) -> Option<usize> {
+    fn run<D: Digest>(parts: &[&[u8]], out: &mut [u8; 64]) -> usize {
+        let mut h = D::new();
+        for p in parts {
+            h.update(p);
+        }
+        let d = h.finalize();
+        out[..d.len()].copy_from_slice(&d);
+        d.len()
+    }
     Some(match algo {
-        "blake2s" => Blake2s256::digest(data).to_vec(),
-        "blake2b" => Blake2b512::digest(data).to_vec(),
-        "sha256" => Sha256::digest(data).to_vec(),
-        "sha224" => Sha224::digest(data).to_vec(),
-        "sha384" => Sha384::digest(data).to_vec(),
-        "sha512" => Sha512::digest(data).to_vec(),
-        "sha512_224" => sha2::Sha512_224::digest(data).to_vec(),
-        "sha512_256" => sha2::Sha512_256::digest(data).to_vec(),
-        "sha3_224" => sha3::Sha3_224::digest(data).to_vec(),
-        "sha3_256" => sha3::Sha3_256::digest(data).to_vec(),
-        "sha3_384" => sha3::Sha3_384::digest(data).to_vec(),
-        "sha3_512" => sha3::Sha3_512::digest(data).to_vec(),
-        "sha1" => sha1::Sha1::digest(data).to_vec(),
-        "md5" => md5::Md5::digest(data).to_vec(),
+        "blake2s" => run::<Blake2s256>(parts, out),
+        "blake2b" => run::<Blake2b512>(parts, out),
+        "sha256" => run::<Sha256>(parts, out),
+        "sha224" => run::<Sha224>(parts, out),
+        "sha384" => run::<Sha384>(parts, out),
+        "sha512" => run::<Sha512>(parts, out),
+        "sha512_224" => run::<sha2::Sha512_224>(parts, out),
+        "sha512_256" => run::<sha2::Sha512_256>(parts, out),
+        "sha3_224" => run::<sha3::Sha3_224>(parts, out),
+        "sha3_256" => run::<sha3::Sha3_256>(parts, out),
+        "sha3_384" => run::<sha3::Sha3_384>(parts, out),
+        "sha3_512" => run::<sha3::Sha3_512>(parts, out),
+        "sha1" => run::<sha1::Sha1>(parts, out),
+        "md5" => run::<md5::Md5>(parts, out),
         _ => return None,
     })
 }
@@ -149,13 +159,17 @@ pub fn parse_limit(limit: &str) -> Option<i64> {
 
 /// Signs fsa-token data (`realm[/issuer]:login:limit`) with a secret.
 pub fn fsa_signature(algo: &str, length: usize, data: &str, secret: &str) -> Option<String> {
-    let d = digest(algo, format!("{data}:{secret}").as_bytes())?;
-    Some(hex(&d[..length.min(d.len())]))
+    let mut d = [0u8; 64];
+    let n = digest(algo, &[data.as_bytes(), b":", secret.as_bytes()], &mut d)?;
+    Some(hex(&d[..length.min(n)]))
 }
 
 /// Current time in seconds since the epoch.
 pub fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs_f64().ceil() as i64),
+    }
 }
 
 /// Creates and checks tokens according to the configuration.
@@ -178,7 +192,19 @@ struct JwtKeys {
     alg: jsonwebtoken::Algorithm,
     encoding: Option<jsonwebtoken::EncodingKey>,
     decoding: jsonwebtoken::DecodingKey,
+    /// Validation rules per (realm, issuer, leeway), built once: a `Validation` holds several
+    /// hash sets of strings, too costly to rebuild on every check.
+    validations: std::sync::RwLock<Vec<JwtValidation>>,
 }
+
+/// Validation rules for one realm, issuer and leeway.
+#[cfg(feature = "jwt")]
+type JwtValidation = ((String, Option<String>, u64), std::sync::Arc<jsonwebtoken::Validation>);
+
+/// At most this many realms' validation rules are kept (realms come from the configuration and
+/// the routes; a program checking tokens for arbitrary realms builds the extra ones each time).
+#[cfg(feature = "jwt")]
+const MAX_VALIDATIONS: usize = 64;
 
 impl Tokens {
     /// Builds the token manager from the configuration.
@@ -209,7 +235,7 @@ impl Tokens {
             Some(TokenType::Fsa) => simplify_realm(&config.realm),
             _ => config.realm.clone(),
         };
-        if kind == Some(TokenType::Fsa) && digest(&algo, b"").is_none() {
+        if kind == Some(TokenType::Fsa) && digest(&algo, &[], &mut [0u8; 64]).is_none() {
             return Err(ConfigError(format!("unsupported FSA_TOKEN_ALGO for fsa tokens: {algo}")));
         }
         #[cfg(feature = "jwt")]
@@ -426,7 +452,7 @@ impl JwtKeys {
                 }
             },
         };
-        Ok(JwtKeys { alg, encoding, decoding })
+        Ok(JwtKeys { alg, encoding, decoding, validations: Default::default() })
     }
 
     fn create(
@@ -462,17 +488,33 @@ impl JwtKeys {
         Ok(format!("{message}.{sig}"))
     }
 
-    fn check(&self, token: &str, realm: &str, issuer: Option<&str>, grace: f64) -> Result<TokenInfo, Error> {
-        let leeway = (grace * 60.0).max(0.0) as u64;
+    fn validation(&self, realm: &str, issuer: Option<&str>, leeway: u64) -> std::sync::Arc<jsonwebtoken::Validation> {
+        let read = self.validations.read().unwrap_or_else(|p| p.into_inner());
+        let found = read.iter().find(|((r, i, l), _)| r == realm && i.as_deref() == issuer && *l == leeway);
+        if let Some((_, v)) = found {
+            return v.clone();
+        }
+        drop(read);
         let mut v = jsonwebtoken::Validation::new(self.alg);
         v.set_audience(&[realm]);
         v.leeway = leeway;
         v.validate_nbf = true;
         v.set_required_spec_claims(&["exp", "sub", "aud"]);
-        if let Some(i) = issuer.filter(|i| !i.is_empty()) {
+        if let Some(i) = issuer {
             v.set_issuer(&[i]);
             v.required_spec_claims.insert("iss".to_owned());
         }
+        let v = std::sync::Arc::new(v);
+        let mut write = self.validations.write().unwrap_or_else(|p| p.into_inner());
+        if write.len() < MAX_VALIDATIONS {
+            write.push(((realm.to_owned(), issuer.map(str::to_owned), leeway), v.clone()));
+        }
+        v
+    }
+
+    fn check(&self, token: &str, realm: &str, issuer: Option<&str>, grace: f64) -> Result<TokenInfo, Error> {
+        let leeway = (grace * 60.0).max(0.0) as u64;
+        let v = self.validation(realm, issuer.filter(|i| !i.is_empty()), leeway);
         let data = jsonwebtoken::decode::<ReadClaims>(token, &self.decoding, &v).map_err(|e| {
             Error::unauthorized(match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => "expired jwt auth token",
