@@ -31,7 +31,7 @@ fn bench(c: &mut Criterion) {
     let (app, tok) = rt.block_on(async {
         let hash = App::new().build().expect("app").hash_password_unchecked("hobbes").await.expect("hash");
         let app = App::new()
-            .config("FSA_AUTH", vec!["token", "basic"])
+            .config("FSA_AUTH", vec!["token", "basic", "none"])
             .config("FSA_TOKEN_SECRET", "bench secret bench secret")
             .get_user_pass(move |login| {
                 let h = (login == "calvin").then(|| hash.clone());
