@@ -44,8 +44,14 @@ async fn slow() -> &'static str {
     "slow done"
 }
 
+#[get("/nap/<ms>", authorize = "OPEN")]
+async fn nap(ms: u64) -> String {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    format!("napped {ms}")
+}
+
 fn app(directives: &[(&str, &str)]) -> fsa::AppBuilder {
-    let mut b = App::new().config("FSA_AUTH", "fake").routes(fsa::routes![open, boom, who, echo, slow]);
+    let mut b = App::new().config("FSA_AUTH", "fake").routes(fsa::routes![open, boom, who, echo, slow, nap]);
     for (k, v) in directives {
         b = b.config(k, parse_env_value(v));
     }
@@ -151,6 +157,35 @@ async fn slow_header_client_is_cut_off() {
     let r = exchange(TcpStream::connect(server.addr).await.unwrap(), b"").await;
     assert_eq!(r, "");
     assert_eq!(status(&get(server.addr, "/open", "").await), 200);
+    server.stop().await;
+}
+
+/// Reads one response (headers and a short body) from a keep-alive connection.
+async fn read_response(stream: &mut TcpStream) -> String {
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(PATIENCE, stream.read(&mut buf)).await.unwrap().unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[tokio::test]
+async fn busy_connections_are_kept_and_idle_ones_closed() {
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    // A handler running longer than the timeout keeps its connection.
+    stream.write_all(b"GET /nap/2500 HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    let r = read_response(&mut stream).await;
+    assert!(r.starts_with("HTTP/1.1 200") && r.ends_with("napped 2500"), "{r}");
+    // Requests closer together than the timeout keep it too, for longer than the timeout.
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        stream.write_all(b"GET /open HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+        let r = read_response(&mut stream).await;
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    }
+    // Then, idle: the server closes it.
+    let mut rest = Vec::new();
+    let n = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut rest)).await.expect("idle connection closed");
+    assert_eq!(n.unwrap_or(0), 0, "nothing more is sent on an idle connection");
     server.stop().await;
 }
 

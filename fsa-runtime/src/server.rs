@@ -1,13 +1,16 @@
 //! The HTTP server (hyper 1 + hyper-util) and the `tower::Service` implementation.
 //!
-//! hyper 1 with hyper-util (the stack under axum, poem and salvo) serves HTTP/1.1 and HTTP/2
-//! on one port (HTTP/2 is recognised by its preface, or chosen by ALPN over TLS); graceful
-//! shutdown on SIGINT/SIGTERM lets in-flight requests finish.
+//! hyper 1 (the HTTP stack under axum, poem and salvo) serves HTTP/1.1 and HTTP/2 on one port
+//! (HTTP/2 is recognised by its preface, or chosen by ALPN over TLS); graceful shutdown on
+//! SIGINT/SIGTERM lets in-flight requests finish.
 //!
 //! Defences against slow or greedy clients, all set by directives (`docs/CONFIG.md`):
-//! - a client must send its first bytes, then each request head, within
-//!   `FSA_SERVER_HEADER_TIMEOUT` seconds (10); an idle keep-alive connection is closed after
-//!   the same delay; a TLS handshake gets the same delay;
+//! - a client must send its first bytes within `FSA_SERVER_HEADER_TIMEOUT` seconds (10), and
+//!   a TLS handshake must end within the same delay; after that, an HTTP/1.1 connection on
+//!   which nothing happens for that delay (no request completed, no handler running, no byte
+//!   written) is closed, which cuts off clients sending a request head too slowly and idle
+//!   keep-alive connections (the per-connection watchdog of `server/connection.rs`, cheaper
+//!   than a timer per request);
 //! - at most `FSA_SERVER_MAX_CONNECTIONS` (1024) connections are served at once, later ones
 //!   wait in the kernel's listen backlog;
 //! - a request head larger than `FSA_SERVER_MAX_HEADER_SIZE` bytes (64 KiB) is refused (431);
@@ -28,13 +31,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::{http1, http2};
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::app::App;
 use crate::context::ReqBody;
 use crate::response::Response;
+
+mod connection;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -153,22 +158,22 @@ struct Limits {
     shutdown_timeout: Duration,
 }
 
-fn builders(config: &crate::Config) -> (auto::Builder<TokioExecutor>, auto::Builder<TokioExecutor>) {
+/// The HTTP/1.1 and HTTP/2 connection builders.
+///
+/// HTTP/1.1 has no hyper timer: the slow-header and idle timeouts are the connection
+/// watchdog's ([`connection`]), which costs nothing per request. HTTP/2 keeps hyper's
+/// keep-alive pings, bounded by the same delay.
+fn builders(config: &crate::Config) -> (http1::Builder, http2::Builder<TokioExecutor>) {
     let header_timeout = Duration::from_secs_f64(config.server_header_timeout);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .max_buf_size(config.server_max_header_size.max(8192));
-    builder
-        .http2()
-        .timer(TokioTimer::new())
+    let mut h1 = http1::Builder::new();
+    h1.header_read_timeout(None).max_buf_size(config.server_max_header_size.max(8192));
+    let mut h2 = http2::Builder::new(TokioExecutor::new());
+    h2.timer(TokioTimer::new())
         .max_concurrent_streams(256)
         .max_header_list_size(config.server_max_header_size as u32)
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(header_timeout);
-    (builder.clone().http1_only(), builder.http2_only())
+    (h1, h2)
 }
 
 /// Waits (at most `timeout`) for the first bytes of a plain connection and tells whether it
@@ -196,6 +201,40 @@ async fn sniff_h2(stream: &TcpStream, timeout: Duration) -> Option<bool> {
     tokio::time::timeout(timeout, probe).await.ok().flatten()
 }
 
+/// What every connection task needs from the server.
+#[derive(Clone)]
+struct Shared {
+    app: App,
+    h1: http1::Builder,
+    h2: http2::Builder<TokioExecutor>,
+    limits: Limits,
+    /// Turns true when shutdown starts.
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// Serves one connection (plain or TLS) whose protocol is known.
+    async fn serve<S>(self, stream: S, peer: SocketAddr, is_h2: bool, tls: bool)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        if *self.stop.borrow() {
+            // Shutdown started during the handshake.
+            return;
+        }
+        let activity = Arc::new(connection::Activity::default());
+        if is_h2 {
+            let conn = self.h2.serve_connection(TokioIo::new(stream), service(self.app, peer, tls, None));
+            // HTTP/2 has its own keep-alive pings: the watchdog only relays shutdown.
+            connection::drive(conn, activity, None, self.stop).await;
+        } else {
+            let io = TokioIo::new(connection::Watched::new(stream, activity.clone()));
+            let conn = self.h1.serve_connection(io, service(self.app, peer, tls, Some(activity.clone())));
+            connection::drive(conn, activity, Some(self.limits.header_timeout), self.stop).await;
+        }
+    }
+}
+
 async fn serve_inner(
     app: App,
     listener: TcpListener,
@@ -207,11 +246,11 @@ async fn serve_inner(
         header_timeout: Duration::from_secs_f64(config.server_header_timeout),
         shutdown_timeout: Duration::from_secs_f64(config.server_shutdown_timeout),
     };
+    let max_connections = config.server_max_connections;
     let (h1, h2) = builders(config);
-    let slots = Arc::new(tokio::sync::Semaphore::new(config.server_max_connections));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    // Set when shutdown starts: connections still in their handshake are then dropped.
-    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let shared = Shared { app, h1, h2, limits: limits.clone(), stop };
     tokio::pin!(shutdown);
     loop {
         // At most FSA_SERVER_MAX_CONNECTIONS connections: wait for a free slot before accepting.
@@ -235,45 +274,35 @@ async fn serve_inner(
             }
         };
         let _ = stream.set_nodelay(true);
-        let (app, h1, h2, limits, watcher) = (app.clone(), h1.clone(), h2.clone(), limits.clone(), graceful.watcher());
-        let stopping = stopping.clone();
-        let stopped = move || stopping.load(std::sync::atomic::Ordering::SeqCst);
+        let shared = shared.clone();
         #[cfg(feature = "tls")]
         let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
             #[cfg(feature = "tls")]
             if let Some(acceptor) = tls {
-                let Ok(Ok(stream)) = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await else {
+                let Ok(Ok(stream)) =
+                    tokio::time::timeout(shared.limits.header_timeout, acceptor.accept(stream)).await
+                else {
                     tracing::debug!(target: "fsa", "TLS handshake failed or timed out");
                     return;
                 };
-                if stopped() {
-                    return;
-                }
                 let is_h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                let builder = if is_h2 { &h2 } else { &h1 };
-                let conn = builder.serve_connection(TokioIo::new(stream), service(app, peer, true));
-                if let Err(e) = watcher.watch(conn.into_owned()).await {
-                    tracing::debug!(target: "fsa", "connection error: {e}");
-                }
+                shared.serve(stream, peer, is_h2, true).await;
                 return;
             }
-            let Some(is_h2) = sniff_h2(&stream, limits.header_timeout).await else { return };
-            if stopped() {
-                return;
-            }
-            let builder = if is_h2 { &h2 } else { &h1 };
-            let conn = builder.serve_connection(TokioIo::new(stream), service(app, peer, false));
-            if let Err(e) = watcher.watch(conn.into_owned()).await {
-                tracing::debug!(target: "fsa", "connection error: {e}");
-            }
+            let Some(is_h2) = sniff_h2(&stream, shared.limits.header_timeout).await else { return };
+            shared.serve(stream, peer, is_h2, false).await;
         });
     }
-    stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    // Connections finish their request in flight, then close; those still in their
+    // handshake are dropped. Every connection holds a slot until it ends.
+    stop_tx.send_replace(true);
     drop(listener);
+    drop(shared);
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        _ = slots.acquire_many(all) => {}
         () = tokio::time::sleep(limits.shutdown_timeout) => {
             tracing::warn!(target: "fsa", "graceful shutdown timed out");
         }
@@ -281,11 +310,13 @@ async fn serve_inner(
     Ok(())
 }
 
-/// The hyper service of one connection.
+/// The hyper service of one connection. On HTTP/1.1, each request's handler is counted in
+/// the connection's [`Activity`](connection::Activity) for its watchdog.
 fn service(
     app: App,
     peer: SocketAddr,
     tls: bool,
+    activity: Option<Arc<connection::Activity>>,
 ) -> impl hyper::service::Service<
     http::Request<hyper::body::Incoming>,
     Response = Response,
@@ -296,7 +327,9 @@ fn service(
 + 'static {
     hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
         let app = app.clone();
+        let in_flight = activity.as_ref().map(|a| a.start());
         async move {
+            let _in_flight = in_flight;
             let req = req.map(|b| ReqBody::new(b.map_err(|e| Box::new(e) as BoxError)));
             Ok::<_, Infallible>(app.handle(req, Some(peer), tls).await)
         }
