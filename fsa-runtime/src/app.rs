@@ -138,7 +138,7 @@ pub(crate) struct RouteEntry {
     pub(crate) accepted: Vec<&'static str>,
     pub(crate) has_rest: bool,
     /// The path variable names, in order (the router knows them by position only).
-    pub(crate) path_names: Vec<String>,
+    pub(crate) path_names: Vec<Arc<str>>,
 }
 
 pub(crate) struct PathEntry {
@@ -323,6 +323,18 @@ impl App {
     /// response (the panic message is logged, never sent), unless `FSA_KEEP_USER_ERRORS`
     /// lets it propagate to the caller.
     pub async fn handle(&self, req: http::Request<ReqBody>, peer: Option<SocketAddr>, tls: bool) -> Response {
+        self.dispatch(req, peer, tls).await
+    }
+
+    /// [`handle`](Self::handle) as a boxed future that does not borrow the app: the request
+    /// context is built at once, on the heap, and the pipeline is one allocation, so that the
+    /// server moves a pointer rather than a large future on each request.
+    pub fn dispatch(
+        &self,
+        req: http::Request<ReqBody>,
+        peer: Option<SocketAddr>,
+        tls: bool,
+    ) -> crate::route::BoxFuture<'static, Response> {
         let (parts, body) = req.into_parts();
         let span = tracing::info_span!(
             target: "fsa",
@@ -333,12 +345,13 @@ impl App {
             login = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        let _enter = span.enter();
         // The client-address hook runs here: a panic in it is a server error too.
-        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Context::new(self.clone(), parts, body, peer, tls)
-        }));
-        drop(_enter);
+        let made = {
+            let _enter = span.enter();
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Box::new(Context::new(self.clone(), parts, body, peer, tls))
+            }))
+        };
         let mut ctx = match made {
             Ok(ctx) => ctx,
             Err(panic) => {
@@ -348,17 +361,17 @@ impl App {
                 tracing::error!(target: "fsa", parent: &span, "client address hook panicked");
                 let status =
                     StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                return Error::new(status, "internal error").into_response(&self.inner.config.error_response);
+                let resp = Error::new(status, "internal error").into_response(&self.inner.config.error_response);
+                return Box::pin(std::future::ready(resp));
             }
         };
-        // Boxed: the pipeline's future is large, and the server's connection task would
-        // otherwise move it (and every future wrapping it) by value on each request.
+        let app = self.clone();
         if span.is_disabled() {
             // No subscriber wants the span: spare entering, leaving and filling it.
             ctx.traced = false;
-            return Box::pin(self.handle_ctx(&mut ctx)).await;
+            return Box::pin(async move { app.handle_ctx(&mut ctx).await });
         }
-        Box::pin(self.handle_ctx(&mut ctx).instrument(span)).await
+        Box::pin(async move { app.handle_ctx(&mut ctx).await }.instrument(span))
     }
 
     async fn handle_ctx(&self, ctx: &mut Context) -> Response {
@@ -539,7 +552,8 @@ impl App {
         let def = &entry.def;
         let mut path_params = Vec::with_capacity(matched.params.len());
         for (i, (k, v)) in matched.params.iter().enumerate() {
-            let k = entry.path_names.get(i).map_or(k, String::as_str);
+            let name = entry.path_names.get(i);
+            let k = name.map_or(k, |n| &**n);
             let decoded =
                 percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| Error::not_found("not found"))?;
             if let Some(arg) = def.args.iter().find(|a| a.name == k)
@@ -547,7 +561,7 @@ impl App {
             {
                 return Err(Error::not_found("not found"));
             }
-            path_params.push((k.to_owned(), decoded.into_owned()));
+            path_params.push((name.cloned().unwrap_or_else(|| Arc::from(k)), decoded.into_owned()));
         }
         ctx.params.path = path_params;
         Ok(Routed::Route(idx))
@@ -957,7 +971,7 @@ impl RouteEntry {
             .collect();
         let accepted = def.args.iter().filter(|a| a.kind == ArgKind::Request && !a.in_path).map(|a| a.name).collect();
         let has_rest = def.args.iter().any(|a| a.kind == ArgKind::Rest);
-        let path_names = crate::build::pattern_names(def.pattern);
+        let path_names = crate::build::pattern_names(def.pattern).into_iter().map(Arc::from).collect();
         RouteEntry { def, schemes, open, oauth, groups, token_realm, www_authenticate, accepted, has_rest, path_names }
     }
 }

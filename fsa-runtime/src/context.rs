@@ -17,8 +17,67 @@ use crate::response::Response;
 use crate::route::ArgKind;
 use crate::token::{TokenInfo, TokenOptions};
 
-/// Boxed request body.
-pub type ReqBody = http_body_util::combinators::UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request body: hyper's own (the built-in server, without an allocation), or any other
+/// body, boxed.
+pub struct ReqBody(BodyKind);
+
+enum BodyKind {
+    Incoming(hyper::body::Incoming),
+    Boxed(http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>),
+}
+
+impl ReqBody {
+    /// Any body with `Bytes` data, boxed.
+    pub fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        ReqBody(BodyKind::Boxed(body.map_err(Into::into).boxed_unsync()))
+    }
+
+    /// The body of a request received by hyper.
+    pub fn incoming(body: hyper::body::Incoming) -> Self {
+        ReqBody(BodyKind::Incoming(body))
+    }
+}
+
+impl std::fmt::Debug for ReqBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReqBody")
+    }
+}
+
+impl http_body::Body for ReqBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        match &mut self.0 {
+            BodyKind::Incoming(b) => std::pin::Pin::new(b).poll_frame(cx).map_err(Into::into),
+            BodyKind::Boxed(b) => std::pin::Pin::new(b).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.0 {
+            BodyKind::Incoming(b) => b.is_end_stream(),
+            BodyKind::Boxed(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match &self.0 {
+            BodyKind::Incoming(b) => b.size_hint(),
+            BodyKind::Boxed(b) => b.size_hint(),
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct AuthState {
@@ -240,7 +299,7 @@ impl Context {
     pub(crate) async fn read_params(&mut self) -> Result<(), Error> {
         self.params_loaded = true;
         if let Some(q) = self.parts.uri.query() {
-            self.params.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+            self.params.query = crate::params::Pairs::parse(q.as_bytes());
         }
         let body = match self.body.get_mut() {
             Ok(b) => b.take(),
@@ -301,7 +360,7 @@ impl Context {
             if std::str::from_utf8(&bytes).is_err() {
                 return Err(Error::bad_request("form body is not valid UTF-8"));
             }
-            self.params.form = form_urlencoded::parse(&bytes).into_owned().collect();
+            self.params.form = crate::params::Pairs::parse(&bytes);
         }
         Ok(())
     }
@@ -339,7 +398,7 @@ impl Context {
                 None => {
                     let text = String::from_utf8(content.to_vec())
                         .map_err(|_| Error::bad_request(format!("field \"{name}\" is not UTF-8")))?;
-                    self.params.form.push((name, text));
+                    self.params.form.push(&name, &text);
                 }
             }
         }

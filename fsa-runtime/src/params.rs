@@ -48,9 +48,9 @@ pub struct UploadedFile {
 /// The parsed request parameters of one request.
 #[derive(Debug, Default)]
 pub struct Params {
-    pub(crate) path: Vec<(String, String)>,
-    pub(crate) query: Vec<(String, String)>,
-    pub(crate) form: Vec<(String, String)>,
+    pub(crate) path: Vec<(std::sync::Arc<str>, String)>,
+    pub(crate) query: Pairs,
+    pub(crate) form: Pairs,
     pub(crate) json: Option<serde_json::Map<String, Value>>,
     pub(crate) files: Vec<(String, UploadedFile)>,
 }
@@ -68,19 +68,53 @@ pub enum Found<'a> {
     File(&'a UploadedFile),
 }
 
+/// Decoded `name=value` pairs of a query string or form, in request order, kept in one text
+/// buffer: two allocations however many pairs (a query is parsed on every request).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pairs {
+    text: String,
+    /// Per pair: where its name starts, where its value starts (the name's end), its end.
+    spans: Vec<[usize; 3]>,
+}
+
+impl Pairs {
+    /// Parses `application/x-www-form-urlencoded` text (percent-decoding, `+` as space).
+    pub(crate) fn parse(input: &[u8]) -> Pairs {
+        let mut pairs = Pairs { text: String::with_capacity(input.len()), spans: Vec::new() };
+        for (k, v) in form_urlencoded::parse(input) {
+            pairs.push(&k, &v);
+        }
+        pairs
+    }
+
+    /// Appends one pair.
+    pub(crate) fn push(&mut self, name: &str, value: &str) {
+        let start = self.text.len();
+        self.text.push_str(name);
+        let mid = self.text.len();
+        self.text.push_str(value);
+        self.spans.push([start, mid, self.text.len()]);
+    }
+
+    /// The pairs, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.spans.iter().map(|&[a, b, c]| (&self.text[a..b], &self.text[b..c]))
+    }
+}
+
 /// The text values of one HTTP parameter (repeated parameters give several).
 #[derive(Clone, Copy, Debug)]
 pub struct TextValues<'a> {
     name: &'a str,
-    query: &'a [(String, String)],
-    form: &'a [(String, String)],
+    query: &'a Pairs,
+    form: &'a Pairs,
 }
 
 impl<'a> TextValues<'a> {
     /// All values, query string first, then form fields.
     pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
         let name = self.name;
-        self.query.iter().chain(self.form.iter()).filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query.iter().chain(self.form.iter()).filter(move |(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// The first value (upstream uses the first of repeated scalar parameters).
@@ -92,7 +126,7 @@ impl<'a> TextValues<'a> {
 impl Params {
     /// Looks a parameter up: path first, then the JSON body or the query and form, then files.
     pub fn get<'a>(&'a self, name: &'a str) -> Option<Found<'a>> {
-        if let Some((_, v)) = self.path.iter().find(|(k, _)| k == name) {
+        if let Some((_, v)) = self.path.iter().find(|(k, _)| &**k == name) {
             return Some(Found::Path(v));
         }
         if let Some(v) = self.json.as_ref().and_then(|j| j.get(name)) {
@@ -138,8 +172,8 @@ impl Params {
             }
         }
         let text = self.query.iter().chain(self.form.iter()).map(|(k, _)| k);
-        for k in text.chain(self.files.iter().map(|(k, _)| k)) {
-            if !names.iter().any(|(n, _)| n == k) {
+        for k in text.chain(self.files.iter().map(|(k, _)| k.as_str())) {
+            if !names.iter().any(|(n, _)| *n == k) {
                 names.push((k, false));
             }
         }
@@ -182,18 +216,36 @@ pub trait Scalar: Sized + Send {
 /// Parses Python's `int(text, 0)` syntax: optional sign and spaces, `0x`/`0o`/`0b`
 /// prefixes, `_` between digits, no leading zeros on decimal numbers.
 pub fn parse_int(text: &str) -> Option<i128> {
+    // The usual case first, without allocating: decimal digits after an optional sign, no
+    // leading zero, at most 38 digits (always within `i128`).
+    let b = text.as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if (1..=38).contains(&digits.len())
+        && (digits[0] != b'0' || digits.len() == 1)
+        && digits.iter().all(u8::is_ascii_digit)
+    {
+        let v = digits.iter().fold(0i128, |acc, d| acc * 10 + i128::from(d - b'0'));
+        return Some(if neg { -v } else { v });
+    }
     let t = text.trim();
     let (neg, t) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let lower = t.get(..2).map(str::to_ascii_lowercase);
-    let (radix, digits) = match lower.as_deref() {
-        Some("0x") => (16, &t[2..]),
-        Some("0o") => (8, &t[2..]),
-        Some("0b") => (2, &t[2..]),
-        _ => (10, t),
+    let prefix = |p: &str| t.get(..2).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    let (radix, digits) = if prefix("0x") {
+        (16, &t[2..])
+    } else if prefix("0o") {
+        (8, &t[2..])
+    } else if prefix("0b") {
+        (2, &t[2..])
+    } else {
+        (10, t)
     };
     // `_` only between digits (a leading one is allowed right after a base prefix).
     let body = if radix != 10 { digits.strip_prefix('_').unwrap_or(digits) } else { digits };
@@ -802,6 +854,27 @@ mod tests {
         assert_eq!(parse_int("x"), None);
         assert_eq!(parse_int(""), None);
         assert_eq!(parse_int("1.0"), None);
+        assert_eq!(parse_int("0X1f"), Some(31));
+        assert_eq!(parse_int("-0"), Some(0));
+        assert_eq!(parse_int("+7"), Some(7));
+        assert_eq!(parse_int("-"), None);
+        assert_eq!(parse_int("+-1"), None);
+        // 38 digits take the fast path, 39 the general one; both within i128 or refused.
+        assert_eq!(parse_int(&"9".repeat(38)), Some(10i128.pow(38) - 1));
+        assert_eq!(parse_int(&"1".repeat(39)), "1".repeat(39).parse().ok());
+        assert_eq!(parse_int(&"9".repeat(40)), None);
+    }
+
+    #[test]
+    fn pairs_keep_order_decoding_and_repeats() {
+        let p = Pairs::parse(b"a=1&b=x+y%21&a=%C3%A9&empty=&flag");
+        let all: Vec<(&str, &str)> = p.iter().collect();
+        assert_eq!(all, [("a", "1"), ("b", "x y!"), ("a", "\u{e9}"), ("empty", ""), ("flag", "")]);
+        let mut form = Pairs::default();
+        form.push("f", "v");
+        let text = TextValues { name: "a", query: &p, form: &form };
+        assert_eq!(text.iter().collect::<Vec<_>>(), ["1", "\u{e9}"]);
+        assert_eq!(TextValues { name: "f", query: &p, form: &form }.first(), "v");
     }
 
     #[test]

@@ -29,9 +29,8 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -59,20 +58,39 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = ResponseFuture;
 
     fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let app = self.clone();
-        Box::pin(async move {
-            let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
-            let tls = req.extensions().get::<Tls>().is_some();
-            let req = req.map(|b| ReqBody::new(b.map_err(Into::into)));
-            Ok(app.handle(req, peer, tls).await)
-        })
+        let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
+        let tls = req.extensions().get::<Tls>().is_some();
+        let req = req.map(ReqBody::new);
+        ResponseFuture { pipeline: self.dispatch(req, peer, tls), _in_flight: None }
+    }
+}
+
+/// The future of one request served by the app as a `tower::Service` or by the built-in
+/// server: the app's boxed pipeline ([`App::dispatch`]).
+pub struct ResponseFuture {
+    pipeline: crate::route::BoxFuture<'static, Response>,
+    /// Counts the request's handler in its connection's activity (built-in server).
+    _in_flight: Option<connection::InFlight>,
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.pipeline.as_mut().poll(cx).map(Ok)
+    }
+}
+
+impl std::fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResponseFuture")
     }
 }
 
@@ -281,8 +299,7 @@ async fn serve_inner(
             let _permit = permit;
             #[cfg(feature = "tls")]
             if let Some(acceptor) = tls {
-                let Ok(Ok(stream)) =
-                    tokio::time::timeout(shared.limits.header_timeout, acceptor.accept(stream)).await
+                let Ok(Ok(stream)) = tokio::time::timeout(shared.limits.header_timeout, acceptor.accept(stream)).await
                 else {
                     tracing::debug!(target: "fsa", "TLS handshake failed or timed out");
                     return;
@@ -321,18 +338,14 @@ fn service(
     http::Request<hyper::body::Incoming>,
     Response = Response,
     Error = Infallible,
-    Future = impl Future<Output = Result<Response, Infallible>> + Send + 'static,
+    Future = ResponseFuture,
 > + Clone
 + Send
 + 'static {
     hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-        let app = app.clone();
-        let in_flight = activity.as_ref().map(|a| a.start());
-        async move {
-            let _in_flight = in_flight;
-            let req = req.map(|b| ReqBody::new(b.map_err(|e| Box::new(e) as BoxError)));
-            Ok::<_, Infallible>(app.handle(req, Some(peer), tls).await)
-        }
+        let _in_flight = activity.as_ref().map(|a| a.start());
+        let req = req.map(ReqBody::incoming);
+        ResponseFuture { pipeline: app.dispatch(req, Some(peer), tls), _in_flight }
     })
 }
 
