@@ -336,6 +336,17 @@ impl App {
         tls: bool,
     ) -> crate::route::BoxFuture<'static, Response> {
         let (parts, body) = req.into_parts();
+        self.dispatch_parts(parts, body, peer, tls)
+    }
+
+    /// [`dispatch`](Self::dispatch) for a request already split into its head and body.
+    pub(crate) fn dispatch_parts(
+        &self,
+        parts: http::request::Parts,
+        body: ReqBody,
+        peer: Option<SocketAddr>,
+        tls: bool,
+    ) -> crate::route::BoxFuture<'static, Response> {
         let span = tracing::info_span!(
             target: "fsa",
             "request",
@@ -345,26 +356,26 @@ impl App {
             login = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        // The client-address hook runs here: a panic in it is a server error too.
-        let made = {
+        let peer_ip = peer.map(|p| p.ip());
+        let mut client_ip = peer_ip;
+        if let Some(hook) = &self.inner.client_addr {
+            // A panic in the client-address hook is a server error too.
             let _enter = span.enter();
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                Box::new(Context::new(self.clone(), parts, body, peer, tls))
-            }))
-        };
-        let mut ctx = match made {
-            Ok(ctx) => ctx,
-            Err(panic) => {
-                if self.inner.config.keep_user_errors {
-                    std::panic::resume_unwind(panic);
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&parts, peer_ip))) {
+                Ok(ip) => client_ip = ip,
+                Err(panic) => {
+                    if self.inner.config.keep_user_errors {
+                        std::panic::resume_unwind(panic);
+                    }
+                    tracing::error!(target: "fsa", "client address hook panicked");
+                    let status = StatusCode::from_u16(self.inner.config.server_error)
+                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                    let resp = Error::new(status, "internal error").into_response(&self.inner.config.error_response);
+                    return Box::pin(std::future::ready(resp));
                 }
-                tracing::error!(target: "fsa", parent: &span, "client address hook panicked");
-                let status =
-                    StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let resp = Error::new(status, "internal error").into_response(&self.inner.config.error_response);
-                return Box::pin(std::future::ready(resp));
             }
-        };
+        }
+        let mut ctx = Box::new(Context::new(self.clone(), parts, body, client_ip, peer_ip, tls));
         let app = self.clone();
         if span.is_disabled() {
             // No subscriber wants the span: spare entering, leaving and filling it.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -118,18 +118,16 @@ pub struct Context {
 type Finalizer = Box<dyn FnOnce(http::StatusCode) -> crate::route::BoxFuture<'static, Result<(), Error>> + Send>;
 
 impl Context {
+    /// A context for a request whose client address is known (see [`App::dispatch`]).
+    #[inline]
     pub(crate) fn new(
         app: App,
         parts: http::request::Parts,
         body: ReqBody,
-        peer: Option<SocketAddr>,
+        client_ip: Option<IpAddr>,
+        peer_ip: Option<IpAddr>,
         tls: bool,
     ) -> Self {
-        let peer_ip = peer.map(|p| p.ip());
-        let mut client_ip = peer_ip;
-        if let Some(hook) = &app.inner.client_addr {
-            client_ip = hook(&parts, client_ip);
-        }
         let started = (app.inner.config.mode >= crate::config::Mode::Dev).then(Instant::now);
         Context {
             app,

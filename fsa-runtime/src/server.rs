@@ -344,8 +344,8 @@ fn service(
 + 'static {
     hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
         let _in_flight = activity.as_ref().map(|a| a.start());
-        let req = req.map(ReqBody::incoming);
-        ResponseFuture { pipeline: app.dispatch(req, Some(peer), tls), _in_flight }
+        let (parts, body) = req.into_parts();
+        ResponseFuture { pipeline: app.dispatch_parts(parts, ReqBody::incoming(body), Some(peer), tls), _in_flight }
     })
 }
 
