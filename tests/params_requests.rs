@@ -285,3 +285,41 @@ async fn default_content_type() {
     assert_eq!(c.get("/text").await.header("content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(c.get("/squares").await.header("content-type"), Some("application/json"), "JSON stays JSON");
 }
+
+/// A request body delivered in several frames, as a client streaming it would.
+struct Frames(std::collections::VecDeque<bytes::Bytes>);
+
+impl http_body::Body for Frames {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+}
+
+#[tokio::test]
+async fn bodies_in_several_frames() {
+    use tower::ServiceExt;
+    let send = |chunks: Vec<String>| async move {
+        let body = Frames(chunks.into_iter().map(bytes::Bytes::from).collect());
+        let req = http::Request::post("/echo")
+            .header("content-type", "application/json")
+            .extension(fsa::PeerAddr("127.0.0.1:9".parse().unwrap()))
+            .body(body)
+            .unwrap();
+        let resp = app().oneshot(req).await.unwrap();
+        let status = resp.status().as_u16();
+        let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    assert_eq!(send(vec!["{\"n\"".into(), ": 4".into(), "2}".into()]).await, (200, "42\n".to_owned()));
+    assert_eq!(send(vec!["{\"n\": 7}".into()]).await, (200, "7\n".to_owned()));
+    // The size limit holds across frames, each one small.
+    let pad = "x".repeat(600);
+    let (status, _) = send(vec![format!("{{\"n\": 1, \"p\": \"{pad}"), format!("{pad}\"}}")]).await;
+    assert_eq!(status, 413);
+}

@@ -467,17 +467,27 @@ impl Context {
 
 /// Collects a body, refusing more than `max` bytes with a 413 without buffering them.
 async fn collect_limited(mut body: ReqBody, max: usize) -> Result<Bytes, Error> {
+    // A body in one frame (the usual small body) is kept as it is, without a copy.
+    let mut first: Option<Bytes> = None;
     let mut out = bytes::BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| Error::bad_request("cannot read request body"))?;
         if let Ok(data) = frame.into_data() {
-            if out.len() + data.len() > max {
+            let held = first.as_ref().map_or(0, Bytes::len);
+            if held + out.len() + data.len() > max {
                 return Err(Error::new(413, format!("request body larger than {max} bytes")));
             }
-            out.extend_from_slice(&data);
+            if first.is_none() && out.is_empty() {
+                first = Some(data);
+            } else {
+                if let Some(f) = first.take() {
+                    out.extend_from_slice(&f);
+                }
+                out.extend_from_slice(&data);
+            }
         }
     }
-    Ok(out.freeze())
+    Ok(first.unwrap_or_else(|| out.freeze()))
 }
 
 fn json_depth(v: &serde_json::Value) -> usize {
