@@ -453,33 +453,26 @@ impl Context {
             return Err(Error::unauthorized("missing token"));
         };
         let realm = self.token_realm();
-        // An fsa token check is one hash over a few dozen bytes: cheaper than building a cache
-        // key and looking it up, so the in-process cache is skipped for them (the answer is the
-        // same: a check depends only on the token, the configuration and the clock, and the
-        // expiry is checked below either way). JWT checks and shared caches go through it.
-        let info = if app.inner.tokens.kind() == Some(crate::config::TokenType::Fsa) && app.inner.cache.in_process() {
-            app.inner.tokens.check(&token, realm)?
-        } else {
-            let realm = realm.to_owned();
-            let key = Key::token(&token, &realm);
-            let value = app
-                .inner
-                .cache
-                .get_or_load(key, async { app.inner.tokens.check(&token, &realm).map(CacheValue::Token) })
-                .await?;
-            let CacheValue::Token(info) = value else {
-                return Err(Error::internal("unexpected cached value for a token"));
-            };
-            info
+        // The validation depends only on the token, the realm and the configuration, so a
+        // cached one is the same answer; the expiry is checked below on every request.
+        let value = app
+            .inner
+            .cache
+            .get_or_load(Key::token(&token, realm), async {
+                app.inner.tokens.check(&token, realm).map(CacheValue::Token)
+            })
+            .await?;
+        let CacheValue::Token(info) = &*value else {
+            return Err(Error::internal("unexpected cached value for a token"));
         };
-        if !app.inner.tokens.still_valid(&info) {
+        if !app.inner.tokens.still_valid(info) {
             return Err(Error::unauthorized("expired auth token"));
         }
         self.auth.scopes = info.scopes.clone().unwrap_or_default();
         if config.token_carrier == Carrier::Cookie {
             self.auth.cookie_token = Some(info.clone());
         }
-        Ok(Some(info.login))
+        Ok(Some(info.login.clone()))
     }
 }
 
@@ -488,23 +481,25 @@ impl App {
     /// hash first, then the `password_check` hook. `Ok(())` when accepted.
     pub async fn check_user_password(&self, login: &str, password: &str) -> Result<(), Error> {
         let inner = &*self.inner;
-        let hash = match &inner.hooks.get_user_pass {
-            Some(hook) => {
-                let v = inner
+        // The cached answer is kept so that the hash is borrowed from it, not copied.
+        let stored = match &inner.hooks.get_user_pass {
+            Some(hook) => Some(
+                inner
                     .cache
                     .get_or_load(
                         Key::user_pass(login),
                         async move { hook(login.to_owned()).await.map(CacheValue::Pass) },
                     )
-                    .await?;
-                match v {
-                    CacheValue::Pass(h) => h,
-                    _ => return Err(Error::internal("unexpected cached value for a password")),
-                }
-            }
+                    .await?,
+            ),
             None => None,
         };
-        match &hash {
+        let hash = match stored.as_deref() {
+            Some(CacheValue::Pass(h)) => h.as_deref(),
+            Some(_) => return Err(Error::internal("unexpected cached value for a password")),
+            None => None,
+        };
+        match hash {
             Some(h) => {
                 if inner.password_cache.hit(login, password, h) {
                     return Ok(());
