@@ -341,7 +341,8 @@ fn is_loopback(ip: Option<IpAddr>) -> bool {
     })
 }
 
-fn header_text<'a>(ctx: &'a Context, name: &str) -> Option<&'a str> {
+/// A header's text; a `HeaderName` (`&header::AUTHORIZATION`) is looked up without parsing.
+fn header_text(ctx: &Context, name: impl header::AsHeaderName) -> Option<&str> {
     ctx.headers().get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
@@ -370,7 +371,7 @@ impl Context {
         match scheme {
             Scheme::None => Ok(None),
             Scheme::Basic => {
-                let value = header_text(self, header::AUTHORIZATION.as_str())
+                let value = header_text(self, &header::AUTHORIZATION)
                     .ok_or_else(|| Error::unauthorized("missing authorization header"))?;
                 let Some(encoded) = value.strip_prefix("Basic ") else {
                     return Err(Error::unauthorized("unexpected Authorization header"));
@@ -414,7 +415,10 @@ impl Context {
                 if !trusted {
                     return Ok(None);
                 }
-                Ok(header_text(self, &config.httpd_header).map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned))
+                Ok(header_text(self, config.httpd_header.as_str())
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned))
             }
             Scheme::Token | Scheme::OAuth => self.token_scheme().await,
             Scheme::Custom(name) => match app.inner.schemes.custom.get(name) {
@@ -438,7 +442,7 @@ impl Context {
         let config = &app.inner.config;
         let name = config.token_name();
         let token: Option<String> = match config.token_carrier {
-            Carrier::Bearer => match header_text(self, header::AUTHORIZATION.as_str()) {
+            Carrier::Bearer => match header_text(self, &header::AUTHORIZATION) {
                 Some(v) => v.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).map(|t| t.trim().to_owned()),
                 None => None,
             },
