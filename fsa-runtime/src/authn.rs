@@ -441,16 +441,17 @@ impl Context {
         let app = self.app.clone();
         let config = &app.inner.config;
         let name = config.token_name();
-        let token: Option<String> = match config.token_carrier {
-            Carrier::Bearer => match header_text(self, &header::AUTHORIZATION) {
-                Some(v) => v.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).map(|t| t.trim().to_owned()),
-                None => None,
-            },
-            Carrier::Header => header_text(self, name).map(|t| t.trim().to_owned()),
-            Carrier::Cookie => self.cookie(name),
+        // Borrowed from the request headers when it can be: a cache hit then copies nothing.
+        let token: Option<std::borrow::Cow<'_, str>> = match config.token_carrier {
+            Carrier::Bearer => header_text(self, &header::AUTHORIZATION)
+                .and_then(|v| v.strip_prefix(name))
+                .and_then(|r| r.strip_prefix(' '))
+                .map(|t| t.trim().into()),
+            Carrier::Header => header_text(self, name).map(|t| t.trim().into()),
+            Carrier::Cookie => self.cookie(name).map(Into::into),
             Carrier::Param => {
                 self.ensure_params().await?;
-                self.params().request_text(name).map(|c| c.into_owned())
+                self.params().request_text(name)
             }
         };
         let Some(token) = token.filter(|t| !t.is_empty()) else {
