@@ -33,7 +33,8 @@
 //!   It has no TTL: each entry carries its expiry (`FSA_CACHE_OPTS.ttl`), an expired entry is
 //!   a miss and is removed; those never read again go as the size bound evicts them. A lookup
 //!   writes its key into a reused per-thread buffer and shares the answer (`Arc`): a hit
-//!   allocates nothing and reads the clock once. Concurrent misses of one key are coalesced:
+//!   allocates nothing and reads the clock once. Uncaching a login's entries scans the map
+//!   (uncaches are rare, hits are not). Concurrent misses of one key are coalesced:
 //!   a stampede of identical requests calls the hook once. fsa token checks (a BLAKE2s
 //!   signature, a few thousand instructions) go through it too, as a hit costs less.
 //! - `redis` (feature `redis`): a Redis shared by every server of the app, through the `redis`
