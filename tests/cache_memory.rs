@@ -145,6 +145,19 @@ async fn memory_tokens_are_cached_and_uncached() {
 }
 
 #[tokio::test]
+async fn memory_cached_token_expiry_is_checked_on_every_hit() {
+    let s = store().await;
+    let app = app(&s, &[]);
+    let exp = fsa::token::now() + 1;
+    let token = app.create_token("hobbes", TokenOptions::default().expires_at(exp)).unwrap();
+    assert_eq!(get_token(&app, "/me", &token).await, 200, "valid: checked, then cached");
+    while fsa::token::now() <= exp {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(get_token(&app, "/me", &token).await, 401, "the cached validation has expired");
+}
+
+#[tokio::test]
 async fn memory_each_kind_can_be_turned_off() {
     let s = store().await;
     let app = app(&s, &[("FSA_CACHE_GROUPS", v("false")), ("FSA_CACHE_PERMS", v("false"))]);

@@ -276,8 +276,7 @@ impl App {
     }
 
     /// Forgets a cached token validation for a realm (the default realm when `None`;
-    /// upstream `token_uncache`). fsa tokens are only cached in Redis: in process they are
-    /// checked on every request, so there is nothing to forget.
+    /// upstream `token_uncache`).
     pub async fn token_uncache(&self, token: &str, realm: Option<&str>) {
         let realm = realm.unwrap_or(&self.inner.tokens.default_realm);
         self.inner.cache.remove(Key::token(token, realm)).await;

@@ -341,7 +341,8 @@ fn is_loopback(ip: Option<IpAddr>) -> bool {
     })
 }
 
-fn header_text<'a>(ctx: &'a Context, name: &str) -> Option<&'a str> {
+/// A header's text; a `HeaderName` (`&header::AUTHORIZATION`) is looked up without parsing.
+fn header_text(ctx: &Context, name: impl header::AsHeaderName) -> Option<&str> {
     ctx.headers().get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
@@ -370,7 +371,7 @@ impl Context {
         match scheme {
             Scheme::None => Ok(None),
             Scheme::Basic => {
-                let value = header_text(self, header::AUTHORIZATION.as_str())
+                let value = header_text(self, &header::AUTHORIZATION)
                     .ok_or_else(|| Error::unauthorized("missing authorization header"))?;
                 let Some(encoded) = value.strip_prefix("Basic ") else {
                     return Err(Error::unauthorized("unexpected Authorization header"));
@@ -414,7 +415,10 @@ impl Context {
                 if !trusted {
                     return Ok(None);
                 }
-                Ok(header_text(self, &config.httpd_header).map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned))
+                Ok(header_text(self, config.httpd_header.as_str())
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned))
             }
             Scheme::Token | Scheme::OAuth => self.token_scheme().await,
             Scheme::Custom(name) => match app.inner.schemes.custom.get(name) {
@@ -437,49 +441,43 @@ impl Context {
         let app = self.app.clone();
         let config = &app.inner.config;
         let name = config.token_name();
-        let token: Option<String> = match config.token_carrier {
-            Carrier::Bearer => match header_text(self, header::AUTHORIZATION.as_str()) {
-                Some(v) => v.strip_prefix(name).and_then(|r| r.strip_prefix(' ')).map(|t| t.trim().to_owned()),
-                None => None,
-            },
-            Carrier::Header => header_text(self, name).map(|t| t.trim().to_owned()),
-            Carrier::Cookie => self.cookie(name),
+        // Borrowed from the request headers when it can be: a cache hit then copies nothing.
+        let token: Option<std::borrow::Cow<'_, str>> = match config.token_carrier {
+            Carrier::Bearer => header_text(self, &header::AUTHORIZATION)
+                .and_then(|v| v.strip_prefix(name))
+                .and_then(|r| r.strip_prefix(' '))
+                .map(|t| t.trim().into()),
+            Carrier::Header => header_text(self, name).map(|t| t.trim().into()),
+            Carrier::Cookie => self.cookie(name).map(Into::into),
             Carrier::Param => {
                 self.ensure_params().await?;
-                self.params().request_text(name).map(|c| c.into_owned())
+                self.params().request_text(name)
             }
         };
         let Some(token) = token.filter(|t| !t.is_empty()) else {
             return Err(Error::unauthorized("missing token"));
         };
         let realm = self.token_realm();
-        // An fsa token check is one hash over a few dozen bytes: cheaper than building a cache
-        // key and looking it up, so the in-process cache is skipped for them (the answer is the
-        // same: a check depends only on the token, the configuration and the clock, and the
-        // expiry is checked below either way). JWT checks and shared caches go through it.
-        let info = if app.inner.tokens.kind() == Some(crate::config::TokenType::Fsa) && app.inner.cache.in_process() {
-            app.inner.tokens.check(&token, realm)?
-        } else {
-            let realm = realm.to_owned();
-            let key = Key::token(&token, &realm);
-            let value = app
-                .inner
-                .cache
-                .get_or_load(key, async { app.inner.tokens.check(&token, &realm).map(CacheValue::Token) })
-                .await?;
-            let CacheValue::Token(info) = value else {
-                return Err(Error::internal("unexpected cached value for a token"));
-            };
-            info
+        // The validation depends only on the token, the realm and the configuration, so a
+        // cached one is the same answer; the expiry is checked below on every request.
+        let value = app
+            .inner
+            .cache
+            .get_or_load(Key::token(&token, realm), async {
+                app.inner.tokens.check(&token, realm).map(CacheValue::Token)
+            })
+            .await?;
+        let CacheValue::Token(info) = &*value else {
+            return Err(Error::internal("unexpected cached value for a token"));
         };
-        if !app.inner.tokens.still_valid(&info) {
+        if !app.inner.tokens.still_valid(info) {
             return Err(Error::unauthorized("expired auth token"));
         }
         self.auth.scopes = info.scopes.clone().unwrap_or_default();
         if config.token_carrier == Carrier::Cookie {
             self.auth.cookie_token = Some(info.clone());
         }
-        Ok(Some(info.login))
+        Ok(Some(info.login.clone()))
     }
 }
 
@@ -488,23 +486,25 @@ impl App {
     /// hash first, then the `password_check` hook. `Ok(())` when accepted.
     pub async fn check_user_password(&self, login: &str, password: &str) -> Result<(), Error> {
         let inner = &*self.inner;
-        let hash = match &inner.hooks.get_user_pass {
-            Some(hook) => {
-                let v = inner
+        // The cached answer is kept so that the hash is borrowed from it, not copied.
+        let stored = match &inner.hooks.get_user_pass {
+            Some(hook) => Some(
+                inner
                     .cache
                     .get_or_load(
                         Key::user_pass(login),
                         async move { hook(login.to_owned()).await.map(CacheValue::Pass) },
                     )
-                    .await?;
-                match v {
-                    CacheValue::Pass(h) => h,
-                    _ => return Err(Error::internal("unexpected cached value for a password")),
-                }
-            }
+                    .await?,
+            ),
             None => None,
         };
-        match &hash {
+        let hash = match stored.as_deref() {
+            Some(CacheValue::Pass(h)) => h.as_deref(),
+            Some(_) => return Err(Error::internal("unexpected cached value for a password")),
+            None => None,
+        };
+        match hash {
             Some(h) => {
                 if inner.password_cache.hit(login, password, h) {
                     return Ok(());

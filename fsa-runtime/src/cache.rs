@@ -15,9 +15,9 @@
 //! prefix (`c.["login",`). Only successful hook answers are stored; errors are not.
 //!
 //! Successful password verifications are cached too, in process only ([`PasswordCache`]):
-//! a bcrypt check costs milliseconds of CPU per request otherwise. An entry maps the login to a
-//! keyed BLAKE2s hash (per-process random key) of login, password and stored hash: the
-//! password is never kept, and a changed stored hash no longer matches.
+//! a bcrypt check costs milliseconds of CPU per request otherwise. An entry maps the login to
+//! the stored hash it was checked against and a keyed BLAKE2s hash (per-process random key) of
+//! login and password: the password is never kept, and a changed stored hash no longer matches.
 //! The trade-off: while an entry lives, a memory dump of the process allows an offline check
 //! of password guesses for that login at BLAKE2 speed rather than bcrypt speed (the key is in
 //! the same memory). `FSA_CACHE_PASSWORDS=false` turns it off.
@@ -25,10 +25,18 @@
 //! Backends (`FSA_CACHE`):
 //! - `none`: every request calls the hooks.
 //! - `ttl` (default; `lru`, `tlru`, `dict` are accepted as synonyms): in process, on
-//!   [`moka`](https://docs.rs/moka), a well-kept concurrent cache with TTL and size bound
-//!   (`FSA_CACHE_SIZE`, default 262144); its synchronous flavour makes a hit a plain function
-//!   call. Concurrent misses of one key are coalesced: a stampede of identical requests calls
-//!   the hook once. fsa token checks skip this cache: one hash costs less than the lookup.
+//!   [`quick_cache`](https://docs.rs/quick_cache), a well-kept sharded concurrent cache
+//!   bounded by size (`FSA_CACHE_SIZE`, default 262144). It was chosen over `moka` for the cost
+//!   of a hit, which every authenticated request pays: a read lock on one shard, a fast keyed
+//!   hash (foldhash, randomly seeded; keys are compared in full) and a lookup by borrowed key,
+//!   where moka also records each read for its policy, reads the clock and runs maintenance.
+//!   It has no TTL: each entry carries its expiry (`FSA_CACHE_OPTS.ttl`), an expired entry is
+//!   a miss and is removed; those never read again go as the size bound evicts them. A lookup
+//!   writes its key into a reused per-thread buffer and shares the answer (`Arc`): a hit
+//!   allocates nothing and reads the clock once. Uncaching a login's entries scans the map
+//!   (uncaches are rare, hits are not). Concurrent misses of one key are coalesced:
+//!   a stampede of identical requests calls the hook once. fsa token checks (a BLAKE2s
+//!   signature, a few thousand instructions) go through it too, as a hit costs less.
 //! - `redis` (feature `redis`): a Redis shared by every server of the app, through the `redis`
 //!   crate's `ConnectionManager` (multiplexed, reconnecting). `FSA_CACHE_OPTS` gives `url` or
 //!   `host`/`port`/`db`/`username`/`password`/`tls`, plus `ttl`, `timeout` and `retry` (seconds).
@@ -47,7 +55,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -93,13 +101,21 @@ pub(crate) enum Kind {
     Token = 3,
 }
 
-/// A cache key: its text (without `FSA_CACHE_PREFIX`) and the login it belongs to, if known.
-#[derive(Clone, Debug)]
-pub(crate) struct Key {
+/// A cache key, borrowed from the request: its text (without `FSA_CACHE_PREFIX`) is written
+/// only where needed, into a reused per-thread buffer on a lookup, so that a hit allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Key<'a> {
     kind: Kind,
-    text: String,
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    login: Option<String>,
+    parts: Parts<'a>,
+}
+
+/// The arguments a key is made of.
+#[derive(Clone, Copy, Debug)]
+enum Parts<'a> {
+    User(&'a str),
+    Group(&'a str, &'a crate::app::Group),
+    Perm { login: &'a str, domain: &'a str, id: &'a str, role: Option<&'a str> },
+    Token { realm: &'a str, token: &'a str },
 }
 
 /// `["a","b"]`.
@@ -115,47 +131,120 @@ fn json_open(first: &str) -> String {
     s
 }
 
-/// `prefix` followed by the compact JSON array of `parts`, built in one allocation (keys are
-/// made on every cached check).
-fn key_text(prefix: &str, parts: &[Option<&str>]) -> String {
-    let len = prefix.len() + 2 + parts.iter().map(|p| p.map_or(5, |s| s.len() + 3)).sum::<usize>();
-    let mut buf = Vec::with_capacity(len);
-    buf.extend_from_slice(prefix.as_bytes());
-    if serde_json::to_writer(&mut buf, parts).is_err() {
-        return format!("{prefix}{}", json_array(parts));
+/// Whether `s` has a character JSON escapes (controls, `"` and `\\`, as `serde_json` does).
+fn needs_escape(s: &str) -> bool {
+    // Branch-free over the bytes, so that it vectorizes: tokens are a hundred bytes long.
+    let mut bad = 0u8;
+    for &b in s.as_bytes() {
+        bad |= u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\');
     }
-    String::from_utf8(buf).unwrap_or_default()
+    bad != 0
 }
 
-impl Key {
+/// Appends `s` as a JSON string, exactly as `serde_json` writes it. Keys are made on every
+/// cached check and their parts seldom need escaping: those are copied as they are, the
+/// others go through `serde_json`.
+fn push_json_str(buf: &mut String, s: &str) {
+    if !needs_escape(s) {
+        buf.push('"');
+        buf.push_str(s);
+        buf.push('"');
+    } else {
+        buf.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
+}
+
+thread_local! {
+    /// The buffer lookup keys are written into (one per thread, reused).
+    static KEY_BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+impl<'a> Key<'a> {
     /// `get_user_pass` key.
-    pub(crate) fn user_pass(login: &str) -> Key {
-        Key { kind: Kind::User, text: key_text("u.", &[Some(login)]), login: Some(login.to_owned()) }
+    pub(crate) fn user_pass(login: &'a str) -> Self {
+        Key { kind: Kind::User, parts: Parts::User(login) }
     }
     /// Group check key.
-    pub(crate) fn group(login: &str, group: &crate::app::Group) -> Key {
-        // A named group is a JSON string and a numbered one a JSON number: "42" is not 42.
-        let text = match group {
-            crate::app::Group::Name(n) => key_text("c.", &[Some(login), Some(n)]),
-            crate::app::Group::Id(i) => {
-                let mut t = key_text("c.", &[Some(login)]);
-                t.pop();
-                t.push(',');
-                t.push_str(&i.to_string());
-                t.push(']');
-                t
-            }
-        };
-        Key { kind: Kind::Group, text, login: Some(login.to_owned()) }
+    pub(crate) fn group(login: &'a str, group: &'a crate::app::Group) -> Self {
+        Key { kind: Kind::Group, parts: Parts::Group(login, group) }
     }
     /// Object permission key.
-    pub(crate) fn perm(domain: &str, login: &str, id: &str, role: Option<&str>) -> Key {
-        let text = key_text("p.", &[Some(login), Some(domain), Some(id), role]);
-        Key { kind: Kind::Perm, text, login: Some(login.to_owned()) }
+    pub(crate) fn perm(domain: &'a str, login: &'a str, id: &'a str, role: Option<&'a str>) -> Self {
+        Key { kind: Kind::Perm, parts: Parts::Perm { login, domain, id, role } }
     }
     /// Token validation key (the login is only known once the token is checked).
-    pub(crate) fn token(token: &str, realm: &str) -> Key {
-        Key { kind: Kind::Token, text: key_text("t.", &[Some(realm), Some(token)]), login: None }
+    pub(crate) fn token(token: &'a str, realm: &'a str) -> Self {
+        Key { kind: Kind::Token, parts: Parts::Token { realm, token } }
+    }
+
+    /// The login the entry belongs to, when the key says it.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    fn login(&self) -> Option<&'a str> {
+        match self.parts {
+            Parts::User(login) | Parts::Group(login, _) | Parts::Perm { login, .. } => Some(login),
+            Parts::Token { .. } => None,
+        }
+    }
+
+    /// Appends the key's text: the kind tag and the compact JSON array of the arguments
+    /// (a named group is a JSON string and a numbered one a JSON number: "42" is not 42).
+    fn write(&self, buf: &mut String) {
+        use crate::app::Group;
+        match self.parts {
+            Parts::User(login) => {
+                buf.push_str("u.[");
+                push_json_str(buf, login);
+            }
+            Parts::Group(login, group) => {
+                buf.push_str("c.[");
+                push_json_str(buf, login);
+                buf.push(',');
+                match group {
+                    Group::Name(n) => push_json_str(buf, n),
+                    Group::Id(i) => {
+                        use std::fmt::Write;
+                        let _ = write!(buf, "{i}");
+                    }
+                }
+            }
+            Parts::Perm { login, domain, id, role } => {
+                buf.push_str("p.[");
+                for part in [login, domain, id] {
+                    push_json_str(buf, part);
+                    buf.push(',');
+                }
+                match role {
+                    Some(role) => push_json_str(buf, role),
+                    None => buf.push_str("null"),
+                }
+            }
+            Parts::Token { realm, token } => {
+                buf.push_str("t.[");
+                push_json_str(buf, realm);
+                buf.push(',');
+                push_json_str(buf, token);
+            }
+        }
+        buf.push(']');
+    }
+
+    /// The key's text, owned.
+    fn text(&self) -> String {
+        let mut text = String::new();
+        self.write(&mut text);
+        text
+    }
+
+    /// Calls `f` with the key's text, written into the thread's buffer.
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        KEY_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                self.write(&mut buf);
+                f(&buf)
+            }
+            Err(_) => f(&self.text()),
+        })
     }
 }
 
@@ -229,20 +318,45 @@ pub struct Cache {
     epoch: AtomicU64,
 }
 
-/// The in-process backend: a synchronous moka cache, so that a hit is a plain function call
-/// (no future), and the loads in flight, so that concurrent misses of one key call the hook
-/// once (the first caller loads, the others wait for its answer).
+/// The in-process backend: a `quick_cache` map from key text to entry, so that a hit is a
+/// plain function call (no future), and the loads in flight, so that concurrent misses of one
+/// key call the hook once (the first caller loads, the others wait for its answer).
 struct Memory {
-    map: moka::sync::Cache<String, CacheValue>,
+    map: quick_cache::sync::Cache<String, Entry>,
+    ttl: Duration,
     flights: std::sync::Mutex<std::collections::HashMap<String, Flight>>,
 }
 
+/// An in-process entry: the answer and when it expires (the map has no TTL of its own).
+#[derive(Clone)]
+struct Entry {
+    until: Instant,
+    value: Arc<CacheValue>,
+}
+
 /// One load in flight, shared by every caller that missed the same key meanwhile.
-type Flight = Arc<tokio::sync::OnceCell<Result<CacheValue, Error>>>;
+type Flight = Arc<tokio::sync::OnceCell<Result<Arc<CacheValue>, Error>>>;
 
 impl Memory {
+    fn new(size: u64, ttl: Duration) -> Self {
+        // The map allocates as it fills, not up front.
+        let map = quick_cache::sync::Cache::new(usize::try_from(size).unwrap_or(usize::MAX));
+        Memory { map, ttl, flights: Default::default() }
+    }
+
     fn flights(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Flight>> {
         self.flights.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The live entry of `text`, if any; an expired one is a miss, and removed.
+    fn get(&self, text: &str, now: Instant) -> Option<Arc<CacheValue>> {
+        let entry = self.map.get(text)?;
+        if now < entry.until {
+            return Some(entry.value);
+        }
+        // Unless a concurrent load stored a fresh answer meanwhile.
+        self.map.remove_if(text, |e| e.until <= now);
+        None
     }
 }
 
@@ -256,12 +370,7 @@ impl Cache {
             "none" => (Backend::Off, Opts::new(config, None)?.ttl),
             "ttl" | "lru" | "tlru" | "dict" => {
                 let opts = Opts::new(config, Some(&["ttl"]))?;
-                let map = moka::sync::Cache::builder()
-                    .max_capacity(config.cache_size)
-                    .time_to_live(opts.ttl)
-                    .support_invalidation_closures()
-                    .build();
-                (Backend::Memory(Memory { map, flights: Default::default() }), opts.ttl)
+                (Backend::Memory(Memory::new(config.cache_size, opts.ttl)), opts.ttl)
             }
             #[cfg(feature = "redis")]
             "redis" => {
@@ -283,32 +392,33 @@ impl Cache {
 
     /// The cached value, or the loader's result (stored when `Ok` and the kind is cached).
     /// Concurrent loads of one key run the loader once.
-    pub(crate) async fn get_or_load<F>(&self, key: Key, load: F) -> Result<CacheValue, Error>
+    pub(crate) async fn get_or_load<F>(&self, key: Key<'_>, load: F) -> Result<Arc<CacheValue>, Error>
     where
         F: Future<Output = Result<CacheValue, Error>> + Send,
     {
         if !self.kinds[key.kind as usize] {
-            return load.await;
+            return load.await.map(Arc::new);
         }
         match &self.backend {
-            Backend::Off => load.await,
+            Backend::Off => load.await.map(Arc::new),
             Backend::Memory(m) => {
-                // A hit, the common case, is a synchronous lookup; the miss path (with the
-                // loader inside) is boxed, which keeps every request future that awaits this
-                // one small.
-                if let Some(v) = m.map.get(&key.text) {
+                // A hit, the common case, is a synchronous lookup with a borrowed key; the miss
+                // path (with the loader inside) is boxed, which keeps every request future that
+                // awaits this one small.
+                let now = Instant::now();
+                if let Some(v) = key.with_text(|text| m.get(text, now)) {
                     return Ok(v);
                 }
-                Box::pin(self.load_in_process(m, key.text, load)).await
+                Box::pin(self.load_in_process(m, key.text(), load)).await
             }
             #[cfg(feature = "redis")]
-            Backend::Redis(r) => Box::pin(r.get_or_load(key, load, &self.epoch)).await,
+            Backend::Redis(r) => Box::pin(r.get_or_load(key, load, &self.epoch)).await.map(Arc::new),
         }
     }
 
     /// A miss: joins the load in flight for this key, or starts it. Errors are answered but
     /// not stored; a load that started before an uncache is answered but not stored either.
-    async fn load_in_process<F>(&self, m: &Memory, text: String, load: F) -> Result<CacheValue, Error>
+    async fn load_in_process<F>(&self, m: &Memory, text: String, load: F) -> Result<Arc<CacheValue>, Error>
     where
         F: Future<Output = Result<CacheValue, Error>> + Send,
     {
@@ -316,13 +426,20 @@ impl Cache {
         let result = flight
             .get_or_init(|| async {
                 // A flight that just ended may have stored it.
-                if let Some(v) = m.map.get(&text) {
+                if let Some(v) = m.get(&text, Instant::now()) {
                     return Ok(v);
                 }
                 let start = self.epoch.load(Ordering::Acquire);
-                let value = load.await?;
+                let value = Arc::new(load.await?);
                 if self.epoch.load(Ordering::Acquire) == start {
-                    m.map.insert(text.clone(), value.clone());
+                    let now = Instant::now();
+                    let until = now.checked_add(m.ttl).unwrap_or(now);
+                    m.map.insert(text.clone(), Entry { until, value: value.clone() });
+                    if self.epoch.load(Ordering::Acquire) != start {
+                        // An uncache ran between the check and the insert: it may have missed
+                        // this entry, so it goes (only this one: a newer load's stays).
+                        m.map.remove_if(&text, |e| Arc::ptr_eq(&e.value, &value));
+                    }
                 }
                 Ok(value)
             })
@@ -335,23 +452,20 @@ impl Cache {
         result
     }
 
-    /// Whether answers are kept in this process (`ttl` and its synonyms).
-    pub(crate) fn in_process(&self) -> bool {
-        matches!(self.backend, Backend::Memory(_))
-    }
-
     fn bump(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Removes one entry.
-    pub(crate) async fn remove(&self, key: Key) {
+    pub(crate) async fn remove(&self, key: Key<'_>) {
         self.bump();
         match &self.backend {
             Backend::Off => {}
-            Backend::Memory(m) => m.map.invalidate(&key.text),
+            Backend::Memory(m) => {
+                m.map.remove(key.text().as_str());
+            }
             #[cfg(feature = "redis")]
-            Backend::Redis(r) => r.remove(&key.text).await,
+            Backend::Redis(r) => r.remove(&key.text()).await,
         }
     }
 
@@ -361,10 +475,9 @@ impl Cache {
         match &self.backend {
             Backend::Off => {}
             Backend::Memory(m) => {
-                let (login, user_key, open) = (login.to_owned(), Key::user_pass(login).text, json_open(login));
-                // moka applies the predicate to entries inserted before this call: lookups
-                // no longer see them, and they are dropped during maintenance.
-                let _ = m.map.invalidate_entries_if(move |k, v| belongs_to(k, v, &login, &user_key, &open));
+                // A scan of every entry, shard by shard (uncaching is rare; hits must be cheap).
+                let (user_key, open) = (Key::user_pass(login).text(), json_open(login));
+                m.map.retain(|k, e| !belongs_to(k, &e.value, login, &user_key, &open));
             }
             #[cfg(feature = "redis")]
             Backend::Redis(r) => r.remove_user(login, "").await,
@@ -378,9 +491,8 @@ impl Cache {
         match &self.backend {
             Backend::Off => {}
             Backend::Memory(m) => {
-                let login = login.to_owned();
-                let _ = m.map.invalidate_entries_if(move |k, v| {
-                    k.starts_with(&open) && matches!(v, CacheValue::Token(i) if i.login == login)
+                m.map.retain(|k, e| {
+                    !(k.starts_with(&open) && matches!(&*e.value, CacheValue::Token(i) if i.login == login))
                 });
             }
             #[cfg(feature = "redis")]
@@ -393,7 +505,7 @@ impl Cache {
         self.bump();
         match &self.backend {
             Backend::Off => {}
-            Backend::Memory(m) => m.map.invalidate_all(),
+            Backend::Memory(m) => m.map.clear(),
             #[cfg(feature = "redis")]
             Backend::Redis(r) => r.clear().await,
         }
@@ -662,11 +774,11 @@ return n
             let _: Option<()> = self.run(|mut c| async move { pipe.query_async(&mut c).await }).await;
         }
 
-        pub(super) async fn get_or_load<F>(&self, key: Key, load: F, epoch: &AtomicU64) -> Result<CacheValue, Error>
+        pub(super) async fn get_or_load<F>(&self, key: Key<'_>, load: F, epoch: &AtomicU64) -> Result<CacheValue, Error>
         where
             F: Future<Output = Result<CacheValue, Error>> + Send,
         {
-            let full = self.full(&key.text);
+            let full = self.full(&key.text());
             if let Some(v) = self.get(&full).await {
                 return Ok(v);
             }
@@ -680,7 +792,7 @@ return n
                     let start = epoch.load(Ordering::Acquire);
                     let value = load.await?;
                     if epoch.load(Ordering::Acquire) == start {
-                        let login = key.login.as_deref().or(value.owner());
+                        let login = key.login().or(value.owner());
                         self.set(&full, &value, login).await;
                     }
                     Ok(value)
@@ -749,12 +861,10 @@ return n
             };
             let tier = RedisTier::new(&Opts::new(&config, Some(OPTS)).unwrap(), "t:".into()).unwrap();
             let epoch = AtomicU64::new(0);
+            let admin = crate::app::Group::from("admin");
             for i in 0..20 {
-                let v = tier.get_or_load(
-                    Key::group("calvin", &crate::app::Group::from("admin")),
-                    async { Ok(CacheValue::Bool(i % 2 == 0)) },
-                    &epoch,
-                );
+                let v =
+                    tier.get_or_load(Key::group("calvin", &admin), async { Ok(CacheValue::Bool(i % 2 == 0)) }, &epoch);
                 assert_eq!(v.await.unwrap(), CacheValue::Bool(i % 2 == 0), "the loader answers while redis is down");
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -769,7 +879,17 @@ return n
 /// In-process cache of successful password checks (see the module documentation).
 pub(crate) struct PasswordCache {
     key: [u8; 32],
-    entries: Option<moka::sync::Cache<String, [u8; 32]>>,
+    ttl: Duration,
+    entries: Option<quick_cache::sync::Cache<String, Arc<Proof>>>,
+}
+
+/// The last successful check of one login.
+struct Proof {
+    until: Instant,
+    /// The stored hash it was checked against.
+    hash: Box<str>,
+    /// Keyed hash of login and password.
+    mac: [u8; 32],
 }
 
 impl PasswordCache {
@@ -778,16 +898,17 @@ impl PasswordCache {
         let mut key = [0u8; 32];
         let ok = getrandom::fill(&mut key).is_ok();
         let enabled = config.cache_passwords && config.cache != "none" && ok;
-        let entries =
-            enabled.then(|| moka::sync::Cache::builder().max_capacity(config.cache_size).time_to_live(ttl).build());
-        PasswordCache { key, entries }
+        let size = usize::try_from(config.cache_size).unwrap_or(usize::MAX);
+        PasswordCache { key, ttl, entries: enabled.then(|| quick_cache::sync::Cache::new(size)) }
     }
 
-    fn mac(&self, parts: &[&str]) -> [u8; 32] {
+    /// BLAKE2s of the key, then login and password, each after its length: one 64-byte block
+    /// for short logins and passwords (a hit costs one compression).
+    fn mac(&self, login: &str, password: &str) -> [u8; 32] {
         use blake2::Digest;
         let mut h = blake2::Blake2s256::new();
         h.update(self.key);
-        for part in parts {
+        for part in [login, password] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }
@@ -797,28 +918,37 @@ impl PasswordCache {
     /// Whether this exact login, password and stored hash were verified recently.
     pub(crate) fn hit(&self, login: &str, password: &str, hash: &str) -> bool {
         use subtle::ConstantTimeEq;
-        let Some(e) = &self.entries else { return false };
-        e.get(login).is_some_and(|proof| bool::from(proof.ct_eq(&self.mac(&["pass", login, password, hash]))))
+        let Some(entries) = &self.entries else { return false };
+        let Some(proof) = entries.get(login) else { return false };
+        let now = Instant::now();
+        if now >= proof.until {
+            entries.remove_if(login, |p| p.until <= now);
+            return false;
+        }
+        *proof.hash == *hash && bool::from(proof.mac.ct_eq(&self.mac(login, password)))
     }
 
     /// Records a successful verification (one entry per login: the last one).
     pub(crate) fn store(&self, login: &str, password: &str, hash: &str) {
-        if let Some(e) = &self.entries {
-            e.insert(login.to_owned(), self.mac(&["pass", login, password, hash]));
+        if let Some(entries) = &self.entries {
+            let now = Instant::now();
+            let until = now.checked_add(self.ttl).unwrap_or(now);
+            let proof = Proof { until, hash: hash.into(), mac: self.mac(login, password) };
+            entries.insert(login.to_owned(), Arc::new(proof));
         }
     }
 
     /// Forgets `login`'s verification.
     pub(crate) fn remove(&self, login: &str) {
-        if let Some(e) = &self.entries {
-            e.invalidate(login);
+        if let Some(entries) = &self.entries {
+            entries.remove(login);
         }
     }
 
     /// Forgets every verification.
     pub(crate) fn clear(&self) {
-        if let Some(e) = &self.entries {
-            e.invalidate_all();
+        if let Some(entries) = &self.entries {
+            entries.clear();
         }
     }
 }
@@ -832,14 +962,15 @@ mod tests {
         CacheValue::Token(TokenInfo { login: login.into(), exp: i64::MAX / 2, scopes: None })
     }
 
-    async fn load(cache: &Cache, key: Key, value: CacheValue, calls: &AtomicUsize) -> CacheValue {
-        cache
+    async fn load(cache: &Cache, key: Key<'_>, value: CacheValue, calls: &AtomicUsize) -> CacheValue {
+        let v = cache
             .get_or_load(key, async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Ok(value)
             })
             .await
-            .unwrap()
+            .unwrap();
+        (*v).clone()
     }
 
     #[tokio::test]
@@ -883,7 +1014,7 @@ mod tests {
         started.await.unwrap();
         cache.remove_user("calvin").await;
         let _ = tx.send(());
-        assert_eq!(slow.await.unwrap().unwrap(), CacheValue::Pass(Some("old hash".into())));
+        assert_eq!(*slow.await.unwrap().unwrap(), CacheValue::Pass(Some("old hash".into())));
         let calls = AtomicUsize::new(0);
         let v = load(&cache, Key::user_pass("calvin"), CacheValue::Pass(Some("new hash".into())), &calls).await;
         assert_eq!(v, CacheValue::Pass(Some("new hash".into())), "the old value loaded during the uncache was dropped");
@@ -912,29 +1043,85 @@ mod tests {
     }
 
     #[test]
+    fn an_expired_entry_is_a_miss_and_is_removed() {
+        let m = Memory::new(64, Duration::from_secs(60));
+        let now = Instant::now();
+        let later = now + Duration::from_secs(60);
+        m.map.insert("old".into(), Entry { until: now, value: Arc::new(CacheValue::Bool(true)) });
+        m.map.insert("new".into(), Entry { until: later, value: Arc::new(CacheValue::Bool(false)) });
+        assert_eq!(m.get("old", now).as_deref(), None, "expires at `until`");
+        assert!(m.map.get("old").is_none(), "and is removed");
+        assert_eq!(m.get("new", now).as_deref(), Some(&CacheValue::Bool(false)));
+        assert_eq!(m.get("new", later).as_deref(), None);
+        assert!(m.map.is_empty());
+    }
+
+    #[tokio::test]
+    async fn entries_live_the_ttl() {
+        let config = Config { cache_opts: [("ttl".to_owned(), toml::Value::Integer(60))].into(), ..Config::default() };
+        let cache = Cache::new(&config).unwrap();
+        let calls = AtomicUsize::new(0);
+        load(&cache, Key::user_pass("calvin"), CacheValue::Pass(None), &calls).await;
+        let Backend::Memory(m) = &cache.backend else { panic!("in process by default") };
+        let text = Key::user_pass("calvin").text();
+        let start = Instant::now();
+        assert!(m.get(&text, start).is_some());
+        assert!(m.get(&text, start + Duration::from_secs(61)).is_none(), "gone after the ttl");
+        load(&cache, Key::user_pass("calvin"), CacheValue::Pass(None), &calls).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "loaded again");
+    }
+
+    #[test]
+    fn password_checks_expire() {
+        let pc = PasswordCache::new(&Config::default(), Duration::ZERO);
+        pc.store("calvin", "hobbes", "h1");
+        assert!(!pc.hit("calvin", "hobbes", "h1"), "an entry whose ttl passed is a miss");
+    }
+
+    #[test]
+    fn keys_are_the_json_of_their_parts() {
+        let tricky = ["calvin", "", "a\"b", "back\\slash", "tab\there", "nl\n", "\u{1}", "\u{7f}", "é☃", "null", "1"];
+        for a in tricky {
+            for b in tricky {
+                let json = |tag: &str, parts: &[Option<&str>]| format!("{tag}{}", json_array(parts));
+                let perm = Key::perm(b, a, b, Some(a));
+                assert_eq!(perm.text(), json("p.", &[Some(a), Some(b), Some(b), Some(a)]));
+                assert_eq!(perm.with_text(str::to_owned), perm.text(), "the lookup writes the same key");
+                assert_eq!(Key::perm(b, a, a, None).text(), json("p.", &[Some(a), Some(b), Some(a), None]));
+                assert_eq!(Key::token(b, a).text(), json("t.", &[Some(a), Some(b)]));
+                assert_eq!(Key::user_pass(a).text(), json("u.", &[Some(a)]));
+                let group = crate::app::Group::from(b);
+                assert_eq!(Key::group(a, &group).text(), json("c.", &[Some(a), Some(b)]));
+            }
+        }
+        let group = crate::app::Group::Id(-42);
+        assert_eq!(Key::group("calvin", &group).text(), "c.[\"calvin\",-42]");
+    }
+
+    #[test]
     fn keys_cannot_collide_across_fields() {
         assert_ne!(
-            Key::group("a\",\"b", &crate::app::Group::from("c")).text,
-            Key::group("a", &crate::app::Group::from("b\",\"c")).text
+            Key::group("a\",\"b", &crate::app::Group::from("c")).text(),
+            Key::group("a", &crate::app::Group::from("b\",\"c")).text()
         );
-        assert_ne!(Key::perm("d", "u", "1", None).text, Key::perm("d", "u", "1", Some("null")).text);
+        assert_ne!(Key::perm("d", "u", "1", None).text(), Key::perm("d", "u", "1", Some("null")).text());
         let open = json_open("calvin");
         let v = CacheValue::Bool(true);
         assert!(belongs_to(
-            &Key::group("calvin", &crate::app::Group::from("admin")).text,
+            &Key::group("calvin", &crate::app::Group::from("admin")).text(),
             &v,
             "calvin",
-            &Key::user_pass("calvin").text,
+            &Key::user_pass("calvin").text(),
             &open
         ));
         assert!(!belongs_to(
-            &Key::group("calvin2", &crate::app::Group::from("admin")).text,
+            &Key::group("calvin2", &crate::app::Group::from("admin")).text(),
             &v,
             "calvin",
             "u.[\"calvin\"]",
             &open
         ));
-        assert!(belongs_to(&Key::perm("d", "calvin", "1", None).text, &v, "calvin", "u.[\"calvin\"]", &open));
-        assert!(!belongs_to(&Key::token("calvin", "calvin").text, &v, "calvin", "u.[\"calvin\"]", &open));
+        assert!(belongs_to(&Key::perm("d", "calvin", "1", None).text(), &v, "calvin", "u.[\"calvin\"]", &open));
+        assert!(!belongs_to(&Key::token("calvin", "calvin").text(), &v, "calvin", "u.[\"calvin\"]", &open));
     }
 }
