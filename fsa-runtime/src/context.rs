@@ -329,10 +329,15 @@ impl Context {
         {
             return Err(Error::new(413, format!("request body larger than {max} bytes")));
         }
-        let ct = self.parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if mime == "multipart/form-data" {
-            return self.read_multipart(body, &ct, max).await;
+        // The header value is shared, not copied: the context stays free to change below.
+        let ct_value = self.parts.headers.get(header::CONTENT_TYPE).cloned();
+        let ct = ct_value.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = ct.split(';').next().unwrap_or("").trim();
+        let is = |m: &str| mime.eq_ignore_ascii_case(m);
+        if is("multipart/form-data") {
+            // Boxed: the multipart reader's future is large, and JSON or form bodies are the
+            // usual case.
+            return Box::pin(self.read_multipart(body, ct, max)).await;
         }
         let bytes = collect_limited(body, max).await?;
         if bytes.is_empty() {
@@ -344,7 +349,11 @@ impl Context {
                 return Err(Error::new(415, format!("unsupported charset: {cs}")));
             }
         }
-        if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
+        let m = mime.as_bytes();
+        let json_suffix = m.len() >= 17
+            && m[..12].eq_ignore_ascii_case(b"application/")
+            && m[m.len() - 5..].eq_ignore_ascii_case(b"+json");
+        if is("application/json") || json_suffix {
             let value: serde_json::Value =
                 serde_json::from_slice(&bytes).map_err(|e| Error::bad_request(format!("invalid JSON body: {e}")))?;
             if json_depth(&value) > self.app.inner.config.max_json_depth {
@@ -354,7 +363,7 @@ impl Context {
                 serde_json::Value::Object(map) => self.params.json = Some(map),
                 _ => return Err(Error::bad_request("JSON body must be an object")),
             }
-        } else if mime == "application/x-www-form-urlencoded" {
+        } else if is("application/x-www-form-urlencoded") {
             if std::str::from_utf8(&bytes).is_err() {
                 return Err(Error::bad_request("form body is not valid UTF-8"));
             }
