@@ -49,7 +49,8 @@ impl Users {
 #[derive(Clone)]
 struct JwtTokens(Arc<Tokens>);
 
-/// `Authorization: Bearer <JWT>` checked with the second token configuration.
+/// `Authorization: Bearer <JWT>` checked with the second token configuration, its validations
+/// cached in the app's cache.
 struct JwtScheme(JwtTokens, String);
 
 impl AuthScheme for JwtScheme {
@@ -57,7 +58,8 @@ impl AuthScheme for JwtScheme {
         let Some(value) = ctx.headers().get(fsa::http::header::AUTHORIZATION) else { return Ok(None) };
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer "));
         let Some(token) = token else { return Err(Error::unauthorized("missing bearer token")) };
-        self.0.0.check(token.trim(), &self.1).map(|info| Some(info.login))
+        // Through the app's token cache, like the app's own tokens (`FSA_CACHE_TOKENS`).
+        ctx.app().check_token_with(&self.0.0, token.trim(), &self.1).await.map(|info| Some(info.login))
     }
 }
 

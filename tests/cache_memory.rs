@@ -220,3 +220,38 @@ fn memory_bad_cache_options_are_refused() {
     let off = App::new().config("FSA_CACHE", "none").config("FSA_CACHE_OPTS", v("redis://127.0.0.1:1/0"));
     assert!(off.build().is_ok(), "options of a cache switched off are ignored");
 }
+
+#[tokio::test]
+async fn memory_other_token_configurations_are_cached_apart() {
+    use fsa::token::Tokens;
+    let s = store().await;
+    let app = app(&s, &[]);
+    let jwt = |secret: &str| {
+        let mut c = app.config().clone();
+        c.set("FSA_TOKEN_TYPE", "jwt").unwrap();
+        c.set("FSA_TOKEN_SECRET", secret).unwrap();
+        Tokens::new(&c).unwrap()
+    };
+    let (a, b) = (jwt("the first secret of this test"), jwt("the second secret of this test"));
+    let token = a.create("calvin", "r", &TokenOptions::default()).unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.check_token_with(&a, &token, "r").await.unwrap().login, "calvin");
+    }
+    // Cached for `a`, never an answer for another configuration, the app's own tokens, or
+    // another realm.
+    assert_eq!(app.check_token_with(&b, &token, "r").await.unwrap_err().status(), 401);
+    assert!(app.check_token(&token, Some("r")).is_err());
+    assert!(app.check_token_with(&a, &token, "other").await.is_err());
+    // Failures are not cached; uncaching forgets; the expiry is checked on every hit.
+    assert!(app.check_token_with(&a, &format!("{token}x"), "r").await.is_err());
+    app.token_uncache_with(&a, &token, "r").await;
+    app.user_token_uncache("calvin", Some("r")).await;
+    assert!(app.check_token_with(&a, &token, "r").await.is_ok());
+    let exp = fsa::token::now() + 1;
+    let short = a.create("hobbes", "r", &TokenOptions::default().expires_at(exp)).unwrap();
+    assert!(app.check_token_with(&a, &short, "r").await.is_ok());
+    while fsa::token::now() <= exp {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.check_token_with(&a, &short, "r").await.unwrap_err().status(), 401);
+}

@@ -18,7 +18,7 @@ use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use tracing::Instrument;
 
 use crate::authn::{Scheme, SchemeRegistry};
-use crate::cache::{Cache, Key, PasswordCache};
+use crate::cache::{Cache, CacheValue, Key, PasswordCache};
 use crate::config::{Carrier, Config, ConfigError, Mode};
 use crate::context::{Context, ReqBody};
 use crate::error::Error;
@@ -259,6 +259,36 @@ impl App {
     pub fn check_token(&self, token: &str, realm: Option<&str>) -> Result<String, Error> {
         let realm = realm.unwrap_or(&self.inner.tokens.default_realm);
         self.inner.tokens.check(token, realm).map(|i| i.login)
+    }
+
+    /// Checks a token of another token configuration than the app's (JWTs from a second
+    /// [`Tokens`](crate::token::Tokens) beside the app's fsa tokens, say, in a custom
+    /// [`AuthScheme`](crate::AuthScheme)) through the app's token cache: its validations are
+    /// cached like the app's own (`FSA_CACHE_TOKENS`), under keys that only this
+    /// configuration's checks read; the expiry is checked on every call; `user_token_uncache`,
+    /// `auth_uncache`, `clear_caches` and [`token_uncache_with`](Self::token_uncache_with)
+    /// forget them.
+    pub async fn check_token_with(
+        &self,
+        tokens: &crate::token::Tokens,
+        token: &str,
+        realm: &str,
+    ) -> Result<crate::token::TokenInfo, Error> {
+        let key = Key::token_of(token, realm, &tokens.cache_tag);
+        let value =
+            self.inner.cache.get_or_load(key, async { tokens.check(token, realm).map(CacheValue::Token) }).await?;
+        let CacheValue::Token(info) = &*value else {
+            return Err(Error::internal("unexpected cached value for a token"));
+        };
+        if !tokens.still_valid(info) {
+            return Err(Error::unauthorized("expired auth token"));
+        }
+        Ok(info.clone())
+    }
+
+    /// Forgets a validation cached by [`check_token_with`](Self::check_token_with).
+    pub async fn token_uncache_with(&self, tokens: &crate::token::Tokens, token: &str, realm: &str) {
+        self.inner.cache.remove(Key::token_of(token, realm, &tokens.cache_tag)).await;
     }
 
     /// Empties every cache of this app (upstream `clear_caches`); on a shared Redis, only the

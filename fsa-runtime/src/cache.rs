@@ -114,8 +114,18 @@ pub(crate) struct Key<'a> {
 enum Parts<'a> {
     User(&'a str),
     Group(&'a str, &'a crate::app::Group),
-    Perm { login: &'a str, domain: &'a str, id: &'a str, role: Option<&'a str> },
-    Token { realm: &'a str, token: &'a str },
+    Perm {
+        login: &'a str,
+        domain: &'a str,
+        id: &'a str,
+        role: Option<&'a str>,
+    },
+    /// `tag`: another token configuration's ([`Tokens::cache_tag`](crate::token::Tokens)).
+    Token {
+        realm: &'a str,
+        token: &'a str,
+        tag: Option<&'a str>,
+    },
 }
 
 /// `["a","b"]`.
@@ -174,7 +184,12 @@ impl<'a> Key<'a> {
     }
     /// Token validation key (the login is only known once the token is checked).
     pub(crate) fn token(token: &'a str, realm: &'a str) -> Self {
-        Key { kind: Kind::Token, parts: Parts::Token { realm, token } }
+        Key { kind: Kind::Token, parts: Parts::Token { realm, token, tag: None } }
+    }
+    /// Token validation key of another token configuration than the app's: its entries
+    /// never answer for the app's tokens nor for a third configuration's.
+    pub(crate) fn token_of(token: &'a str, realm: &'a str, tag: &'a str) -> Self {
+        Key { kind: Kind::Token, parts: Parts::Token { realm, token, tag: Some(tag) } }
     }
 
     /// The login the entry belongs to, when the key says it.
@@ -218,11 +233,15 @@ impl<'a> Key<'a> {
                     None => buf.push_str("null"),
                 }
             }
-            Parts::Token { realm, token } => {
+            Parts::Token { realm, token, tag } => {
                 buf.push_str("t.[");
                 push_json_str(buf, realm);
                 buf.push(',');
                 push_json_str(buf, token);
+                if let Some(tag) = tag {
+                    buf.push(',');
+                    push_json_str(buf, tag);
+                }
             }
         }
         buf.push(']');

@@ -183,6 +183,9 @@ pub struct Tokens {
     issuer: Option<String>,
     /// The realm of tokens for routes without their own realm.
     pub(crate) default_realm: String,
+    /// Random, per instance: tells this configuration's cached validations apart from any
+    /// other's in an app's cache (see [`App::check_token_with`](crate::App::check_token_with)).
+    pub(crate) cache_tag: String,
     #[cfg(feature = "jwt")]
     jwt: Option<JwtKeys>,
 }
@@ -248,7 +251,10 @@ impl Tokens {
         if kind == Some(TokenType::Jwt) {
             return Err(ConfigError("FSA_TOKEN_TYPE=jwt needs the `jwt` feature of fsa".into()));
         }
+        let mut tag = [0u8; 12];
+        getrandom::fill(&mut tag).map_err(|e| ConfigError(format!("no randomness for the token cache tag: {e}")))?;
         Ok(Tokens {
+            cache_tag: tag.iter().map(|b| format!("{b:02x}")).collect(),
             kind,
             algo,
             length: config.token_length,
