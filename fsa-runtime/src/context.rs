@@ -356,7 +356,9 @@ impl Context {
         if is("application/json") || json_suffix {
             let value: serde_json::Value =
                 serde_json::from_slice(&bytes).map_err(|e| Error::bad_request(format!("invalid JSON body: {e}")))?;
-            if json_depth(&value) > self.app.inner.config.max_json_depth {
+            // Each level of nesting takes two bytes at least: a short body needs no walk.
+            let max_depth = self.app.inner.config.max_json_depth;
+            if bytes.len() > 2 * max_depth && json_depth(&value) > max_depth {
                 return Err(Error::bad_request("JSON body nested too deeply"));
             }
             match value {
