@@ -20,13 +20,10 @@ use crate::token::{TokenInfo, TokenOptions};
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A request body: hyper's own (the built-in server, without an allocation), or any other
-/// body, boxed.
-pub struct ReqBody(BodyKind);
-
-enum BodyKind {
-    Incoming(hyper::body::Incoming),
-    Boxed(http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>),
-}
+/// body, boxed. http-body-util's `Either` does the dispatch between the two.
+pub struct ReqBody(
+    http_body_util::Either<hyper::body::Incoming, http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>>,
+);
 
 impl ReqBody {
     /// Any body with `Bytes` data, boxed.
@@ -35,12 +32,12 @@ impl ReqBody {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        ReqBody(BodyKind::Boxed(body.map_err(Into::into).boxed_unsync()))
+        ReqBody(http_body_util::Either::Right(body.map_err(Into::into).boxed_unsync()))
     }
 
     /// The body of a request received by hyper.
     pub fn incoming(body: hyper::body::Incoming) -> Self {
-        ReqBody(BodyKind::Incoming(body))
+        ReqBody(http_body_util::Either::Left(body))
     }
 }
 
@@ -58,24 +55,15 @@ impl http_body::Body for ReqBody {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        match &mut self.0 {
-            BodyKind::Incoming(b) => std::pin::Pin::new(b).poll_frame(cx).map_err(Into::into),
-            BodyKind::Boxed(b) => std::pin::Pin::new(b).poll_frame(cx),
-        }
+        std::pin::Pin::new(&mut self.0).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.0 {
-            BodyKind::Incoming(b) => b.is_end_stream(),
-            BodyKind::Boxed(b) => b.is_end_stream(),
-        }
+        self.0.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        match &self.0 {
-            BodyKind::Incoming(b) => b.size_hint(),
-            BodyKind::Boxed(b) => b.size_hint(),
-        }
+        self.0.size_hint()
     }
 }
 
