@@ -18,7 +18,7 @@ use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use tracing::Instrument;
 
 use crate::authn::{Scheme, SchemeRegistry};
-use crate::cache::{Cache, CacheValue, Key, PasswordCache};
+use crate::cache::{Cache, Key, PasswordCache};
 use crate::config::{Carrier, Config, ConfigError, Mode};
 use crate::context::{Context, ReqBody};
 use crate::error::Error;
@@ -274,16 +274,8 @@ impl App {
         token: &str,
         realm: &str,
     ) -> Result<crate::token::TokenInfo, Error> {
-        let key = Key::token_of(token, realm, &tokens.cache_tag);
-        let value =
-            self.inner.cache.get_or_load(key, async { tokens.check(token, realm).map(CacheValue::Token) }).await?;
-        let CacheValue::Token(info) = &*value else {
-            return Err(Error::internal("unexpected cached value for a token"));
-        };
-        if !tokens.still_valid(info) {
-            return Err(Error::unauthorized("expired auth token"));
-        }
-        Ok(info.clone())
+        let value = self.validated_token(tokens, Key::token_of(token, realm, &tokens.cache_tag), token, realm).await?;
+        value.token_info().cloned()
     }
 
     /// Forgets a validation cached by [`check_token_with`](Self::check_token_with).
@@ -397,9 +389,8 @@ impl App {
                         std::panic::resume_unwind(panic);
                     }
                     tracing::error!(target: "fsa", "client address hook panicked");
-                    let status = StatusCode::from_u16(self.inner.config.server_error)
-                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                    let resp = Error::new(status, "internal error").into_response(&self.inner.config.error_response);
+                    let resp = Error::new(self.server_error_status(), "internal error")
+                        .into_response(&self.inner.config.error_response);
                     return Box::pin(std::future::ready(resp));
                 }
             }
@@ -465,6 +456,11 @@ impl App {
         resp
     }
 
+    /// The status of server errors (`FSA_SERVER_ERROR`, 500 when not a valid status).
+    fn server_error_status(&self) -> StatusCode {
+        StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     /// A caught panic: logged with its message, answered with a generic server error.
     fn on_panic(&self, panic: Box<dyn Any + Send>, ctx: &Context, stage: &str) -> Response {
         if self.inner.config.keep_user_errors {
@@ -476,8 +472,7 @@ impl App {
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
         tracing::error!(target: "fsa", "{stage} panicked: {msg}");
-        let status = StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let e = Error::new(status, format!("internal error caught on {}", ctx.path()));
+        let e = Error::new(self.server_error_status(), format!("internal error caught on {}", ctx.path()));
         if stage == "handler" {
             self.error_response_guarded(e, ctx)
         } else {
@@ -494,9 +489,7 @@ impl App {
                     std::panic::resume_unwind(panic);
                 }
                 tracing::error!(target: "fsa", path = %ctx.path(), "error hook panicked");
-                let status =
-                    StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                Error::new(status, format!("internal error caught on {}", ctx.path()))
+                Error::new(self.server_error_status(), format!("internal error caught on {}", ctx.path()))
                     .into_response(&self.inner.config.error_response)
             }
         }
@@ -621,9 +614,7 @@ impl App {
     /// Renders an error in the configured format (or through the error hook).
     pub(crate) fn error_response(&self, mut e: Error, ctx: &Context) -> Response {
         if e.is_internal() {
-            e.set_status(
-                StatusCode::from_u16(self.inner.config.server_error).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            );
+            e.set_status(self.server_error_status());
         }
         if let Some(hook) = &self.inner.hooks.error
             && let Some(r) = hook(&e, ctx)

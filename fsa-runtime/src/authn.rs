@@ -458,21 +458,8 @@ impl Context {
             return Err(Error::unauthorized("missing token"));
         };
         let realm = self.token_realm();
-        // The validation depends only on the token, the realm and the configuration, so a
-        // cached one is the same answer; the expiry is checked below on every request.
-        let value = app
-            .inner
-            .cache
-            .get_or_load(Key::token(&token, realm), async {
-                app.inner.tokens.check(&token, realm).map(CacheValue::Token)
-            })
-            .await?;
-        let CacheValue::Token(info) = &*value else {
-            return Err(Error::internal("unexpected cached value for a token"));
-        };
-        if !app.inner.tokens.still_valid(info) {
-            return Err(Error::unauthorized("expired auth token"));
-        }
+        let value = app.validated_token(&app.inner.tokens, Key::token(&token, realm), &token, realm).await?;
+        let info = value.token_info()?;
         self.auth.scopes = info.scopes.clone().unwrap_or_default();
         if config.token_carrier == Carrier::Cookie {
             self.auth.cookie_token = Some(info.clone());
@@ -482,6 +469,25 @@ impl Context {
 }
 
 impl App {
+    /// Validates a token through the app's token cache under `key`, then checks its expiry
+    /// (on every call: a cached validation may have outlived its token). The validation
+    /// depends only on the token, the realm and the configuration, so a cached one is the
+    /// same answer. The value is a [`CacheValue::Token`].
+    pub(crate) async fn validated_token(
+        &self,
+        tokens: &crate::token::Tokens,
+        key: Key<'_>,
+        token: &str,
+        realm: &str,
+    ) -> Result<Arc<CacheValue>, Error> {
+        let value =
+            self.inner.cache.get_or_load(key, async { tokens.check(token, realm).map(CacheValue::Token) }).await?;
+        if !tokens.still_valid(value.token_info()?) {
+            return Err(Error::unauthorized("expired auth token"));
+        }
+        Ok(value)
+    }
+
     /// Full password verification of a login (upstream `check_user_password`): the stored
     /// hash first, then the `password_check` hook. `Ok(())` when accepted.
     pub async fn check_user_password(&self, login: &str, password: &str) -> Result<(), Error> {

@@ -78,6 +78,14 @@ pub enum CacheValue {
 }
 
 impl CacheValue {
+    /// The token validation this value holds (an internal error for any other value).
+    pub(crate) fn token_info(&self) -> Result<&TokenInfo, Error> {
+        match self {
+            CacheValue::Token(info) => Ok(info),
+            _ => Err(Error::internal("unexpected cached value for a token")),
+        }
+    }
+
     /// The login an entry is about when its key does not say it (token validations).
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     fn owner(&self) -> Option<&str> {
@@ -1108,6 +1116,7 @@ mod tests {
                 assert_eq!(perm.with_text(str::to_owned), perm.text(), "the lookup writes the same key");
                 assert_eq!(Key::perm(b, a, a, None).text(), json("p.", &[Some(a), Some(b), Some(a), None]));
                 assert_eq!(Key::token(b, a).text(), json("t.", &[Some(a), Some(b)]));
+                assert_eq!(Key::token_of(b, a, "tag").text(), json("t.", &[Some(a), Some(b), Some("tag")]));
                 assert_eq!(Key::user_pass(a).text(), json("u.", &[Some(a)]));
                 let group = crate::app::Group::from(b);
                 assert_eq!(Key::group(a, &group).text(), json("c.", &[Some(a), Some(b)]));
