@@ -174,8 +174,9 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// `FSA_ADD_HEADERS`: fixed headers added to every response.
     pub add_headers: BTreeMap<String, String>,
-    /// `FSA_SERVER_HEADER_TIMEOUT` (fsa): seconds a client has to send a request head; also
-    /// the idle time after which a keep-alive connection is closed.
+    /// `FSA_SERVER_HEADER_TIMEOUT` (fsa): seconds a client has to send its first bytes or end
+    /// its TLS handshake; then the time after which an HTTP/1.1 connection where nothing
+    /// happens (no request completed, no handler running, no byte written) is closed.
     pub server_header_timeout: f64,
     /// `FSA_SERVER_MAX_CONNECTIONS` (fsa): open connections served at once; further clients
     /// wait in the listen backlog.

@@ -137,7 +137,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 /// Watches one connection: closes it when idle for `timeout` (when `timeout` is set), and
 /// asks it to shut down gracefully when `stop` turns true.
 async fn watchdog(activity: Arc<Activity>, timeout: Option<Duration>, mut stop: watch::Receiver<bool>) {
-    let tick = timeout.map(|t| t / 4);
+    // At least a millisecond, so that an absurdly small timeout cannot make the dog spin.
+    let tick = timeout.map(|t| (t / 4).max(Duration::from_millis(1)));
     let mut last = activity.snapshot();
     let mut quiet = 0;
     let mut stopping = *stop.borrow();
