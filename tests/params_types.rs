@@ -304,6 +304,25 @@ async fn scalar_errors_all_at_once() {
     assert!(r.text().contains("unexpected json parameter \"other\""), "{}", r.text());
 }
 
+/// JSON members reach parameters as the body says, whatever their spelling: escaped strings
+/// and keys, repeated keys (the last wins, as in a JSON map), `-0` (a float for JSON).
+#[tokio::test]
+async fn json_members_spelled_every_way() {
+    let c = app().test_client();
+    let post = |body: &'static str| c.post("/scalars").body(body, "application/json");
+    let r = post(r#"{"i": 1, "f": 2, "b": false, "s": "a\"b\u00e9\n"}"#).await;
+    assert_eq!(r.json(), json!({"i": 1, "f": 2.0, "b": false, "s": "a\"b\u{e9}\n"}));
+    let r = post(r#"{"\u0069": 5, "f": 1.5, "b": true, "s": ""}"#).await;
+    assert_eq!(r.json(), json!({"i": 5, "f": 1.5, "b": true, "s": ""}));
+    let r = post(r#"{"i": 1, "f": 1.5, "b": true, "s": "x", "i": -7, "s": "last"}"#).await;
+    assert_eq!(r.json(), json!({"i": -7, "f": 1.5, "b": true, "s": "last"}));
+    let r = post(r#"{"i": -0, "f": 1.5, "b": true, "s": "x"}"#).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("parameter \"i\" cast error on -0.0"), "{}", r.text());
+    let r = post(r#"{"i": 123456789012345678901, "f": 1.5, "b": true, "s": "x"}"#).await;
+    assert_eq!(r.status(), 400, "{}", r.text());
+}
+
 #[tokio::test]
 async fn optional_and_defaults() {
     let c = app().test_client();

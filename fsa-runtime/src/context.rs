@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use crate::app::{App, RouteEntry};
 use crate::error::Error;
 use crate::extract::ParamErrors;
-use crate::params::{Params, UploadedFile};
+use crate::params::{JsonBodyError, Params, UploadedFile};
 use crate::response::Response;
 use crate::route::ArgKind;
 use crate::token::{TokenInfo, TokenOptions};
@@ -342,17 +342,12 @@ impl Context {
             && m[..12].eq_ignore_ascii_case(b"application/")
             && m[m.len() - 5..].eq_ignore_ascii_case(b"+json");
         if is("application/json") || json_suffix {
-            let value: serde_json::Value =
-                serde_json::from_slice(&bytes).map_err(|e| Error::bad_request(format!("invalid JSON body: {e}")))?;
-            // Each level of nesting takes two bytes at least: a short body needs no walk.
             let max_depth = self.app.inner.config.max_json_depth;
-            if bytes.len() > 2 * max_depth && json_depth(&value) > max_depth {
-                return Err(Error::bad_request("JSON body nested too deeply"));
-            }
-            match value {
-                serde_json::Value::Object(map) => self.params.json = Some(map),
-                _ => return Err(Error::bad_request("JSON body must be an object")),
-            }
+            self.params.json = Some(crate::params::JsonObject::parse(bytes, max_depth).map_err(|e| match e {
+                JsonBodyError::Invalid(e) => Error::bad_request(format!("invalid JSON body: {e}")),
+                JsonBodyError::NotObject => Error::bad_request("JSON body must be an object"),
+                JsonBodyError::TooDeep => Error::bad_request("JSON body nested too deeply"),
+            })?);
         } else if is("application/x-www-form-urlencoded") {
             if std::str::from_utf8(&bytes).is_err() {
                 return Err(Error::bad_request("form body is not valid UTF-8"));
@@ -487,12 +482,4 @@ async fn collect_limited(mut body: ReqBody, max: usize) -> Result<Bytes, Error> 
         }
     }
     Ok(first.unwrap_or_else(|| out.freeze()))
-}
-
-fn json_depth(v: &serde_json::Value) -> usize {
-    match v {
-        serde_json::Value::Array(a) => 1 + a.iter().map(json_depth).max().unwrap_or(0),
-        serde_json::Value::Object(o) => 1 + o.values().map(json_depth).max().unwrap_or(0),
-        _ => 0,
-    }
 }

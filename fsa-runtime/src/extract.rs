@@ -116,6 +116,10 @@ impl<T: FromParam> ViaParam<T> for &&Arg<T> {
         name: &'static str,
         default: Option<D>,
     ) -> Ready<Result<T, Error>> {
+        // A JSON member of a common type converts straight from its text.
+        if let Some(value) = ctx.params().json_text(name).and_then(T::from_json_text) {
+            return ready(Ok(value));
+        }
         ready(lookup(ctx, name, default, T::when_absent, T::from_found))
     }
     fn kind(&self) -> ArgKind {

@@ -27,7 +27,9 @@
 //! Conversion errors read `parameter "NAME" cast error on VALUE: DETAIL`, absent mandatory
 //! parameters `parameter "NAME" is missing`; all errors of a request are one 400, one per line.
 //! serde is the one data model (every Rust type already speaks it, and garde validates the
-//! same structs); `serde_json` holds the JSON body.
+//! same structs); `serde_json` parses the JSON body, which is kept as its text and the spans of
+//! its members: strings, integers and booleans convert straight from their member's text, and
+//! a member's `serde_json::Value` is built only for the types that need one.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -51,7 +53,7 @@ pub struct Params {
     pub(crate) path: Vec<(std::sync::Arc<str>, String)>,
     pub(crate) query: Pairs,
     pub(crate) form: Pairs,
-    pub(crate) json: Option<serde_json::Map<String, Value>>,
+    pub(crate) json: Option<JsonObject>,
     pub(crate) files: Vec<(String, UploadedFile)>,
 }
 
@@ -102,6 +104,216 @@ impl Pairs {
     }
 }
 
+/// The members of a JSON object body, kept as spans of the body's text: a parameter of a
+/// common type (string, integer, boolean) converts straight from its member's text, and a
+/// member's [`Value`] is built only when something asks for it (other types, error messages,
+/// hooks), once. Building the whole body as a `serde_json` map of `String` keys and `Value`s
+/// would allocate for every key and string member, and every string parameter would be
+/// copied again out of it.
+#[derive(Debug, Default)]
+pub(crate) struct JsonObject {
+    /// The body's text.
+    text: String,
+    /// The members in body order; a repeated key keeps its last value, as with a JSON map.
+    members: Vec<JsonMember>,
+}
+
+#[derive(Debug)]
+struct JsonMember {
+    /// The key's span in the text, or the key itself when it holds escapes.
+    key: Result<std::ops::Range<usize>, Box<str>>,
+    /// The value's span in the text.
+    value: std::ops::Range<usize>,
+    parsed: std::sync::OnceLock<Value>,
+}
+
+/// Why a body is not a JSON object.
+#[derive(Debug)]
+pub(crate) enum JsonBodyError {
+    /// Not JSON: serde_json's message.
+    Invalid(String),
+    /// Valid JSON, but not an object.
+    NotObject,
+    /// Nested deeper than the limit.
+    TooDeep,
+}
+
+impl JsonObject {
+    /// Parses a JSON object body, refusing bodies nested deeper than `max_depth` levels.
+    pub(crate) fn parse(body: bytes::Bytes, max_depth: usize) -> Result<Self, JsonBodyError> {
+        let invalid = |e: &dyn std::fmt::Display| JsonBodyError::Invalid(e.to_string());
+        // Checked once: the members are then plain slices of the text.
+        let body = String::from_utf8(Vec::from(body)).map_err(|e| invalid(&e))?;
+        let text = body.as_str();
+        if !text.trim_start().starts_with('{') {
+            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => JsonBodyError::NotObject,
+                Err(e) => invalid(&e),
+            });
+        }
+        // Each level of nesting takes two bytes at least: a short body needs no scan.
+        // serde_json's own limit (128 levels) bounds the members' later parsing.
+        let limit = max_depth.min(127);
+        if text.len() > 2 * limit && json_text_depth(text) > limit {
+            return Err(if max_depth < 128 {
+                JsonBodyError::TooDeep
+            } else {
+                JsonBodyError::Invalid("recursion limit exceeded".to_owned())
+            });
+        }
+        let base = text.as_ptr() as usize;
+        let span = |s: &str| {
+            let start = s.as_ptr() as usize - base;
+            start..start + s.len()
+        };
+        let RawMembers(raw) = serde_json::from_str(text).map_err(|e| invalid(&e))?;
+        let mut members: Vec<JsonMember> = Vec::with_capacity(raw.len());
+        for (key, value) in raw {
+            let key = match key {
+                Cow::Borrowed(k) => Ok(span(k)),
+                Cow::Owned(k) => Err(k.into_boxed_str()),
+            };
+            let member = JsonMember { key, value: span(value.get()), parsed: std::sync::OnceLock::new() };
+            members.push(member);
+        }
+        Ok(JsonObject { text: body, members }.dedup())
+    }
+
+    /// A repeated key keeps its last value: earlier members of the same key are dropped.
+    fn dedup(mut self) -> Self {
+        let n = self.members.len();
+        let later_same = |i: usize| {
+            let key = self.key_bytes(&self.members[i]);
+            self.members[i + 1..].iter().any(|m| self.key_bytes(m) == key)
+        };
+        let keep: Vec<bool> = if n <= 32 {
+            // Few members: a scan without allocating finds that nothing repeats (the usual case).
+            if !(0..n).any(later_same) {
+                return self;
+            }
+            (0..n).map(|i| !later_same(i)).collect()
+        } else {
+            let mut seen = std::collections::HashSet::with_capacity(n);
+            let mut keep: Vec<bool> = (0..n).rev().map(|i| seen.insert(self.key_bytes(&self.members[i]))).collect();
+            keep.reverse();
+            keep
+        };
+        let mut keep = keep.into_iter();
+        self.members.retain(|_| keep.next().unwrap_or(true));
+        self
+    }
+
+    fn slice(&self, range: &std::ops::Range<usize>) -> &str {
+        self.text.get(range.clone()).unwrap_or("")
+    }
+
+    fn key<'a>(&'a self, member: &'a JsonMember) -> &'a str {
+        match &member.key {
+            Ok(range) => self.slice(range),
+            Err(key) => key,
+        }
+    }
+
+    /// The key as bytes: comparisons need no character boundaries.
+    fn key_bytes<'a>(&'a self, member: &'a JsonMember) -> &'a [u8] {
+        match &member.key {
+            Ok(range) => self.text.as_bytes().get(range.clone()).unwrap_or_default(),
+            Err(key) => key.as_bytes(),
+        }
+    }
+
+    fn member(&self, name: &str) -> Option<&JsonMember> {
+        self.members.iter().find(|m| self.key_bytes(m) == name.as_bytes())
+    }
+
+    /// The member's JSON text.
+    pub(crate) fn text_of(&self, name: &str) -> Option<&str> {
+        self.member(name).map(|m| self.slice(&m.value))
+    }
+
+    /// The member's value, built on first use.
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        let member = self.member(name)?;
+        Some(member.parsed.get_or_init(|| serde_json::from_str(self.slice(&member.value)).unwrap_or(Value::Null)))
+    }
+
+    /// The keys, in body order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.members.iter().map(|m| self.key(m))
+    }
+}
+
+/// The members of a JSON object as borrowed keys (owned when they hold escapes) and raw values.
+struct RawMembers<'a>(Vec<(Cow<'a, str>, &'a serde_json::value::RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for RawMembers<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = RawMembers<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(RawKey(key)) = map.next_key()? {
+                    members.push((key, map.next_value()?));
+                }
+                Ok(RawMembers(members))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
+/// A JSON key, borrowed from the body unless it holds escapes.
+struct RawKey<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for RawKey<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Key;
+        impl<'de> serde::de::Visitor<'de> for Key {
+            type Value = RawKey<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(RawKey(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawKey(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Key)
+    }
+}
+
+/// The nesting depth of valid JSON text: the deepest level of brackets outside strings.
+fn json_text_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// The text values of one HTTP parameter (repeated parameters give several).
 #[derive(Clone, Copy, Debug)]
 pub struct TextValues<'a> {
@@ -139,6 +351,15 @@ impl Params {
         self.files.iter().find(|(k, _)| k == name).map(|(_, f)| Found::File(f))
     }
 
+    /// The JSON text of a parameter that is a member of the JSON body (and not a path
+    /// segment, which comes first): what [`FromParam::from_json_text`] converts.
+    pub(crate) fn json_text(&self, name: &str) -> Option<&str> {
+        if self.path.iter().any(|(k, _)| &**k == name) {
+            return None;
+        }
+        self.json.as_ref()?.text_of(name)
+    }
+
     /// The first text value of a parameter from the query, form or JSON string member.
     pub fn text<'a>(&'a self, name: &'a str) -> Option<Cow<'a, str>> {
         match self.get(name)? {
@@ -167,9 +388,7 @@ impl Params {
     pub(crate) fn request_names(&self) -> Vec<(&str, bool)> {
         let mut names: Vec<(&str, bool)> = Vec::new();
         if let Some(j) = &self.json {
-            for k in j.keys() {
-                names.push((k, true));
-            }
+            names.extend(j.keys().map(|k| (k, true)));
         }
         let text = self.query.iter().chain(self.form.iter()).map(|(k, _)| k);
         for k in text.chain(self.files.iter().map(|(k, _)| k.as_str())) {
@@ -211,6 +430,20 @@ pub trait Scalar: Sized + Send {
     fn path_segment_ok(_segment: &str) -> bool {
         true
     }
+    /// Converts a JSON body member straight from its JSON text, when that is simple enough to
+    /// give the same answer as [`Scalar::from_json`] on the parsed value; `None` otherwise,
+    /// and [`Scalar::from_json`] decides. A shortcut for the common types, which spares
+    /// building a `Value`: the default is `None`.
+    #[doc(hidden)]
+    fn from_json_text(_text: &str) -> Option<Self> {
+        None
+    }
+}
+
+/// The content of a JSON string literal without escapes (`"abc"` → `abc`).
+fn plain_json_string(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
 }
 
 /// Parses Python's `int(text, 0)` syntax: optional sign and spaces, `0x`/`0o`/`0b`
@@ -310,6 +543,15 @@ macro_rules! int_scalar {
             fn path_segment_ok(segment: &str) -> bool {
                 !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit())
             }
+            fn from_json_text(text: &str) -> Option<Self> {
+                // Up to 18 digits, a JSON integer is an `i64` for serde_json; except `-0`,
+                // which it reads as a float.
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                if text == "-0" || digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                text.parse::<i64>().ok().and_then(|v| <$t>::try_from(v).ok())
+            }
         }
     )*};
 }
@@ -387,6 +629,13 @@ impl Scalar for bool {
     fn from_json(value: &Value) -> Result<Self, String> {
         value.as_bool().ok_or_else(|| cast_error("bool"))
     }
+    fn from_json_text(text: &str) -> Option<Self> {
+        match text {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
 }
 
 impl Scalar for String {
@@ -398,6 +647,9 @@ impl Scalar for String {
     }
     fn path_segment_ok(segment: &str) -> bool {
         !segment.contains('/')
+    }
+    fn from_json_text(text: &str) -> Option<Self> {
+        plain_json_string(text).map(str::to_owned)
     }
 }
 
@@ -514,6 +766,12 @@ pub trait FromParam: Sized + Send {
     fn path_segment_ok(_segment: &str) -> bool {
         true
     }
+    /// Converts a JSON body member from its JSON text when that gives the same answer as
+    /// [`from_found`](Self::from_found) would; `None` lets `from_found` decide (the default).
+    #[doc(hidden)]
+    fn from_json_text(_text: &str) -> Option<Self> {
+        None
+    }
 }
 
 fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
@@ -535,6 +793,9 @@ impl<T: Scalar> FromParam for T {
     fn path_segment_ok(segment: &str) -> bool {
         T::path_segment_ok(segment)
     }
+    fn from_json_text(text: &str) -> Option<Self> {
+        T::from_json_text(text)
+    }
 }
 
 impl<T: Scalar> FromParam for Option<T> {
@@ -553,6 +814,9 @@ impl<T: Scalar> FromParam for Option<T> {
     }
     fn path_segment_ok(segment: &str) -> bool {
         T::path_segment_ok(segment)
+    }
+    fn from_json_text(text: &str) -> Option<Self> {
+        if text == "null" { Some(None) } else { T::from_json_text(text).map(Some) }
     }
 }
 
@@ -913,5 +1177,90 @@ mod tests {
         assert!(<f64 as Scalar>::path_segment_ok("1.5"));
         assert!(!<f64 as Scalar>::path_segment_ok("1"));
         assert!(!<uuid::Uuid as Scalar>::path_segment_ok("abc"));
+    }
+
+    fn object(text: &str) -> JsonObject {
+        JsonObject::parse(bytes::Bytes::copy_from_slice(text.as_bytes()), 64).expect("a JSON object")
+    }
+
+    #[test]
+    fn json_object_members_as_text_and_values() {
+        let o = object(r#" {"a": 1, "b" : "x y", "c\u0041": [1, {"d": null}], "e":true} "#);
+        assert_eq!(o.keys().collect::<Vec<_>>(), ["a", "b", "cA", "e"]);
+        assert_eq!(o.text_of("a"), Some("1"));
+        assert_eq!(o.text_of("b"), Some(r#""x y""#));
+        assert_eq!(o.text_of("cA"), Some(r#"[1, {"d": null}]"#));
+        assert_eq!(o.get("cA"), Some(&serde_json::json!([1, {"d": null}])));
+        assert_eq!(o.get("e"), Some(&Value::Bool(true)));
+        assert_eq!(o.get("z"), None);
+        // A repeated key keeps its last value, as a JSON map does; the rest keep their order.
+        let o = object(r#"{"a": 1, "b": 2, "a": 3}"#);
+        assert_eq!(o.keys().collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(o.get("a"), Some(&Value::from(3)));
+        let many: Vec<String> = (0..40).map(|i| format!(r#""k{}": {i}"#, i % 30)).collect();
+        let o = object(&format!("{{{}}}", many.join(",")));
+        assert_eq!(o.keys().count(), 30);
+        assert_eq!(o.text_of("k5"), Some("35"));
+        assert_eq!(o.text_of("k29"), Some("29"));
+    }
+
+    #[test]
+    fn json_object_refusals() {
+        let parse = |t: &str, depth| JsonObject::parse(bytes::Bytes::copy_from_slice(t.as_bytes()), depth);
+        assert!(matches!(parse("[1, 2]", 64), Err(JsonBodyError::NotObject)));
+        assert!(matches!(parse(" \"a\"", 64), Err(JsonBodyError::NotObject)));
+        assert!(matches!(parse("{\"a\": }", 64), Err(JsonBodyError::Invalid(_))));
+        assert!(matches!(parse("{\"a\": 1} x", 64), Err(JsonBodyError::Invalid(_))));
+        assert!(matches!(parse("nope", 64), Err(JsonBodyError::Invalid(_))));
+        assert!(matches!(
+            parse(&format!("{{\"a\": {}1{}}}", "[".repeat(3), "]".repeat(3)), 3),
+            Err(JsonBodyError::TooDeep)
+        ));
+        assert!(parse(&format!("{{\"a\": {}1{}}}", "[".repeat(2), "]".repeat(2)), 3).is_ok());
+        // Brackets inside strings do not count.
+        assert!(parse(r#"{"a": "[[[[\"[[[["}"#, 2).is_ok());
+        assert_eq!(json_text_depth(r#"{"a": [{"b": "]]]"}, []]}"#), 3);
+    }
+
+    #[test]
+    fn json_text_shortcuts_agree_with_values() {
+        fn same<T: FromParam + PartialEq + std::fmt::Debug>(text: &str) {
+            let value: Value = serde_json::from_str(text).expect("JSON");
+            if let Some(fast) = T::from_json_text(text) {
+                assert_eq!(Ok(fast), T::from_found(Found::Json(&value)), "{text}");
+            }
+        }
+        for text in [
+            "0",
+            "-0",
+            "12",
+            "-12",
+            "300",
+            "-300",
+            "123456789012345678",
+            "1234567890123456789012",
+            "1.5",
+            "1e2",
+            "\"12\"",
+            "true",
+            "null",
+        ] {
+            same::<i64>(text);
+            same::<u8>(text);
+            same::<i8>(text);
+            same::<u64>(text);
+            same::<Option<i32>>(text);
+            same::<bool>(text);
+            same::<Option<bool>>(text);
+            same::<String>(text);
+        }
+        for text in [r#""abc""#, r#""a\"b""#, r#""é\u00e9""#, r#""""#] {
+            same::<String>(text);
+            same::<Option<String>>(text);
+        }
+        assert_eq!(<i64 as FromParam>::from_json_text("12"), Some(12));
+        assert_eq!(<String as FromParam>::from_json_text(r#""abc""#), Some("abc".to_owned()));
+        assert_eq!(<Option<i64>>::from_json_text("null"), Some(None));
+        assert_eq!(<u8 as FromParam>::from_json_text("300"), None);
     }
 }
