@@ -561,7 +561,7 @@ impl App {
             // which is moved once into its box; and a pipeline allocation above 1 KiB costs
             // glibc's allocator a consolidation pass on each request.
             Box::pin(async {
-                ctx.get_user(true).await?;
+                ctx.authenticate_once(true).await?;
                 self.check_groups(ctx, entry).await
             })
             .await?;

@@ -228,8 +228,21 @@ impl Context {
     /// Authenticates on demand (upstream `get_user`): the login, `None` when `required` is
     /// false and no scheme succeeded, or the authentication error when it is required.
     pub async fn get_user(&mut self, required: bool) -> Result<Option<String>, Error> {
-        if let Some(u) = &self.auth.user {
-            return Ok(Some(u.clone()));
+        if self.auth.user.is_none() {
+            // Boxed: authentication's future is large (about 700 bytes), and every future
+            // awaiting this one (a handler with a `CurrentUser` argument) would carry it, where
+            // most calls find the user already authenticated by the request pipeline.
+            Box::pin(self.authenticate_once(required)).await?;
+        }
+        Ok(self.auth.user.clone())
+    }
+
+    /// Authenticates the request unless already done: an error only when `required` and no
+    /// scheme succeeded. The request pipeline calls it inline (it boxes it with the group
+    /// checks); [`get_user`](Self::get_user) reads the login afterwards.
+    pub(crate) async fn authenticate_once(&mut self, required: bool) -> Result<(), Error> {
+        if self.auth.user.is_some() {
+            return Ok(());
         }
         if !self.auth.attempted {
             let schemes = match self.entry() {
@@ -237,14 +250,14 @@ impl Context {
                 None => self.app.inner.default_schemes.clone(),
             };
             match self.authenticate(&schemes).await {
-                Ok(()) => return Ok(self.auth.user.clone()),
+                Ok(()) => return Ok(()),
                 Err(e) => self.auth.error = Some(e),
             }
         }
         if required {
             Err(self.auth.error.clone().unwrap_or_else(|| Error::unauthorized("missing authentication")))
         } else {
-            Ok(None)
+            Ok(())
         }
     }
 
