@@ -109,8 +109,21 @@ pub(crate) enum Kind {
     Token = 3,
 }
 
-/// A cache key, borrowed from the request: its text (without `FSA_CACHE_PREFIX`) is written
-/// only where needed, into a reused per-thread buffer on a lookup, so that a hit allocates nothing.
+impl Kind {
+    /// The letter that starts the kind's keys.
+    fn letter(self) -> u8 {
+        match self {
+            Kind::User => b'u',
+            Kind::Group => b'c',
+            Kind::Perm => b'p',
+            Kind::Token => b't',
+        }
+    }
+}
+
+/// A cache key, borrowed from the request: its form (the JSON text for Redis, without
+/// `FSA_CACHE_PREFIX`; a length-prefixed byte string in process) is written only where needed,
+/// into a reused per-thread buffer on an in-process lookup, so that a hit allocates nothing.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Key<'a> {
     kind: Kind,
@@ -137,11 +150,13 @@ enum Parts<'a> {
 }
 
 /// `["a","b"]`.
+#[cfg(any(feature = "redis", test))]
 fn json_array(parts: &[Option<&str>]) -> String {
     serde_json::to_string(parts).unwrap_or_default()
 }
 
 /// `["a",`: the prefix of every array whose first element is `first`.
+#[cfg(any(feature = "redis", test))]
 fn json_open(first: &str) -> String {
     let mut s = json_array(&[Some(first)]);
     s.pop();
@@ -150,6 +165,7 @@ fn json_open(first: &str) -> String {
 }
 
 /// Whether `s` has a character JSON escapes (controls, `"` and `\\`, as `serde_json` does).
+#[cfg(any(feature = "redis", test))]
 fn needs_escape(s: &str) -> bool {
     // Branch-free over the bytes, so that it vectorizes: tokens are a hundred bytes long.
     let mut bad = 0u8;
@@ -162,6 +178,7 @@ fn needs_escape(s: &str) -> bool {
 /// Appends `s` as a JSON string, exactly as `serde_json` writes it. Keys are made on every
 /// cached check and their parts seldom need escaping: those are copied as they are, the
 /// others go through `serde_json`.
+#[cfg(any(feature = "redis", test))]
 fn push_json_str(buf: &mut String, s: &str) {
     if !needs_escape(s) {
         buf.push('"');
@@ -174,7 +191,7 @@ fn push_json_str(buf: &mut String, s: &str) {
 
 thread_local! {
     /// The buffer lookup keys are written into (one per thread, reused).
-    static KEY_BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    static KEY_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl<'a> Key<'a> {
@@ -211,6 +228,7 @@ impl<'a> Key<'a> {
 
     /// Appends the key's text: the kind tag and the compact JSON array of the arguments
     /// (a named group is a JSON string and a numbered one a JSON number: "42" is not 42).
+    #[cfg(any(feature = "redis", test))]
     fn write(&self, buf: &mut String) {
         use crate::app::Group;
         match self.parts {
@@ -256,34 +274,86 @@ impl<'a> Key<'a> {
     }
 
     /// The key's text, owned.
+    #[cfg(any(feature = "redis", test))]
     fn text(&self) -> String {
         let mut text = String::new();
         self.write(&mut text);
         text
     }
 
-    /// Calls `f` with the key's text, written into the thread's buffer.
-    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+    /// The in-process tier's key: the kind's letter, then each part tagged and
+    /// length-prefixed (`s`, the length in 4 bytes, the bytes; `i` and 8 bytes for a group
+    /// number; `n` for no role). Unambiguous like the JSON text, without scanning every byte
+    /// for characters to escape: the lookup of a cached check writes it on every request.
+    fn write_bytes(&self, buf: &mut Vec<u8>) {
+        fn part(buf: &mut Vec<u8>, s: &str) {
+            buf.push(b's');
+            buf.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+            buf.extend_from_slice(s.as_bytes());
+        }
+        buf.push(self.kind.letter());
+        match self.parts {
+            Parts::User(login) => part(buf, login),
+            Parts::Group(login, group) => {
+                part(buf, login);
+                match group {
+                    crate::app::Group::Name(n) => part(buf, n),
+                    crate::app::Group::Id(i) => {
+                        buf.push(b'i');
+                        buf.extend_from_slice(&i.to_le_bytes());
+                    }
+                }
+            }
+            Parts::Perm { login, domain, id, role } => {
+                for p in [login, domain, id] {
+                    part(buf, p);
+                }
+                match role {
+                    Some(role) => part(buf, role),
+                    None => buf.push(b'n'),
+                }
+            }
+            Parts::Token { realm, token, tag } => {
+                part(buf, realm);
+                part(buf, token);
+                if let Some(tag) = tag {
+                    part(buf, tag);
+                }
+            }
+        }
+    }
+
+    /// The in-process key, owned.
+    fn bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        self.write_bytes(&mut bytes);
+        bytes
+    }
+
+    /// Calls `f` with the in-process key, written into the thread's buffer.
+    fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         KEY_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
             Ok(mut buf) => {
                 buf.clear();
-                self.write(&mut buf);
+                self.write_bytes(&mut buf);
                 f(&buf)
             }
-            Err(_) => f(&self.text()),
+            Err(_) => f(&self.bytes()),
         })
     }
 }
 
-/// Whether an in-process entry belongs to `login` (for `auth_uncache`).
-fn belongs_to(key: &str, value: &CacheValue, login: &str, user_key: &str, open: &str) -> bool {
+/// The start of every in-process key of `kind` whose first part is `first`.
+fn bytes_open(kind: Kind, first: &str) -> Vec<u8> {
+    Key { kind, parts: Parts::User(first) }.bytes()
+}
+
+/// Whether an in-process entry belongs to `login` (for `auth_uncache`): its key's first part
+/// is the login, or it is a validation of one of the login's tokens.
+fn belongs_to(key: &[u8], value: &CacheValue, login: &str) -> bool {
     match value {
         CacheValue::Token(info) => info.login == login,
-        _ => {
-            key == user_key
-                || ((key.starts_with("c.") || key.starts_with("p."))
-                    && key.get(2..).is_some_and(|r| r.starts_with(open)))
-        }
+        _ => [Kind::User, Kind::Group, Kind::Perm].into_iter().any(|kind| key.starts_with(&bytes_open(kind, login))),
     }
 }
 
@@ -349,9 +419,10 @@ pub struct Cache {
 /// plain function call (no future), and the loads in flight, so that concurrent misses of one
 /// key call the hook once (the first caller loads, the others wait for its answer).
 struct Memory {
-    map: quick_cache::sync::Cache<String, Entry>,
+    /// Keyed by [`Key::write_bytes`].
+    map: quick_cache::sync::Cache<Vec<u8>, Entry>,
     ttl: Duration,
-    flights: std::sync::Mutex<std::collections::HashMap<String, Flight>>,
+    flights: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Flight>>,
 }
 
 /// An in-process entry: the answer and when it expires (the map has no TTL of its own).
@@ -371,18 +442,18 @@ impl Memory {
         Memory { map, ttl, flights: Default::default() }
     }
 
-    fn flights(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Flight>> {
+    fn flights(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Vec<u8>, Flight>> {
         self.flights.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The live entry of `text`, if any; an expired one is a miss, and removed.
-    fn get(&self, text: &str, now: Instant) -> Option<Arc<CacheValue>> {
-        let entry = self.map.get(text)?;
+    /// The live entry of `key`, if any; an expired one is a miss, and removed.
+    fn get(&self, key: &[u8], now: Instant) -> Option<Arc<CacheValue>> {
+        let entry = self.map.get(key)?;
         if now < entry.until {
             return Some(entry.value);
         }
         // Unless a concurrent load stored a fresh answer meanwhile.
-        self.map.remove_if(text, |e| e.until <= now);
+        self.map.remove_if(key, |e| e.until <= now);
         None
     }
 }
@@ -433,10 +504,10 @@ impl Cache {
                 // path (with the loader inside) is boxed, which keeps every request future that
                 // awaits this one small.
                 let now = Instant::now();
-                if let Some(v) = key.with_text(|text| m.get(text, now)) {
+                if let Some(v) = key.with_bytes(|bytes| m.get(bytes, now)) {
                     return Ok(v);
                 }
-                Box::pin(self.load_in_process(m, key.text(), load)).await
+                Box::pin(self.load_in_process(m, key.bytes(), load)).await
             }
             #[cfg(feature = "redis")]
             Backend::Redis(r) => Box::pin(r.get_or_load(key, load, &self.epoch)).await.map(Arc::new),
@@ -445,7 +516,7 @@ impl Cache {
 
     /// A miss: joins the load in flight for this key, or starts it. Errors are answered but
     /// not stored; a load that started before an uncache is answered but not stored either.
-    async fn load_in_process<F>(&self, m: &Memory, text: String, load: F) -> Result<Arc<CacheValue>, Error>
+    async fn load_in_process<F>(&self, m: &Memory, text: Vec<u8>, load: F) -> Result<Arc<CacheValue>, Error>
     where
         F: Future<Output = Result<CacheValue, Error>> + Send,
     {
@@ -489,7 +560,7 @@ impl Cache {
         match &self.backend {
             Backend::Off => {}
             Backend::Memory(m) => {
-                m.map.remove(key.text().as_str());
+                m.map.remove(key.bytes().as_slice());
             }
             #[cfg(feature = "redis")]
             Backend::Redis(r) => r.remove(&key.text()).await,
@@ -503,8 +574,7 @@ impl Cache {
             Backend::Off => {}
             Backend::Memory(m) => {
                 // A scan of every entry, shard by shard (uncaching is rare; hits must be cheap).
-                let (user_key, open) = (Key::user_pass(login).text(), json_open(login));
-                m.map.retain(|k, e| !belongs_to(k, &e.value, login, &user_key, &open));
+                m.map.retain(|k, e| !belongs_to(k, &e.value, login));
             }
             #[cfg(feature = "redis")]
             Backend::Redis(r) => r.remove_user(login, "").await,
@@ -514,16 +584,16 @@ impl Cache {
     /// Removes the cached validations of `login`'s tokens for `realm`.
     pub(crate) async fn remove_user_tokens(&self, login: &str, realm: &str) {
         self.bump();
-        let open = format!("t.{}", json_open(realm));
         match &self.backend {
             Backend::Off => {}
             Backend::Memory(m) => {
+                let open = bytes_open(Kind::Token, realm);
                 m.map.retain(|k, e| {
                     !(k.starts_with(&open) && matches!(&*e.value, CacheValue::Token(i) if i.login == login))
                 });
             }
             #[cfg(feature = "redis")]
-            Backend::Redis(r) => r.remove_user(login, &open).await,
+            Backend::Redis(r) => r.remove_user(login, &format!("t.{}", json_open(realm))).await,
         }
     }
 
@@ -1074,12 +1144,12 @@ mod tests {
         let m = Memory::new(64, Duration::from_secs(60));
         let now = Instant::now();
         let later = now + Duration::from_secs(60);
-        m.map.insert("old".into(), Entry { until: now, value: Arc::new(CacheValue::Bool(true)) });
-        m.map.insert("new".into(), Entry { until: later, value: Arc::new(CacheValue::Bool(false)) });
-        assert_eq!(m.get("old", now).as_deref(), None, "expires at `until`");
-        assert!(m.map.get("old").is_none(), "and is removed");
-        assert_eq!(m.get("new", now).as_deref(), Some(&CacheValue::Bool(false)));
-        assert_eq!(m.get("new", later).as_deref(), None);
+        m.map.insert(b"old".to_vec(), Entry { until: now, value: Arc::new(CacheValue::Bool(true)) });
+        m.map.insert(b"new".to_vec(), Entry { until: later, value: Arc::new(CacheValue::Bool(false)) });
+        assert_eq!(m.get(b"old", now).as_deref(), None, "expires at `until`");
+        assert!(m.map.get(b"old".as_slice()).is_none(), "and is removed");
+        assert_eq!(m.get(b"new", now).as_deref(), Some(&CacheValue::Bool(false)));
+        assert_eq!(m.get(b"new", later).as_deref(), None);
         assert!(m.map.is_empty());
     }
 
@@ -1090,10 +1160,10 @@ mod tests {
         let calls = AtomicUsize::new(0);
         load(&cache, Key::user_pass("calvin"), CacheValue::Pass(None), &calls).await;
         let Backend::Memory(m) = &cache.backend else { panic!("in process by default") };
-        let text = Key::user_pass("calvin").text();
+        let key = Key::user_pass("calvin").bytes();
         let start = Instant::now();
-        assert!(m.get(&text, start).is_some());
-        assert!(m.get(&text, start + Duration::from_secs(61)).is_none(), "gone after the ttl");
+        assert!(m.get(&key, start).is_some());
+        assert!(m.get(&key, start + Duration::from_secs(61)).is_none(), "gone after the ttl");
         load(&cache, Key::user_pass("calvin"), CacheValue::Pass(None), &calls).await;
         assert_eq!(calls.load(Ordering::SeqCst), 2, "loaded again");
     }
@@ -1113,7 +1183,7 @@ mod tests {
                 let json = |tag: &str, parts: &[Option<&str>]| format!("{tag}{}", json_array(parts));
                 let perm = Key::perm(b, a, b, Some(a));
                 assert_eq!(perm.text(), json("p.", &[Some(a), Some(b), Some(b), Some(a)]));
-                assert_eq!(perm.with_text(str::to_owned), perm.text(), "the lookup writes the same key");
+                assert_eq!(perm.with_bytes(<[u8]>::to_vec), perm.bytes(), "the lookup writes the same key");
                 assert_eq!(Key::perm(b, a, a, None).text(), json("p.", &[Some(a), Some(b), Some(a), None]));
                 assert_eq!(Key::token(b, a).text(), json("t.", &[Some(a), Some(b)]));
                 assert_eq!(Key::token_of(b, a, "tag").text(), json("t.", &[Some(a), Some(b), Some("tag")]));
@@ -1133,23 +1203,35 @@ mod tests {
             Key::group("a", &crate::app::Group::from("b\",\"c")).text()
         );
         assert_ne!(Key::perm("d", "u", "1", None).text(), Key::perm("d", "u", "1", Some("null")).text());
-        let open = json_open("calvin");
+        // The in-process form: distinct parts, distinct keys, however the parts are cut.
+        let tricky = ["", "a", "ab", "b", "s", "n", "i", "\0", "a\u{1}\u{0}\u{0}\u{0}sb", "null", "1"];
+        let mut seen = std::collections::HashSet::new();
+        let admin = crate::app::Group::from("admin");
+        let id = crate::app::Group::Id(7);
+        for a in tricky {
+            for b in tricky {
+                let group = crate::app::Group::from(b);
+                let keys = [
+                    Key::user_pass(a),
+                    Key::group(a, &group),
+                    Key::perm(a, b, a, None),
+                    Key::perm(a, b, a, Some(b)),
+                    Key::token(a, b),
+                    Key::token_of(a, b, "tag"),
+                ];
+                for key in keys {
+                    assert!(seen.insert(key.bytes()) || key.bytes() == Key::user_pass(a).bytes(), "{key:?}");
+                }
+            }
+            assert!(seen.insert(Key::group(a, &id).bytes()));
+        }
         let v = CacheValue::Bool(true);
-        assert!(belongs_to(
-            &Key::group("calvin", &crate::app::Group::from("admin")).text(),
-            &v,
-            "calvin",
-            &Key::user_pass("calvin").text(),
-            &open
-        ));
-        assert!(!belongs_to(
-            &Key::group("calvin2", &crate::app::Group::from("admin")).text(),
-            &v,
-            "calvin",
-            "u.[\"calvin\"]",
-            &open
-        ));
-        assert!(belongs_to(&Key::perm("d", "calvin", "1", None).text(), &v, "calvin", "u.[\"calvin\"]", &open));
-        assert!(!belongs_to(&Key::token("calvin", "calvin").text(), &v, "calvin", "u.[\"calvin\"]", &open));
+        assert!(belongs_to(&Key::group("calvin", &admin).bytes(), &v, "calvin"));
+        assert!(belongs_to(&Key::user_pass("calvin").bytes(), &v, "calvin"));
+        assert!(!belongs_to(&Key::group("calvin2", &admin).bytes(), &v, "calvin"));
+        assert!(!belongs_to(&Key::group("calv", &admin).bytes(), &v, "calvin"));
+        assert!(belongs_to(&Key::perm("d", "calvin", "1", None).bytes(), &v, "calvin"));
+        assert!(!belongs_to(&Key::perm("calvin", "d", "1", None).bytes(), &v, "calvin"));
+        assert!(!belongs_to(&Key::token("calvin", "calvin").bytes(), &v, "calvin"));
     }
 }
