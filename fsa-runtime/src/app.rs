@@ -594,8 +594,12 @@ impl App {
         for (i, (k, v)) in matched.params.iter().enumerate() {
             let name = entry.path_names.get(i);
             let k = name.map_or(k, |n| &**n);
-            let decoded =
-                percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| Error::not_found("not found"))?;
+            let decoded = if v.contains('%') {
+                percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| Error::not_found("not found"))?
+            } else {
+                // Nothing to decode (the usual case): spared a byte-by-byte pass.
+                std::borrow::Cow::Borrowed(v)
+            };
             if let Some(arg) = def.args.iter().find(|a| a.name == k)
                 && !(arg.path_ok)(&decoded)
             {

@@ -280,14 +280,22 @@ impl Context {
         }
         let Some(entry) = self.entry() else { return Ok(errors) };
         if !entry.has_rest && self.app.inner.config.reject_unexpected_param {
-            for (name, json) in self.params.request_names() {
+            // Names with a problem, each reported once (a name may come several times, or from
+            // JSON and the query string both); allocated only when there is one.
+            let mut reported: Vec<&str> = Vec::new();
+            for (name, json) in self.params.all_request_names() {
                 // Authentication parameters are always tolerated, even beside a path segment.
-                if self.app.inner.auth_params.iter().any(|a| a == name) {
+                let in_path = entry.def.args.iter().any(|a| a.name == name && a.in_path);
+                if (!in_path && entry.accepted.contains(&name))
+                    || self.app.inner.auth_params.iter().any(|a| a == name)
+                    || reported.contains(&name)
+                {
                     continue;
                 }
-                if entry.def.args.iter().any(|a| a.name == name && a.in_path) {
+                reported.push(name);
+                if in_path {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));
-                } else if !entry.accepted.contains(&name) {
+                } else {
                     errors.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
                 }
             }
@@ -298,7 +306,7 @@ impl Context {
     pub(crate) async fn read_params(&mut self) -> Result<(), Error> {
         self.params_loaded = true;
         if let Some(q) = self.parts.uri.query() {
-            self.params.query = crate::params::Pairs::parse(q.as_bytes());
+            self.params.query = crate::params::Pairs::parse(q);
         }
         let body = match self.body.get_mut() {
             Ok(b) => b.take(),
@@ -362,10 +370,8 @@ impl Context {
                 JsonBodyError::TooDeep => Error::bad_request("JSON body nested too deeply"),
             })?);
         } else if is("application/x-www-form-urlencoded") {
-            if std::str::from_utf8(&bytes).is_err() {
-                return Err(Error::bad_request("form body is not valid UTF-8"));
-            }
-            self.params.form = crate::params::Pairs::parse(&bytes);
+            let text = std::str::from_utf8(&bytes).map_err(|_| Error::bad_request("form body is not valid UTF-8"))?;
+            self.params.form = crate::params::Pairs::parse(text);
         }
         Ok(())
     }

@@ -81,12 +81,28 @@ pub(crate) struct Pairs {
 
 impl Pairs {
     /// Parses `application/x-www-form-urlencoded` text (percent-decoding, `+` as space).
-    pub(crate) fn parse(input: &[u8]) -> Pairs {
+    ///
+    /// A pair without `%` or `+`, the usual case, is copied as it is; the others are decoded by
+    /// `form_urlencoded`, whose rules these are (pairs split on `&`, empty ones skipped, the
+    /// name ending at the first `=`).
+    pub(crate) fn parse(input: &str) -> Pairs {
         let mut pairs = Pairs { text: String::with_capacity(input.len()), spans: Vec::new() };
-        for (k, v) in form_urlencoded::parse(input) {
-            pairs.push(&k, &v);
+        for segment in input.split('&').filter(|s| !s.is_empty()) {
+            if segment.bytes().any(|b| b == b'%' || b == b'+') {
+                for (k, v) in form_urlencoded::parse(segment.as_bytes()) {
+                    pairs.push(&k, &v);
+                }
+            } else {
+                let (k, v) = segment.split_once('=').unwrap_or((segment, ""));
+                pairs.push(k, v);
+            }
         }
         pairs
+    }
+
+    /// The first value of `name`.
+    fn first(&self, name: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// Appends one pair.
@@ -320,6 +336,8 @@ pub struct TextValues<'a> {
     name: &'a str,
     query: &'a Pairs,
     form: &'a Pairs,
+    /// The first value, found when the parameter was looked up.
+    first: &'a str,
 }
 
 impl<'a> TextValues<'a> {
@@ -331,7 +349,7 @@ impl<'a> TextValues<'a> {
 
     /// The first value (upstream uses the first of repeated scalar parameters).
     pub fn first(&self) -> &'a str {
-        self.iter().next().unwrap_or("")
+        self.first
     }
 }
 
@@ -344,9 +362,8 @@ impl Params {
         if let Some(v) = self.json.as_ref().and_then(|j| j.get(name)) {
             return Some(Found::Json(v));
         }
-        let text = TextValues { name, query: &self.query, form: &self.form };
-        if text.iter().next().is_some() {
-            return Some(Found::Text(text));
+        if let Some(first) = self.query.first(name).or_else(|| self.form.first(name)) {
+            return Some(Found::Text(TextValues { name, query: &self.query, form: &self.form, first }));
         }
         self.files.iter().find(|(k, _)| k == name).map(|(_, f)| Found::File(f))
     }
@@ -354,10 +371,11 @@ impl Params {
     /// The JSON text of a parameter that is a member of the JSON body (and not a path
     /// segment, which comes first): what [`FromParam::from_json_text`] converts.
     pub(crate) fn json_text(&self, name: &str) -> Option<&str> {
+        let json = self.json.as_ref()?;
         if self.path.iter().any(|(k, _)| &**k == name) {
             return None;
         }
-        self.json.as_ref()?.text_of(name)
+        json.text_of(name)
     }
 
     /// The first text value of a parameter from the query, form or JSON string member.
@@ -380,23 +398,26 @@ impl Params {
                 v => Cow::Owned(v.to_string()),
             });
         }
-        let text = TextValues { name, query: &self.query, form: &self.form };
-        text.iter().next().map(Cow::Borrowed)
+        self.query.first(name).or_else(|| self.form.first(name)).map(Cow::Borrowed)
     }
 
     /// Names of all request (non-path) parameters, each once, with whether it came from JSON.
     pub(crate) fn request_names(&self) -> Vec<(&str, bool)> {
         let mut names: Vec<(&str, bool)> = Vec::new();
-        if let Some(j) = &self.json {
-            names.extend(j.keys().map(|k| (k, true)));
-        }
-        let text = self.query.iter().chain(self.form.iter()).map(|(k, _)| k);
-        for k in text.chain(self.files.iter().map(|(k, _)| k.as_str())) {
+        for (k, json) in self.all_request_names() {
             if !names.iter().any(|(n, _)| *n == k) {
-                names.push((k, false));
+                names.push((k, json));
             }
         }
         names
+    }
+
+    /// Names of all request (non-path) parameters, with whether it came from JSON: JSON members
+    /// first, then the query string, the form and the files; a repeated name comes again.
+    pub(crate) fn all_request_names(&self) -> impl Iterator<Item = (&str, bool)> {
+        let json = self.json.iter().flat_map(|j| j.keys()).map(|k| (k, true));
+        let text = self.query.iter().chain(self.form.iter()).map(|(k, _)| k);
+        json.chain(text.chain(self.files.iter().map(|(k, _)| k.as_str())).map(|k| (k, false)))
     }
 }
 
@@ -1131,14 +1152,51 @@ mod tests {
 
     #[test]
     fn pairs_keep_order_decoding_and_repeats() {
-        let p = Pairs::parse(b"a=1&b=x+y%21&a=%C3%A9&empty=&flag");
+        let p = Pairs::parse("a=1&b=x+y%21&a=%C3%A9&empty=&flag");
         let all: Vec<(&str, &str)> = p.iter().collect();
         assert_eq!(all, [("a", "1"), ("b", "x y!"), ("a", "\u{e9}"), ("empty", ""), ("flag", "")]);
         let mut form = Pairs::default();
         form.push("f", "v");
-        let text = TextValues { name: "a", query: &p, form: &form };
+        let mut params = Params { query: p, form, ..Params::default() };
+        let Some(Found::Text(text)) = params.get("a") else { panic!("a text parameter") };
         assert_eq!(text.iter().collect::<Vec<_>>(), ["1", "\u{e9}"]);
-        assert_eq!(TextValues { name: "f", query: &p, form: &form }.first(), "v");
+        assert_eq!(text.first(), "1");
+        assert!(matches!(params.get("f"), Some(Found::Text(t)) if t.first() == "v"));
+        assert_eq!(params.request_text("b").as_deref(), Some("x y!"));
+        params.query = Pairs::default();
+        assert!(matches!(params.get("f"), Some(Found::Text(t)) if t.first() == "v"));
+        assert!(params.get("a").is_none());
+    }
+
+    #[test]
+    fn pairs_decode_as_form_urlencoded_does() {
+        for input in [
+            "",
+            "&",
+            "&&a=1&&",
+            "a",
+            "a=",
+            "=",
+            "=1",
+            "a=b=c",
+            "a=1&a=2",
+            "%41=%42",
+            "a+b=c+d",
+            "a=%",
+            "a=%4",
+            "a=%zz",
+            "a=%C3",
+            "%C3%A9=%e2%98%83",
+            "é=☃&x=1",
+            "a=1;b=2",
+            "k=v&k2=%2B&k3=+",
+        ] {
+            let ours: Vec<(String, String)> =
+                Pairs::parse(input).iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+            let theirs: Vec<(String, String)> =
+                form_urlencoded::parse(input.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            assert_eq!(ours, theirs, "{input:?}");
+        }
     }
 
     #[test]
