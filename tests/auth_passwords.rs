@@ -111,6 +111,12 @@ async fn bcrypt_hashes_and_the_72_byte_limit() {
     assert_eq!(c.get("/me").basic("moe", &stored).await.status(), 200);
     let r = c.get("/me").basic("moe", &format!("{stored}z")).await;
     assert_eq!(r.status(), 401);
+    // Credentials longer than 96 bytes decode as well as short ones.
+    let long_login = "m".repeat(30);
+    let r = c.post("/register").form(&[("user", long_login.as_str()), ("pass", stored.as_str())]).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(c.get("/me").basic(&long_login, &stored).await.status(), 200);
+    assert_eq!(c.get("/me").basic(&long_login, &format!("{stored}z")).await.status(), 401);
     assert_eq!(c.post("/hash").form(&[("password", &"z".repeat(73))]).await.status(), 400);
     // Options: cost and prefix.
     let app = app_with(&[("FSA_PASSWORD_OPTS", toml_table(&[("rounds", 5.into()), ("prefix", "2y".into())]))]);

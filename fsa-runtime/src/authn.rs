@@ -377,8 +377,20 @@ impl Context {
                     return Err(Error::unauthorized("unexpected Authorization header"));
                 };
                 let decoding = || Error::unauthorized("decoding error on authorization header");
-                let raw = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| decoding())?;
-                let text = String::from_utf8(raw).map_err(|_| decoding())?;
+                let encoded = encoded.trim();
+                // Usual credentials decode on the stack; longer ones into a vector.
+                let mut short = [0u8; 96];
+                let long;
+                let raw: &[u8] = if encoded.len() <= 128 {
+                    let n = base64::engine::general_purpose::STANDARD
+                        .decode_slice(encoded, &mut short)
+                        .map_err(|_| decoding())?;
+                    short.get(..n).unwrap_or_default()
+                } else {
+                    long = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| decoding())?;
+                    &long
+                };
+                let text = std::str::from_utf8(raw).map_err(|_| decoding())?;
                 let (login, password) = text.split_once(':').ok_or_else(decoding)?;
                 app.check_user_password(login, password).await.map(|()| Some(login.to_owned()))
             }
