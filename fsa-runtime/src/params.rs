@@ -177,21 +177,10 @@ impl JsonObject {
                 JsonBodyError::Invalid("recursion limit exceeded".to_owned())
             });
         }
-        let base = text.as_ptr() as usize;
-        let span = |s: &str| {
-            let start = s.as_ptr() as usize - base;
-            start..start + s.len()
-        };
-        let RawMembers(raw) = serde_json::from_str(text).map_err(|e| invalid(&e))?;
-        let mut members: Vec<JsonMember> = Vec::with_capacity(raw.len());
-        for (key, value) in raw {
-            let key = match key {
-                Cow::Borrowed(k) => Ok(span(k)),
-                Cow::Owned(k) => Err(k.into_boxed_str()),
-            };
-            let member = JsonMember { key, value: span(value.get()), parsed: std::sync::OnceLock::new() };
-            members.push(member);
-        }
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let seed = MembersOf { base: text.as_ptr() as usize };
+        let members = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer).map_err(|e| invalid(&e))?;
+        deserializer.end().map_err(|e| invalid(&e))?;
         Ok(JsonObject { text: body, members }.dedup())
     }
 
@@ -259,26 +248,42 @@ impl JsonObject {
     }
 }
 
-/// The members of a JSON object as borrowed keys (owned when they hold escapes) and raw values.
-struct RawMembers<'a>(Vec<(Cow<'a, str>, &'a serde_json::value::RawValue)>);
+/// Reads the members of a JSON object as spans of the text starting at `base` (the address of
+/// the text the deserializer reads): values and unescaped keys are borrowed from it.
+struct MembersOf {
+    base: usize,
+}
 
-impl<'de> serde::Deserialize<'de> for RawMembers<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = RawMembers<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
-                while let Some(RawKey(key)) = map.next_key()? {
-                    members.push((key, map.next_value()?));
-                }
-                Ok(RawMembers(members))
-            }
+impl MembersOf {
+    fn span(&self, s: &str) -> std::ops::Range<usize> {
+        let start = (s.as_ptr() as usize).saturating_sub(self.base);
+        start..start + s.len()
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for MembersOf {
+    type Value = Vec<JsonMember>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for MembersOf {
+    type Value = Vec<JsonMember>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
+        while let Some(RawKey(key)) = map.next_key()? {
+            let value: &'de serde_json::value::RawValue = map.next_value()?;
+            let key = match key {
+                Cow::Borrowed(k) => Ok(self.span(k)),
+                Cow::Owned(k) => Err(k.into_boxed_str()),
+            };
+            members.push(JsonMember { key, value: self.span(value.get()), parsed: std::sync::OnceLock::new() });
         }
-        deserializer.deserialize_map(Members)
+        Ok(members)
     }
 }
 
