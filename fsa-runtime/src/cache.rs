@@ -32,7 +32,8 @@
 //!   where moka also records each read for its policy, reads the clock and runs maintenance.
 //!   It has no TTL: each entry carries its expiry (`FSA_CACHE_OPTS.ttl`), an expired entry is
 //!   a miss and is removed; those never read again go as the size bound evicts them. A lookup
-//!   writes its key into a reused per-thread buffer and shares the answer (`Arc`): a hit
+//!   writes its key (a length-prefixed byte string of the same parts as the Redis key, with no
+//!   escaping to do) into a reused per-thread buffer and shares the answer (`Arc`): a hit
 //!   allocates nothing and reads the clock once. Uncaching a login's entries scans the map
 //!   (uncaches are rare, hits are not). Concurrent misses of one key are coalesced:
 //!   a stampede of identical requests calls the hook once. fsa token checks (a BLAKE2s
@@ -415,7 +416,7 @@ pub struct Cache {
     epoch: AtomicU64,
 }
 
-/// The in-process backend: a `quick_cache` map from key text to entry, so that a hit is a
+/// The in-process backend: a `quick_cache` map from key bytes to entry, so that a hit is a
 /// plain function call (no future), and the loads in flight, so that concurrent misses of one
 /// key call the hook once (the first caller loads, the others wait for its answer).
 struct Memory {
