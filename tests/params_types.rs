@@ -321,6 +321,13 @@ async fn json_members_spelled_every_way() {
     assert!(r.text().contains("parameter \"i\" cast error on -0.0"), "{}", r.text());
     let r = post(r#"{"i": 123456789012345678901, "f": 1.5, "b": true, "s": "x"}"#).await;
     assert_eq!(r.status(), 400, "{}", r.text());
+    // An unexpected member is reported once, however often it comes, in body order.
+    let r = post(r#"{"zz": 1, "i": 1, "f": 1.5, "b": true, "s": "x", "zz": 2, "yy": 3}"#).await;
+    assert_eq!(r.status(), 400);
+    let lines: Vec<String> = r.text().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains("unexpected json parameter \"zz\""), "{lines:?}");
+    assert!(lines[1].contains("unexpected json parameter \"yy\""), "{lines:?}");
 }
 
 #[tokio::test]

@@ -281,18 +281,18 @@ impl Context {
         let Some(entry) = self.entry() else { return Ok(errors) };
         if !entry.has_rest && self.app.inner.config.reject_unexpected_param {
             // Names with a problem, each reported once (a name may come several times, or from
-            // JSON and the query string both); allocated only when there is one.
-            let mut reported: Vec<&str> = Vec::new();
+            // JSON and the query string both); a set, allocated only when there is one, so
+            // that a body of many unexpected members costs linear time.
+            let mut reported: std::collections::HashSet<&str> = std::collections::HashSet::new();
             for (name, json) in self.params.all_request_names() {
                 // Authentication parameters are always tolerated, even beside a path segment.
                 let in_path = entry.def.args.iter().any(|a| a.name == name && a.in_path);
                 if (!in_path && entry.accepted.contains(&name))
                     || self.app.inner.auth_params.iter().any(|a| a == name)
-                    || reported.contains(&name)
+                    || !reported.insert(name)
                 {
                     continue;
                 }
-                reported.push(name);
                 if in_path {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));
                 } else {
@@ -422,8 +422,9 @@ impl Context {
             |n: &str| self.entry().is_some_and(|e| e.def.args.iter().any(|a| a.name == n && a.kind != ArgKind::Rest));
         let auth = |n: &str| self.app.inner.auth_params.iter().any(|a| a == n);
         let mut out = BTreeMap::new();
-        for (name, _) in self.params.request_names() {
-            if !declared(name)
+        for (name, _) in self.params.all_request_names() {
+            if !out.contains_key(name)
+                && !declared(name)
                 && !auth(name)
                 && let Some(v) = self.params.text(name)
             {

@@ -130,7 +130,8 @@ impl Pairs {
 pub(crate) struct JsonObject {
     /// The body's text.
     text: String,
-    /// The members in body order; a repeated key keeps its last value, as with a JSON map.
+    /// The members in body order, repeated keys included: lookups take the last one, as a
+    /// JSON map keeps the last value of a repeated key.
     members: Vec<JsonMember>,
 }
 
@@ -181,31 +182,7 @@ impl JsonObject {
         let seed = MembersOf { base: text.as_ptr() as usize };
         let members = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer).map_err(|e| invalid(&e))?;
         deserializer.end().map_err(|e| invalid(&e))?;
-        Ok(JsonObject { text: body, members }.dedup())
-    }
-
-    /// A repeated key keeps its last value: earlier members of the same key are dropped.
-    fn dedup(mut self) -> Self {
-        let n = self.members.len();
-        let later_same = |i: usize| {
-            let key = self.key_bytes(&self.members[i]);
-            self.members[i + 1..].iter().any(|m| self.key_bytes(m) == key)
-        };
-        let keep: Vec<bool> = if n <= 32 {
-            // Few members: a scan without allocating finds that nothing repeats (the usual case).
-            if !(0..n).any(later_same) {
-                return self;
-            }
-            (0..n).map(|i| !later_same(i)).collect()
-        } else {
-            let mut seen = std::collections::HashSet::with_capacity(n);
-            let mut keep: Vec<bool> = (0..n).rev().map(|i| seen.insert(self.key_bytes(&self.members[i]))).collect();
-            keep.reverse();
-            keep
-        };
-        let mut keep = keep.into_iter();
-        self.members.retain(|_| keep.next().unwrap_or(true));
-        self
+        Ok(JsonObject { text: body, members })
     }
 
     fn slice(&self, range: &std::ops::Range<usize>) -> &str {
@@ -227,8 +204,9 @@ impl JsonObject {
         }
     }
 
+    /// The last member named `name` (a repeated key keeps its last value).
     fn member(&self, name: &str) -> Option<&JsonMember> {
-        self.members.iter().find(|m| self.key_bytes(m) == name.as_bytes())
+        self.members.iter().rfind(|m| self.key_bytes(m) == name.as_bytes())
     }
 
     /// The member's JSON text.
@@ -242,7 +220,7 @@ impl JsonObject {
         Some(member.parsed.get_or_init(|| serde_json::from_str(self.slice(&member.value)).unwrap_or(Value::Null)))
     }
 
-    /// The keys, in body order.
+    /// The keys, in body order; a repeated key comes again.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.members.iter().map(|m| self.key(m))
     }
@@ -404,17 +382,6 @@ impl Params {
             });
         }
         self.query.first(name).or_else(|| self.form.first(name)).map(Cow::Borrowed)
-    }
-
-    /// Names of all request (non-path) parameters, each once, with whether it came from JSON.
-    pub(crate) fn request_names(&self) -> Vec<(&str, bool)> {
-        let mut names: Vec<(&str, bool)> = Vec::new();
-        for (k, json) in self.all_request_names() {
-            if !names.iter().any(|(n, _)| *n == k) {
-                names.push((k, json));
-            }
-        }
-        names
     }
 
     /// Names of all request (non-path) parameters, with whether it came from JSON: JSON members
@@ -1256,15 +1223,12 @@ mod tests {
         assert_eq!(o.get("cA"), Some(&serde_json::json!([1, {"d": null}])));
         assert_eq!(o.get("e"), Some(&Value::Bool(true)));
         assert_eq!(o.get("z"), None);
-        // A repeated key keeps its last value, as a JSON map does; the rest keep their order.
+        // A repeated key keeps its last value, as a JSON map does.
         let o = object(r#"{"a": 1, "b": 2, "a": 3}"#);
-        assert_eq!(o.keys().collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(o.keys().collect::<Vec<_>>(), ["a", "b", "a"]);
         assert_eq!(o.get("a"), Some(&Value::from(3)));
-        let many: Vec<String> = (0..40).map(|i| format!(r#""k{}": {i}"#, i % 30)).collect();
-        let o = object(&format!("{{{}}}", many.join(",")));
-        assert_eq!(o.keys().count(), 30);
-        assert_eq!(o.text_of("k5"), Some("35"));
-        assert_eq!(o.text_of("k29"), Some("29"));
+        assert_eq!(o.text_of("a"), Some("3"));
+        assert_eq!(o.text_of("b"), Some("2"));
     }
 
     #[test]
