@@ -2,7 +2,7 @@
 //! limits, CORS, graceful shutdown and TLS.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fsa::config::parse_env_value;
@@ -50,8 +50,18 @@ async fn nap(ms: u64) -> String {
     format!("napped {ms}")
 }
 
+static CHORES_DONE: AtomicUsize = AtomicUsize::new(0);
+
+/// Work with a side effect at its end, as a handler committing a transaction would have.
+#[get("/chore", authorize = "OPEN")]
+async fn chore() -> &'static str {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    CHORES_DONE.fetch_add(1, Ordering::SeqCst);
+    "chore done"
+}
+
 fn app(directives: &[(&str, &str)]) -> fsa::AppBuilder {
-    let mut b = App::new().config("FSA_AUTH", "fake").routes(fsa::routes![open, boom, who, echo, slow, nap]);
+    let mut b = App::new().config("FSA_AUTH", "fake").routes(fsa::routes![open, boom, who, echo, slow, nap, chore]);
     for (k, v) in directives {
         b = b.config(k, parse_env_value(v));
     }
@@ -186,6 +196,35 @@ async fn busy_connections_are_kept_and_idle_ones_closed() {
     let mut rest = Vec::new();
     let n = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut rest)).await.expect("idle connection closed");
     assert_eq!(n.unwrap_or(0), 0, "nothing more is sent on an idle connection");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn handlers_run_to_their_end_whatever_the_client_does() {
+    let server = Server::start(app(&[]).build().unwrap()).await;
+    // A client that shuts its side down after its request still gets the answer.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET /nap/300 HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    stream.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut out)).await.unwrap().unwrap();
+    let r = String::from_utf8_lossy(&out);
+    assert!(r.starts_with("HTTP/1.1 200") && r.ends_with("napped 300"), "{r}");
+    // A client that leaves while its request runs: the handler is not cut off half-way.
+    let before = CHORES_DONE.load(Ordering::SeqCst);
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET /chore HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(stream);
+    let done = async {
+        while CHORES_DONE.load(Ordering::SeqCst) == before {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), done).await.expect("the handler ran to its end");
+    // And the server goes on serving.
+    let r = get(server.addr, "/open", "").await;
+    assert_eq!(status(&r), 200, "{r}");
     server.stop().await;
 }
 

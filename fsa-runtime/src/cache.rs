@@ -428,7 +428,7 @@ struct Memory {
     /// Keyed by [`Key::write_bytes`].
     map: quick_cache::sync::Cache<Vec<u8>, Entry>,
     ttl: Duration,
-    flights: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Flight>>,
+    flights: Flights<Vec<u8>, Arc<CacheValue>>,
 }
 
 /// An in-process entry: the answer and when it expires (the map has no TTL of its own).
@@ -438,18 +438,63 @@ struct Entry {
     value: Arc<CacheValue>,
 }
 
+/// The loads in flight of one cache tier, by key: callers that miss the same key while its
+/// load runs wait for that load's answer instead of calling the hook again.
+struct Flights<K, V> {
+    map: std::sync::Mutex<std::collections::HashMap<K, Flight<V>>>,
+}
+
 /// One load in flight, shared by every caller that missed the same key meanwhile.
-type Flight = Arc<tokio::sync::OnceCell<Result<Arc<CacheValue>, Error>>>;
+type Flight<V> = Arc<tokio::sync::OnceCell<Result<V, Error>>>;
+
+impl<K, V> Default for Flights<K, V> {
+    fn default() -> Self {
+        Flights { map: Default::default() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Flights<K, V> {
+    /// Joins the load in flight for `key`, or starts it with `load`. Whoever gets the answer
+    /// first takes the flight off the map, so that the next miss starts a new load; so does a
+    /// caller dropped while waiting, and a waiter left then takes the load over.
+    async fn join<F>(&self, key: &K, load: impl FnOnce() -> F) -> Result<V, Error>
+    where
+        F: Future<Output = Result<V, Error>>,
+    {
+        let flight = self.lock().entry(key.clone()).or_default().clone();
+        let landing = Landing { flights: self, key, flight: &flight };
+        let result = landing.flight.get_or_init(load).await.clone();
+        drop(landing);
+        result
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<K, Flight<V>>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Takes a flight off its map when its caller is done with it (answered or dropped), unless
+/// a newer flight took its place.
+struct Landing<'a, K: std::hash::Hash + Eq + Clone, V: Clone> {
+    flights: &'a Flights<K, V>,
+    key: &'a K,
+    flight: &'a Flight<V>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Drop for Landing<'_, K, V> {
+    fn drop(&mut self) {
+        let mut map = self.flights.lock();
+        if map.get(self.key).is_some_and(|f| Arc::ptr_eq(f, self.flight)) {
+            map.remove(self.key);
+        }
+    }
+}
 
 impl Memory {
     fn new(size: u64, ttl: Duration) -> Self {
         // The map allocates as it fills, not up front.
         let map = quick_cache::sync::Cache::new(usize::try_from(size).unwrap_or(usize::MAX));
-        Memory { map, ttl, flights: Default::default() }
-    }
-
-    fn flights(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Vec<u8>, Flight>> {
-        self.flights.lock().unwrap_or_else(|p| p.into_inner())
+        Memory { map, ttl, flights: Flights::default() }
     }
 
     /// The live entry of `key`, if any; an expired one is a miss, and removed.
@@ -526,9 +571,8 @@ impl Cache {
     where
         F: Future<Output = Result<CacheValue, Error>> + Send,
     {
-        let flight = m.flights().entry(key.clone()).or_default().clone();
-        let result = flight
-            .get_or_init(|| async {
+        m.flights
+            .join(&key, || async {
                 // A flight that just ended may have stored it.
                 if let Some(v) = m.get(&key, Instant::now()) {
                     return Ok(v);
@@ -548,12 +592,6 @@ impl Cache {
                 Ok(value)
             })
             .await
-            .clone();
-        let mut flights = m.flights();
-        if flights.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-            flights.remove(&key);
-        }
-        result
     }
 
     fn bump(&self) {
@@ -621,7 +659,6 @@ impl Cache {
 mod redis_tier {
     //! The Redis backend: bounded calls, outage detection, in-process coalescing of misses.
 
-    use std::collections::HashMap;
     use std::future::Future;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::{Arc, Mutex, MutexGuard};
@@ -629,9 +666,8 @@ mod redis_tier {
 
     use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
     use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-    use tokio::sync::OnceCell;
 
-    use super::{CacheValue, Key, Opts, json_array, seconds};
+    use super::{CacheValue, Flights, Key, Opts, json_array, seconds};
     use crate::config::ConfigError;
     use crate::error::Error;
 
@@ -650,8 +686,6 @@ for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 return n
 ";
-
-    type Flight = Arc<OnceCell<Result<CacheValue, Error>>>;
 
     /// The Redis tier (cheap to clone).
     #[derive(Clone)]
@@ -675,7 +709,7 @@ return n
         missed_uncache: AtomicBool,
         /// Outages seen (each logged once).
         outages: AtomicU64,
-        flights: Mutex<HashMap<String, Flight>>,
+        flights: Flights<String, CacheValue>,
         remove_user: redis::Script,
     }
 
@@ -752,7 +786,7 @@ return n
                     retry_at: AtomicU64::new(0),
                     missed_uncache: AtomicBool::new(false),
                     outages: AtomicU64::new(0),
-                    flights: Mutex::new(HashMap::new()),
+                    flights: Flights::default(),
                     remove_user: redis::Script::new(REMOVE_USER),
                 }),
             })
@@ -887,9 +921,9 @@ return n
             if let Some(v) = self.get(&full).await {
                 return Ok(v);
             }
-            let flight = lock(&self.inner.flights).entry(full.clone()).or_default().clone();
-            let result = flight
-                .get_or_init(|| async {
+            self.inner
+                .flights
+                .join(&full, || async {
                     // A flight that just ended may have stored it.
                     if let Some(v) = self.get(&full).await {
                         return Ok(v);
@@ -903,12 +937,6 @@ return n
                     Ok(value)
                 })
                 .await
-                .clone();
-            let mut flights = lock(&self.inner.flights);
-            if flights.get(&full).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-                flights.remove(&full);
-            }
-            result
         }
 
         pub(super) async fn remove(&self, text: &str) {

@@ -4,6 +4,12 @@
 //! (HTTP/2 is recognised by its preface, or chosen by ALPN over TLS); graceful shutdown on
 //! SIGINT/SIGTERM lets in-flight requests finish.
 //!
+//! A request's handler runs to its end over HTTP/1.1 even if the client shuts its side of the
+//! connection or leaves meanwhile, as under Flask's WSGI servers: work is never dropped half
+//! done (between two statements of a transaction, say); the answer is sent to a client that
+//! only half-closed, and discarded for one that left. The connection cap bounds how much such
+//! work can pile up. (hyper's HTTP/2 drops a stream's future when the client resets it.)
+//!
 //! Defences against slow or greedy clients, all set by directives (`docs/CONFIG.md`):
 //! - a client must send its first bytes within `FSA_SERVER_HEADER_TIMEOUT` seconds (10), and
 //!   a TLS handshake must end within the same delay; after that, an HTTP/1.1 connection on
@@ -184,7 +190,12 @@ struct Limits {
 fn builders(config: &crate::Config) -> (http1::Builder, http2::Builder<TokioExecutor>) {
     let header_timeout = Duration::from_secs_f64(config.server_header_timeout);
     let mut h1 = http1::Builder::new();
-    h1.header_read_timeout(None).max_buf_size(config.server_max_header_size.max(8192));
+    // `half_close`: a request's handler runs to its end even when the client shuts its side
+    // of the connection meanwhile (as under WSGI), rather than being dropped mid-way, say
+    // between two statements of a transaction; the answer goes to a client that half-closed,
+    // and is dropped for one that left. It also spares hyper a read attempt while each request
+    // runs, which allocated a new read buffer (8 KiB) per request.
+    h1.header_read_timeout(None).half_close(true).max_buf_size(config.server_max_header_size.max(8192));
     let mut h2 = http2::Builder::new(TokioExecutor::new());
     h2.timer(TokioTimer::new())
         .max_concurrent_streams(256)
