@@ -441,11 +441,17 @@ struct Entry {
 /// The loads in flight of one cache tier, by key: callers that miss the same key while its
 /// load runs wait for that load's answer instead of calling the hook again.
 struct Flights<K, V> {
-    map: std::sync::Mutex<std::collections::HashMap<K, Flight<V>>>,
+    map: std::sync::Mutex<std::collections::HashMap<K, Waiting<V>>>,
 }
 
 /// One load in flight, shared by every caller that missed the same key meanwhile.
 type Flight<V> = Arc<tokio::sync::OnceCell<Result<V, Error>>>;
+
+/// A load in flight and how many callers wait on it.
+struct Waiting<V> {
+    flight: Flight<V>,
+    callers: usize,
+}
 
 impl<K, V> Default for Flights<K, V> {
     fn default() -> Self {
@@ -454,27 +460,31 @@ impl<K, V> Default for Flights<K, V> {
 }
 
 impl<K: std::hash::Hash + Eq + Clone, V: Clone> Flights<K, V> {
-    /// Joins the load in flight for `key`, or starts it with `load`. Whoever gets the answer
-    /// first takes the flight off the map, so that the next miss starts a new load; so does a
-    /// caller dropped while waiting, and a waiter left then takes the load over.
+    /// Joins the load in flight for `key`, or starts it with `load`. The flight leaves the map
+    /// once answered (the next miss starts a new load) or once every caller waiting on it was
+    /// dropped; when only the one running the load is dropped, a waiter takes it over.
     async fn join<F>(&self, key: &K, load: impl FnOnce() -> F) -> Result<V, Error>
     where
         F: Future<Output = Result<V, Error>>,
     {
-        let flight = self.lock().entry(key.clone()).or_default().clone();
+        let flight = {
+            let mut map = self.lock();
+            let waiting = map.entry(key.clone()).or_insert_with(|| Waiting { flight: Flight::default(), callers: 0 });
+            waiting.callers += 1;
+            waiting.flight.clone()
+        };
         let landing = Landing { flights: self, key, flight: &flight };
-        let result = landing.flight.get_or_init(load).await.clone();
+        let result = flight.get_or_init(load).await.clone();
         drop(landing);
         result
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<K, Flight<V>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<K, Waiting<V>>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// Takes a flight off its map when its caller is done with it (answered or dropped), unless
-/// a newer flight took its place.
+/// One caller's leaving its flight, answered or dropped (see [`Flights::join`]).
 struct Landing<'a, K: std::hash::Hash + Eq + Clone, V: Clone> {
     flights: &'a Flights<K, V>,
     key: &'a K,
@@ -484,8 +494,13 @@ struct Landing<'a, K: std::hash::Hash + Eq + Clone, V: Clone> {
 impl<K: std::hash::Hash + Eq + Clone, V: Clone> Drop for Landing<'_, K, V> {
     fn drop(&mut self) {
         let mut map = self.flights.lock();
-        if map.get(self.key).is_some_and(|f| Arc::ptr_eq(f, self.flight)) {
-            map.remove(self.key);
+        if let Some(waiting) = map.get_mut(self.key)
+            && Arc::ptr_eq(&waiting.flight, self.flight)
+        {
+            waiting.callers -= 1;
+            if waiting.callers == 0 || waiting.flight.initialized() {
+                map.remove(self.key);
+            }
         }
     }
 }
@@ -1128,6 +1143,50 @@ mod tests {
         cache.remove(Key::token("t1", "r")).await;
         load(&cache, Key::token("t1", "r"), token("calvin"), &calls).await;
         assert_eq!(n(), 5);
+    }
+
+    #[tokio::test]
+    async fn flights_coalesce_and_survive_dropped_callers() {
+        let flights = Flights::<String, u32>::default();
+        let key = "k".to_owned();
+        let calls = AtomicUsize::new(0);
+        let in_map = |f: &Flights<String, u32>| f.lock().len();
+        // A lone caller dropped in the middle of its load leaves nothing behind.
+        let mut lone = Box::pin(flights.join(&key, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            std::future::pending::<Result<u32, Error>>().await
+        }));
+        assert!(futures_util::poll!(lone.as_mut()).is_pending());
+        assert_eq!(in_map(&flights), 1);
+        drop(lone);
+        assert_eq!(in_map(&flights), 0, "an abandoned flight leaves the map");
+        // The caller running the load is dropped while another waits: the waiter takes the
+        // load over, and a caller arriving meanwhile shares it.
+        let (_tx1, rx1) = tokio::sync::oneshot::channel::<u32>();
+        let (tx2, rx2) = tokio::sync::oneshot::channel::<u32>();
+        let pending_load = |rx: tokio::sync::oneshot::Receiver<u32>| {
+            let calls = &calls;
+            move || async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                rx.await.map_err(|_| Error::internal("closed"))
+            }
+        };
+        let mut first = Box::pin(flights.join(&key, pending_load(rx1)));
+        assert!(futures_util::poll!(first.as_mut()).is_pending());
+        let mut second = Box::pin(flights.join(&key, pending_load(rx2)));
+        assert!(futures_util::poll!(second.as_mut()).is_pending());
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "the second caller waits for the first's load");
+        drop(first);
+        assert_eq!(in_map(&flights), 1, "a flight with a caller left stays");
+        assert!(futures_util::poll!(second.as_mut()).is_pending());
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "the second caller took the load over");
+        let mut third = Box::pin(flights.join(&key, || async { Ok(3) }));
+        assert!(futures_util::poll!(third.as_mut()).is_pending(), "the third caller waits for the second's load");
+        tx2.send(2).unwrap();
+        assert_eq!(second.await.unwrap(), 2);
+        assert_eq!(third.await.unwrap(), 2, "answered by the load it joined");
+        assert_eq!(in_map(&flights), 0, "an answered flight leaves the map");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]
