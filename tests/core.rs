@@ -39,6 +39,11 @@ fn str_path(s: String) -> String {
     s
 }
 
+#[get("/three/<a>/<b>/<c>", authorize = "OPEN")]
+fn three_path(a: String, b: i64, c: String) -> String {
+    format!("{a}|{b}|{c}")
+}
+
 #[get("/files/<path..>", authorize = "OPEN")]
 fn rest_path(path: String) -> String {
     path
@@ -105,6 +110,7 @@ async fn basic_app(extra: &[(&str, toml::Value)]) -> App {
         float_path,
         uuid_path,
         str_path,
+        three_path,
         rest_path,
         scalars,
         optional,
@@ -149,6 +155,10 @@ async fn path_converters_follow_flask() {
     assert_eq!(c.get("/str/h%C3%A9llo").await.text(), "héllo");
     assert_eq!(c.get("/str/a/b").await.status(), 404);
     assert_eq!(c.get("/files/a/b/c.txt").await.text(), "a/b/c.txt");
+    // More parameters than are kept inline, segments longer than kept inline, decoded ones.
+    let long = "a-segment-longer-than-twenty-four-bytes";
+    assert_eq!(c.get(&format!("/three/x/7/{long}")).await.text(), format!("x|7|{long}"));
+    assert_eq!(c.get(&format!("/three/{long}%21/70/h%C3%A9")).await.text(), format!("{long}!|70|hé"));
 }
 
 #[tokio::test]

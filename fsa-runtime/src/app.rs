@@ -590,7 +590,7 @@ impl App {
         };
         let entry = &inner.routes[idx];
         let def = &entry.def;
-        let mut path_params = Vec::with_capacity(matched.params.len());
+        let mut path_params = crate::params::PathParams::new();
         for (i, (k, v)) in matched.params.iter().enumerate() {
             let name = entry.path_names.get(i);
             let k = name.map_or(k, |n| &**n);
@@ -605,7 +605,8 @@ impl App {
             {
                 return Err(Error::not_found("not found"));
             }
-            path_params.push((name.cloned().unwrap_or_else(|| Arc::from(k)), decoded.into_owned()));
+            path_params
+                .push((name.cloned().unwrap_or_else(|| Arc::from(k)), compact_str::CompactString::from(decoded)));
         }
         ctx.params.path = path_params;
         Ok(Routed::Route(idx))

@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use base64::Engine;
+use compact_str::CompactString;
 use http::header;
 
 use crate::app::App;
@@ -365,7 +366,7 @@ impl Context {
         Err(last.unwrap_or_else(|| Error::unauthorized("missing authentication")))
     }
 
-    async fn try_scheme(&mut self, scheme: &Scheme) -> Result<Option<String>, Error> {
+    async fn try_scheme(&mut self, scheme: &Scheme) -> Result<Option<CompactString>, Error> {
         let app = self.app.clone();
         let config = &app.inner.config;
         match scheme {
@@ -392,7 +393,7 @@ impl Context {
                 };
                 let text = std::str::from_utf8(raw).map_err(|_| decoding())?;
                 let (login, password) = text.split_once(':').ok_or_else(decoding)?;
-                app.check_user_password(login, password).await.map(|()| Some(login.to_owned()))
+                app.check_user_password(login, password).await.map(|()| Some(login.into()))
             }
             Scheme::Param => {
                 self.ensure_params().await?;
@@ -405,7 +406,7 @@ impl Context {
                 let Some(password) = password else {
                     return Err(Error::unauthorized(format!("missing param password parameter: {pp}")));
                 };
-                app.check_user_password(&login, &password).await.map(|()| Some(login))
+                app.check_user_password(&login, &password).await.map(|()| Some(login.into()))
             }
             Scheme::Fake => {
                 // Whatever the configuration or client-address hook says, the TCP peer itself
@@ -416,7 +417,7 @@ impl Context {
                 self.ensure_params().await?;
                 let name = &config.fake_login;
                 match self.params().request_text(name) {
-                    Some(l) if !l.is_empty() => Ok(Some(l.into_owned())),
+                    Some(l) if !l.is_empty() => Ok(Some(l.into())),
                     _ => Err(Error::unauthorized(format!("missing fake login parameter: {name}"))),
                 }
             }
@@ -430,11 +431,11 @@ impl Context {
                 Ok(header_text(self, config.httpd_header.as_str())
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
-                    .map(str::to_owned))
+                    .map(CompactString::from))
             }
             Scheme::Token | Scheme::OAuth => self.token_scheme().await,
             Scheme::Custom(name) => match app.inner.schemes.custom.get(name) {
-                Some(s) => s.authenticate(self).await,
+                Some(s) => s.authenticate(self).await.map(|login| login.map(CompactString::from)),
                 None => Err(Error::internal(format!("unknown scheme {name}"))),
             },
         }
@@ -449,7 +450,7 @@ impl Context {
         Ok(())
     }
 
-    async fn token_scheme(&mut self) -> Result<Option<String>, Error> {
+    async fn token_scheme(&mut self) -> Result<Option<CompactString>, Error> {
         let app = self.app.clone();
         let config = &app.inner.config;
         let name = config.token_name();
@@ -476,7 +477,7 @@ impl Context {
         if config.token_carrier == Carrier::Cookie {
             self.auth.cookie_token = Some(info.clone());
         }
-        Ok(Some(info.login.clone()))
+        Ok(Some(info.login.as_str().into()))
     }
 }
 
@@ -492,8 +493,13 @@ impl App {
         token: &str,
         realm: &str,
     ) -> Result<Arc<CacheValue>, Error> {
-        let value =
-            self.inner.cache.get_or_load(key, async { tokens.check(token, realm).map(CacheValue::Token) }).await?;
+        let cache = &self.inner.cache;
+        let value = match cache.hit(&key) {
+            Some(v) => v,
+            None => {
+                Box::pin(cache.get_or_load(key, async { tokens.check(token, realm).map(CacheValue::Token) })).await?
+            }
+        };
         if !tokens.still_valid(value.token_info()?) {
             return Err(Error::unauthorized("expired auth token"));
         }
@@ -506,15 +512,13 @@ impl App {
         let inner = &*self.inner;
         // The cached answer is kept so that the hash is borrowed from it, not copied.
         let stored = match &inner.hooks.get_user_pass {
-            Some(hook) => Some(
-                inner
-                    .cache
-                    .get_or_load(
-                        Key::user_pass(login),
-                        async move { hook(login.to_owned()).await.map(CacheValue::Pass) },
-                    )
-                    .await?,
-            ),
+            Some(hook) => Some(match inner.cache.hit(&Key::user_pass(login)) {
+                Some(v) => v,
+                None => {
+                    let load = async move { hook(login.to_owned()).await.map(CacheValue::Pass) };
+                    Box::pin(inner.cache.get_or_load(Key::user_pass(login), load)).await?
+                }
+            }),
             None => None,
         };
         let hash = match stored.as_deref() {

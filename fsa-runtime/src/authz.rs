@@ -52,17 +52,23 @@ impl App {
     pub async fn user_in_group(&self, login: &str, group: &crate::app::Group) -> Result<bool, Error> {
         let inner = &*self.inner;
         let key = Key::group(login, group);
-        // The login is copied for the hook only when the hook runs (a cache miss).
-        let load = async {
-            if let Some(h) = inner.hooks.group_checks.get(group) {
-                return h(login.to_owned()).await.map(CacheValue::Bool);
-            }
-            match &inner.hooks.user_in_group {
-                Some(h) => h(login.to_owned(), group.clone()).await.map(CacheValue::Bool),
-                None => Err(Error::internal(format!("no check for group {group}"))),
+        let value = match inner.cache.hit(&key) {
+            Some(v) => v,
+            None => {
+                // The login is copied for the hook only when the hook runs (a cache miss).
+                let load = async {
+                    if let Some(h) = inner.hooks.group_checks.get(group) {
+                        return h(login.to_owned()).await.map(CacheValue::Bool);
+                    }
+                    match &inner.hooks.user_in_group {
+                        Some(h) => h(login.to_owned(), group.clone()).await.map(CacheValue::Bool),
+                        None => Err(Error::internal(format!("no check for group {group}"))),
+                    }
+                };
+                Box::pin(inner.cache.get_or_load(key, load)).await?
             }
         };
-        match *inner.cache.get_or_load(key, load).await? {
+        match *value {
             CacheValue::Bool(b) => Ok(b),
             _ => Err(Error::internal("unexpected cached value for a group")),
         }
@@ -91,10 +97,13 @@ impl App {
         let id_text = id_text.as_str();
         let key = Key::perm(domain, login, id_text, role);
         let hook = &entry.hook;
-        let value = inner
-            .cache
-            .get_or_load(key, async move { hook(login.to_owned(), Box::new(id), role).await.map(CacheValue::Perm) })
-            .await?;
+        let value = match inner.cache.hit(&key) {
+            Some(v) => v,
+            None => {
+                let load = async move { hook(login.to_owned(), Box::new(id), role).await.map(CacheValue::Perm) };
+                Box::pin(inner.cache.get_or_load(key, load)).await?
+            }
+        };
         match *value {
             CacheValue::Perm(Some(true)) => Ok(()),
             CacheValue::Perm(Some(false)) => {

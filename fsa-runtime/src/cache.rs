@@ -554,6 +554,20 @@ impl Cache {
         self.ttl
     }
 
+    /// The live in-process entry of `key`, if any: a synchronous lookup with a borrowed key.
+    /// The request path asks it first and awaits [`get_or_load`](Self::get_or_load), boxed,
+    /// on a miss only (`cache.hit(&key)` or `Box::pin(cache.get_or_load(key, load))`): the
+    /// future of a check that hits then holds no loader and no key, and stays small.
+    pub(crate) fn hit(&self, key: &Key<'_>) -> Option<Arc<CacheValue>> {
+        match &self.backend {
+            Backend::Memory(m) if self.kinds[key.kind as usize] => {
+                let now = Instant::now();
+                key.with_bytes(|bytes| m.get(bytes, now))
+            }
+            _ => None,
+        }
+    }
+
     /// The cached value, or the loader's result (stored when `Ok` and the kind is cached).
     /// Concurrent loads of one key run the loader once.
     pub(crate) async fn get_or_load<F>(&self, key: Key<'_>, load: F) -> Result<Arc<CacheValue>, Error>
@@ -566,11 +580,9 @@ impl Cache {
         match &self.backend {
             Backend::Off => load.await.map(Arc::new),
             Backend::Memory(m) => {
-                // A hit, the common case, is a synchronous lookup with a borrowed key; the miss
-                // path (with the loader inside) is boxed, which keeps every request future that
-                // awaits this one small.
-                let now = Instant::now();
-                if let Some(v) = key.with_bytes(|bytes| m.get(bytes, now)) {
+                // A hit is a synchronous lookup; the miss path (with the loader inside) is
+                // boxed, which keeps every future that awaits this one small.
+                if let Some(v) = self.hit(&key) {
                     return Ok(v);
                 }
                 Box::pin(self.load_in_process(m, key.bytes(), load)).await

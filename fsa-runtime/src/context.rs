@@ -69,7 +69,9 @@ impl http_body::Body for ReqBody {
 
 #[derive(Debug, Default)]
 pub(crate) struct AuthState {
-    pub(crate) user: Option<String>,
+    /// The login: inline up to 24 bytes (`compact_str`), so that setting it from a cached
+    /// token validation allocates nothing.
+    pub(crate) user: Option<compact_str::CompactString>,
     pub(crate) scheme: Option<crate::authn::Scheme>,
     pub(crate) scopes: Vec<String>,
     pub(crate) attempted: bool,
@@ -234,7 +236,7 @@ impl Context {
             // most calls find the user already authenticated by the request pipeline.
             Box::pin(self.authenticate_once(required)).await?;
         }
-        Ok(self.auth.user.clone())
+        Ok(self.auth.user.as_deref().map(str::to_owned))
     }
 
     /// Authenticates the request unless already done: an error only when `required` and no

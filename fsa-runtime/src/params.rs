@@ -47,10 +47,15 @@ pub struct UploadedFile {
     pub content: bytes::Bytes,
 }
 
+/// The path parameters of a request, by name.
+pub(crate) type PathParams = smallvec::SmallVec<[(std::sync::Arc<str>, compact_str::CompactString); 2]>;
+
 /// The parsed request parameters of one request.
 #[derive(Debug, Default)]
 pub struct Params {
-    pub(crate) path: Vec<(std::sync::Arc<str>, String)>,
+    /// Path parameters (name, decoded segment): routes have few, and segments are short, so
+    /// both are usually inline (`smallvec`, `compact_str`), with no allocation per request.
+    pub(crate) path: PathParams,
     pub(crate) query: Pairs,
     pub(crate) form: Pairs,
     pub(crate) json: Option<JsonObject>,
