@@ -208,11 +208,41 @@ pub struct Json<T>(pub T);
 
 impl<T: Serialize> Responder for Json<T> {
     fn respond(self) -> Result<Response, Error> {
-        let mut out = Vec::with_capacity(64);
-        serde_json::to_writer(&mut out, &self.0).map_err(Error::internal)?;
-        out.push(b'\n');
-        Ok(json_response(Body::from(out)))
+        Ok(json_response(json_body(&self.0)?))
     }
+}
+
+/// Texts up to this size are written into the per-thread buffer of [`json_body`] and copied
+/// out; larger ones are handed over without a copy.
+const JSON_COPY_MAX: usize = 4096;
+
+/// The JSON text of `value` and a newline, as a body. The text is written into a reused
+/// per-thread buffer and copied out at its exact size: one allocation per response, where a
+/// growing vector handed to `Bytes` costs two (the vector and `Bytes`' shared header, as its
+/// length is not its capacity). A text over [`JSON_COPY_MAX`] bytes takes the buffer with it.
+fn json_body<T: Serialize + ?Sized>(value: &T) -> Result<Body, Error> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let write = |out: &mut Vec<u8>| -> Result<(), Error> {
+        serde_json::to_writer(&mut *out, value).map_err(Error::internal)?;
+        out.push(b'\n');
+        Ok(())
+    };
+    BUFFER.with(|cell| {
+        // Busy only if a `Serialize` implementation builds a JSON response itself.
+        let Ok(mut buffer) = cell.try_borrow_mut() else {
+            let mut out = Vec::with_capacity(64);
+            write(&mut out)?;
+            return Ok(Body::from(out));
+        };
+        buffer.clear();
+        write(&mut buffer)?;
+        if buffer.len() > JSON_COPY_MAX {
+            return Ok(Body::from(std::mem::take(&mut *buffer)));
+        }
+        Ok(Body::from(Bytes::copy_from_slice(&buffer)))
+    })
 }
 
 pub(crate) fn json_response(body: Body) -> Response {
@@ -306,4 +336,36 @@ pub(crate) async fn unstream(resp: Response, streaming: bool) -> Result<Response
     let bytes = body.collect().await?;
     parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    fn text(r: Result<Response, Error>) -> String {
+        let body = r.unwrap().into_body().collect().now_or_never().unwrap().unwrap();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    /// Serialized as the text of a JSON response built while serializing.
+    struct Nested;
+
+    impl Serialize for Nested {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&text(Json([1, 2]).respond()))
+        }
+    }
+
+    #[test]
+    fn json_bodies_whatever_their_size_and_order() {
+        let long = "x".repeat(JSON_COPY_MAX * 2);
+        assert_eq!(text(Json(serde_json::json!({"a": [1, "b"]})).respond()), "{\"a\":[1,\"b\"]}\n");
+        assert_eq!(text(Json(&long).respond()), format!("\"{long}\"\n"));
+        assert_eq!(text(Json(1).respond()), "1\n", "a short text after a long one");
+        assert_eq!(text(Json("a somewhat longer text").respond()), "\"a somewhat longer text\"\n");
+        assert_eq!(text(Json(2).respond()), "2\n", "nothing left of the previous text");
+        assert_eq!(text(Json(Nested).respond()), "\"[1,2]\\n\"\n", "a response built while serializing");
+        assert_eq!(text(Json(vec![0u8; JSON_COPY_MAX]).respond()).len(), JSON_COPY_MAX * 2 + 2);
+    }
 }
