@@ -103,22 +103,24 @@ impl Error {
 
     /// Builds the response in the given format.
     pub fn into_response(self, format: &ErrorFormat) -> Response {
+        let json = |v: &serde_json::Value| crate::response::json_body(v).unwrap_or_else(|_| Body::empty());
         let (ct, body) = match (&self.content_type, format) {
-            (Some(ct), _) => (ct.clone(), Bytes::from(self.message.into_owned())),
-            (None, ErrorFormat::Plain) => {
-                (HeaderValue::from_static("text/plain; charset=utf-8"), Bytes::from(self.message.into_owned()))
-            }
+            (Some(ct), _) => (ct.clone(), Body::from(Bytes::from(self.message.into_owned()))),
+            (None, ErrorFormat::Plain) => (
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+                Body::from(Bytes::from(self.message.into_owned())),
+            ),
             (None, ErrorFormat::Json) => (
                 HeaderValue::from_static("application/json"),
-                Bytes::from(json_line(&serde_json::Value::String(self.message.into_owned()))),
+                json(&serde_json::Value::String(self.message.into_owned())),
             ),
             (None, ErrorFormat::JsonKey(key)) => {
                 let mut map = serde_json::Map::new();
                 map.insert(key.clone(), serde_json::Value::String(self.message.into_owned()));
-                (HeaderValue::from_static("application/json"), Bytes::from(json_line(&serde_json::Value::Object(map))))
+                (HeaderValue::from_static("application/json"), json(&serde_json::Value::Object(map)))
             }
         };
-        let mut resp = Response::new(Body::from(body));
+        let mut resp = Response::new(body);
         *resp.status_mut() = self.status;
         resp.headers_mut().insert(header::CONTENT_TYPE, ct);
         for (k, v) in self.headers {
@@ -126,12 +128,6 @@ impl Error {
         }
         resp
     }
-}
-
-fn json_line(v: &serde_json::Value) -> Vec<u8> {
-    let mut out = serde_json::to_vec(v).unwrap_or_default();
-    out.push(b'\n');
-    out
 }
 
 impl fmt::Debug for Error {

@@ -201,17 +201,9 @@ impl JsonObject {
         }
     }
 
-    /// The key as bytes: comparisons need no character boundaries.
-    fn key_bytes<'a>(&'a self, member: &'a JsonMember) -> &'a [u8] {
-        match &member.key {
-            Ok(range) => self.text.as_bytes().get(range.clone()).unwrap_or_default(),
-            Err(key) => key.as_bytes(),
-        }
-    }
-
     /// The last member named `name` (a repeated key keeps its last value).
     fn member(&self, name: &str) -> Option<&JsonMember> {
-        self.members.iter().rfind(|m| self.key_bytes(m) == name.as_bytes())
+        self.members.iter().rfind(|m| self.key(m) == name)
     }
 
     /// The member's JSON text.

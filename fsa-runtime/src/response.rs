@@ -219,8 +219,9 @@ const JSON_COPY_MAX: usize = 4096;
 /// The JSON text of `value` and a newline, as a body. The text is written into a reused
 /// per-thread buffer and copied out at its exact size: one allocation per response, where a
 /// growing vector handed to `Bytes` costs two (the vector and `Bytes`' shared header, as its
-/// length is not its capacity). A text over [`JSON_COPY_MAX`] bytes takes the buffer with it.
-fn json_body<T: Serialize + ?Sized>(value: &T) -> Result<Body, Error> {
+/// length is not its capacity). A text over [`JSON_COPY_MAX`] bytes takes the buffer with it,
+/// and so does a failed one, so that the buffer never stays larger than that for long.
+pub(crate) fn json_body<T: Serialize + ?Sized>(value: &T) -> Result<Body, Error> {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -237,9 +238,10 @@ fn json_body<T: Serialize + ?Sized>(value: &T) -> Result<Body, Error> {
             return Ok(Body::from(out));
         };
         buffer.clear();
-        write(&mut buffer)?;
-        if buffer.len() > JSON_COPY_MAX {
-            return Ok(Body::from(std::mem::take(&mut *buffer)));
+        let written = write(&mut buffer);
+        if written.is_err() || buffer.len() > JSON_COPY_MAX {
+            let text = std::mem::take(&mut *buffer);
+            return written.map(|()| Body::from(text));
         }
         Ok(Body::from(Bytes::copy_from_slice(&buffer)))
     })
@@ -357,6 +359,18 @@ mod tests {
         }
     }
 
+    /// Fails half-way through a long text.
+    struct Failing;
+
+    impl Serialize for Failing {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{Error as _, SerializeSeq};
+            let mut seq = s.serialize_seq(None)?;
+            seq.serialize_element(&"x".repeat(JSON_COPY_MAX * 4))?;
+            Err(S::Error::custom("failing"))
+        }
+    }
+
     #[test]
     fn json_bodies_whatever_their_size_and_order() {
         let long = "x".repeat(JSON_COPY_MAX * 2);
@@ -367,5 +381,7 @@ mod tests {
         assert_eq!(text(Json(2).respond()), "2\n", "nothing left of the previous text");
         assert_eq!(text(Json(Nested).respond()), "\"[1,2]\\n\"\n", "a response built while serializing");
         assert_eq!(text(Json(vec![0u8; JSON_COPY_MAX]).respond()).len(), JSON_COPY_MAX * 2 + 2);
+        assert_eq!(Json(Failing).respond().err().map(|e| e.status()), Some(StatusCode::INTERNAL_SERVER_ERROR));
+        assert_eq!(text(Json(3).respond()), "3\n", "nothing left of a failed text");
     }
 }

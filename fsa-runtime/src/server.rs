@@ -190,11 +190,9 @@ struct Limits {
 fn builders(config: &crate::Config) -> (http1::Builder, http2::Builder<TokioExecutor>) {
     let header_timeout = Duration::from_secs_f64(config.server_header_timeout);
     let mut h1 = http1::Builder::new();
-    // `half_close`: a request's handler runs to its end even when the client shuts its side
-    // of the connection meanwhile (as under WSGI), rather than being dropped mid-way, say
-    // between two statements of a transaction; the answer goes to a client that half-closed,
-    // and is dropped for one that left. It also spares hyper a read attempt while each request
-    // runs, which allocated a new read buffer (8 KiB) per request.
+    // `half_close`: handlers run to their end whatever the client does (module docs). It also
+    // spares hyper a read attempt while each request runs, which allocated a new 8 KiB read
+    // buffer per request.
     h1.header_read_timeout(None).half_close(true).max_buf_size(config.server_max_header_size.max(8192));
     let mut h2 = http2::Builder::new(TokioExecutor::new());
     h2.timer(TokioTimer::new())
