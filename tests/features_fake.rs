@@ -85,6 +85,11 @@ async fn headers_and_hooks() {
     let r = c.get("/whoami").await;
     assert_eq!((r.header("x-features-status"), r.header("www-authenticate")), (Some("401"), None));
     assert_eq!(r.header("fsa-request"), Some("GET /whoami"));
+    // Every response carries all three, as FlaskSimpleAuth writes them without a user.
+    assert_eq!(r.header("fsa-user"), Some("None (none)"));
+    let r = c.get("/open-explicit").await;
+    assert_eq!((r.header("fsa-request"), r.header("fsa-user")), (Some("GET /open-explicit"), Some("None (None)")));
+    assert!(r.header("fsa-delay").is_some());
     assert!(!plain(&c.get("/nope").await, 404).is_empty());
     plain(&c.post("/open-explicit").await, 405);
     let teapot = |uri: &str| c.get(uri).header("X-Teapot", "yes");

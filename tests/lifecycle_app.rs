@@ -373,10 +373,19 @@ async fn dev_headers_only_in_dev_and_debug_modes() {
         assert_eq!(r.header("fsa-user"), Some("calvin (basic)"), "{mode}");
         let delay: f64 = r.header("fsa-delay").unwrap().parse().unwrap();
         assert!(delay >= 0.0);
-        // Every response, errors included; no user when none authenticated.
+        // Every response, errors included, as FlaskSimpleAuth writes them: `None (None)` when
+        // no authentication was tried, `None (none)` when it was and failed.
         let r = c.post("/nope").await;
-        assert_eq!((r.status(), r.header("fsa-request"), r.header("fsa-user")), (404, Some("POST /nope"), None));
+        assert_eq!(
+            (r.status(), r.header("fsa-request"), r.header("fsa-user")),
+            (404, Some("POST /nope"), Some("None (None)"))
+        );
         assert!(r.header("fsa-delay").is_some());
+        assert_eq!(c.get("/open").await.header("fsa-user"), Some("None (None)"), "{mode}");
+        let r = c.get("/auth").basic("calvin", "wrong").await;
+        assert_eq!((r.status(), r.header("fsa-user")), (401, Some("None (none)")), "{mode}");
+        let r = c.get("/auth").await;
+        assert_eq!((r.status(), r.header("fsa-user")), (401, Some("None (none)")), "{mode}");
     }
     assert!(builder(&[("FSA_MODE", "verbose")]).build().is_err());
 }

@@ -32,8 +32,7 @@ fn get_who(user: Option<CurrentUser>) -> Json<Option<CurrentUser>> {
 async fn post_upload(file: UploadedFile, dir: State<UploadDir>) -> Result<(String, u16)> {
     let name = format!("{}.tmp", uuid::Uuid::new_v4());
     tokio::fs::write(dir.file(&name), &file.content).await.map_err(Error::internal)?;
-    let mime = file.content_type.as_deref().unwrap_or("application/octet-stream");
-    Ok((format!("{} ({mime}) saved as {name}", file.filename), 201))
+    Ok((format!("{} ({}) saved as {name}", file.filename, file.mimetype()), 201))
 }
 
 /// The routes of this module.

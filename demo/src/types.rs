@@ -49,9 +49,10 @@ impl Nat {
     }
 }
 
-/// Any JSON value: the JSON body member as is, or HTTP text parsed as JSON (invalid text: 400).
+/// Any JSON value, as Python's `json.loads` gives it: the JSON body member as is, or HTTP text
+/// parsed as JSON (invalid text: 400).
 #[derive(Clone, Debug, PartialEq)]
-pub struct AnyJson(pub Value);
+pub struct AnyJson(pub PyValue);
 
 impl FromParam for AnyJson {
     fn type_name() -> Cow<'static, str> {
@@ -59,11 +60,229 @@ impl FromParam for AnyJson {
     }
     fn from_found(found: Found<'_>) -> std::result::Result<Self, String> {
         match found {
-            Found::Json(v) => Ok(AnyJson(v.clone())),
-            Found::Text(t) => serde_json::from_str(t.first()).map(AnyJson).map_err(|e| e.to_string()),
-            Found::Path(s) => serde_json::from_str(s).map(AnyJson).map_err(|e| e.to_string()),
+            Found::Json(v) => Ok(AnyJson(PyValue::from(v))),
+            Found::Text(t) => PyValue::parse(t.first()).map(AnyJson),
+            Found::Path(s) => PyValue::parse(s).map(AnyJson),
             Found::File(_) => Err("expecting JSON".to_owned()),
         }
+    }
+}
+
+/// A value of Python's `json.loads`: integers of any size (kept as their decimal text),
+/// `NaN`, `Infinity` and `-Infinity` floats, objects in input order (a repeated key keeps its
+/// first place and its last value).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PyValue {
+    /// `null`.
+    None,
+    /// `true`, `false`.
+    Bool(bool),
+    /// An integer, as normalized decimal text (`-0` is `0`).
+    Int(String),
+    /// A number with a fraction or an exponent, or `NaN`, `Infinity`, `-Infinity`.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// An array.
+    List(Vec<PyValue>),
+    /// An object.
+    Dict(Vec<(String, PyValue)>),
+}
+
+impl From<&Value> for PyValue {
+    fn from(v: &Value) -> Self {
+        match v {
+            Value::Null => PyValue::None,
+            Value::Bool(b) => PyValue::Bool(*b),
+            Value::Number(n) if n.is_f64() => PyValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+            Value::Number(n) => PyValue::Int(n.to_string()),
+            Value::String(s) => PyValue::Str(s.clone()),
+            Value::Array(a) => PyValue::List(a.iter().map(PyValue::from).collect()),
+            Value::Object(o) => PyValue::Dict(o.iter().map(|(k, v)| (k.clone(), PyValue::from(v))).collect()),
+        }
+    }
+}
+
+impl PyValue {
+    /// Parses one JSON text with `json.loads`'s extensions; an error names what is wrong.
+    pub fn parse(text: &str) -> std::result::Result<PyValue, String> {
+        let mut reader = PyJsonReader { text, pos: 0, depth: 0 };
+        let value = reader.value()?;
+        reader.skip_space();
+        if reader.pos != text.len() {
+            return Err(format!("extra data at {}", reader.pos));
+        }
+        Ok(value)
+    }
+}
+
+/// The recursive reader behind [`PyValue::parse`]; strings are decoded by `serde_json`.
+struct PyJsonReader<'a> {
+    text: &'a str,
+    pos: usize,
+    depth: usize,
+}
+
+impl PyJsonReader<'_> {
+    /// Nesting accepted (deeper text is a 400; the reader recurses once per level).
+    const MAX_DEPTH: usize = 128;
+
+    fn rest(&self) -> &str {
+        &self.text[self.pos..]
+    }
+
+    fn skip_space(&mut self) {
+        let rest = self.rest();
+        self.pos += rest.len() - rest.trim_start_matches([' ', '\t', '\n', '\r']).len();
+    }
+
+    fn error(&self, what: &str) -> String {
+        format!("{what} at {}", self.pos)
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        let found = self.rest().starts_with(token);
+        if found {
+            self.pos += token.len();
+        }
+        found
+    }
+
+    fn value(&mut self) -> std::result::Result<PyValue, String> {
+        self.skip_space();
+        for (token, value) in [
+            ("null", PyValue::None),
+            ("true", PyValue::Bool(true)),
+            ("false", PyValue::Bool(false)),
+            ("NaN", PyValue::Float(f64::NAN)),
+            ("Infinity", PyValue::Float(f64::INFINITY)),
+            ("-Infinity", PyValue::Float(f64::NEG_INFINITY)),
+        ] {
+            if self.eat(token) {
+                return Ok(value);
+            }
+        }
+        match self.rest().bytes().next() {
+            Some(b'"') => self.string().map(PyValue::Str),
+            Some(b'[') => self.nested(|r| {
+                let mut items = Vec::new();
+                r.members(b']', |r| r.value().map(|v| items.push(v)))?;
+                Ok(PyValue::List(items))
+            }),
+            Some(b'{') => self.nested(|r| {
+                let mut members: Vec<(String, PyValue)> = Vec::new();
+                r.members(b'}', |r| {
+                    r.skip_space();
+                    let key = r.string()?;
+                    r.skip_space();
+                    if !r.eat(":") {
+                        return Err(r.error("expecting ':'"));
+                    }
+                    let value = r.value()?;
+                    match members.iter_mut().find(|(k, _)| *k == key) {
+                        Some(member) => member.1 = value,
+                        None => members.push((key, value)),
+                    }
+                    Ok(())
+                })?;
+                Ok(PyValue::Dict(members))
+            }),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.error("expecting value")),
+        }
+    }
+
+    /// An array or an object: one more level, at most [`Self::MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> std::result::Result<PyValue, String>,
+    ) -> std::result::Result<PyValue, String> {
+        self.depth += 1;
+        if self.depth > Self::MAX_DEPTH {
+            return Err(self.error("nested too deeply"));
+        }
+        let value = read(self);
+        self.depth -= 1;
+        value
+    }
+
+    /// The members after an opening bracket, comma-separated, up to `close`.
+    fn members(
+        &mut self,
+        close: u8,
+        mut member: impl FnMut(&mut Self) -> std::result::Result<(), String>,
+    ) -> std::result::Result<(), String> {
+        self.pos += 1;
+        self.skip_space();
+        if self.rest().as_bytes().first() == Some(&close) {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            member(self)?;
+            self.skip_space();
+            match self.rest().as_bytes().first() {
+                Some(b',') => self.pos += 1,
+                Some(c) if *c == close => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("expecting ',' or a closing bracket")),
+            }
+        }
+    }
+
+    fn string(&mut self) -> std::result::Result<String, String> {
+        let bytes = self.rest().as_bytes();
+        if bytes.first() != Some(&b'"') {
+            return Err(self.error("expecting a string"));
+        }
+        let mut end = 1;
+        loop {
+            match bytes.get(end) {
+                Some(b'"') => break,
+                Some(b'\\') => end += 2,
+                Some(_) => end += 1,
+                None => return Err(self.error("unterminated string")),
+            }
+        }
+        let literal = &self.rest()[..=end];
+        let decoded = serde_json::from_str(literal).map_err(|e| self.error(&e.to_string()))?;
+        self.pos += end + 1;
+        Ok(decoded)
+    }
+
+    fn number(&mut self) -> std::result::Result<PyValue, String> {
+        let rest = self.rest().as_bytes();
+        let digits = |from: usize| rest[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let mut end = usize::from(rest.first() == Some(&b'-'));
+        let int_digits = digits(end);
+        if int_digits == 0 || (int_digits > 1 && rest[end] == b'0') {
+            return Err(self.error("invalid number"));
+        }
+        end += int_digits;
+        let mut float = false;
+        if rest.get(end) == Some(&b'.') && digits(end + 1) > 0 {
+            end += 1 + digits(end + 1);
+            float = true;
+        }
+        if matches!(rest.get(end), Some(b'e' | b'E')) {
+            let sign = usize::from(matches!(rest.get(end + 1), Some(b'+' | b'-')));
+            if digits(end + 1 + sign) > 0 {
+                end += 1 + sign + digits(end + 1 + sign);
+                float = true;
+            }
+        }
+        let text = self.text;
+        let literal = &text[self.pos..self.pos + end];
+        self.pos += end;
+        if float {
+            // Rust parses an exponent too large as an infinity, as Python's `float` does.
+            return literal.parse().map(PyValue::Float).map_err(|_| self.error("invalid number"));
+        }
+        let magnitude = literal.trim_start_matches('-');
+        let negative = literal.starts_with('-') && magnitude != "0";
+        Ok(PyValue::Int(if negative { literal.to_owned() } else { magnitude.to_owned() }))
     }
 }
 
@@ -167,15 +386,15 @@ pub fn repr_str(s: &str) -> String {
 }
 
 /// Python's `repr` of a JSON value (as `json.loads` gives it).
-pub fn repr(v: &Value) -> String {
+pub fn repr(v: &PyValue) -> String {
     match v {
-        Value::Null => "None".into(),
-        Value::Bool(b) => (if *b { "True" } else { "False" }).into(),
-        Value::Number(n) if n.is_f64() => repr_float(n.as_f64().unwrap_or(f64::NAN)),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => repr_str(s),
-        Value::Array(a) => format!("[{}]", a.iter().map(repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(o) => {
+        PyValue::None => "None".into(),
+        PyValue::Bool(b) => (if *b { "True" } else { "False" }).into(),
+        PyValue::Float(f) => repr_float(*f),
+        PyValue::Int(digits) => digits.clone(),
+        PyValue::Str(s) => repr_str(s),
+        PyValue::List(a) => format!("[{}]", a.iter().map(repr).collect::<Vec<_>>().join(", ")),
+        PyValue::Dict(o) => {
             format!(
                 "{{{}}}",
                 o.iter().map(|(k, v)| format!("{}: {}", repr_str(k), repr(v))).collect::<Vec<_>>().join(", ")
@@ -185,15 +404,15 @@ pub fn repr(v: &Value) -> String {
 }
 
 /// Python's type name of a JSON value.
-pub fn py_type(v: &Value) -> &'static str {
+pub fn py_type(v: &PyValue) -> &'static str {
     match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
+        PyValue::None => "NoneType",
+        PyValue::Bool(_) => "bool",
+        PyValue::Float(_) => "float",
+        PyValue::Int(_) => "int",
+        PyValue::Str(_) => "str",
+        PyValue::List(_) => "list",
+        PyValue::Dict(_) => "dict",
     }
 }
 
@@ -212,7 +431,7 @@ fn get_scalars(
 #[get("/types/json", authorize = "OPEN")]
 fn get_json(j: AnyJson) -> String {
     let text = match &j.0 {
-        Value::String(s) => s.clone(),
+        PyValue::Str(s) => s.clone(),
         other => repr(other),
     };
     format!("{}: {text}", py_type(&j.0))
@@ -267,6 +486,36 @@ mod tests {
             assert_eq!(repr_float(f), s);
         }
         assert_eq!(repr_float(f64::NAN), "nan");
+    }
+
+    #[test]
+    fn json_as_python_reads_it() {
+        let shown = |text: &str| PyValue::parse(text).map(|v| format!("{}: {}", py_type(&v), repr(&v)));
+        for (text, expected) in [
+            (" 12 ", "int: 12"),
+            ("-0", "int: 0"),
+            ("-12", "int: -12"),
+            ("123456789012345678901234567890", "int: 123456789012345678901234567890"),
+            ("-0.0", "float: -0.0"),
+            ("1E3", "float: 1000.0"),
+            ("2.5e-7", "float: 2.5e-07"),
+            ("1e400", "float: inf"),
+            ("NaN", "float: nan"),
+            ("[Infinity, -Infinity]", "list: [inf, -inf]"),
+            ("null", "NoneType: None"),
+            ("[true, false, \"it's\", \"\\u00e9\\n\"]", "list: [True, False, \"it's\", 'é\\n']"),
+            ("{\"b\": 1, \"a\": {}, \"b\": [2]}", "dict: {'b': [2], 'a': {}}"),
+            ("[]", "list: []"),
+        ] {
+            assert_eq!(shown(text).as_deref(), Ok(expected), "{text}");
+        }
+        for bad in
+            ["", "01", "-", "1.", "1e", "[1,]", "{\"a\" 1}", "{1: 2}", "nan", "-NaN", "[1] 2", "\"a", "\"\t\"", "'a'"]
+        {
+            assert!(PyValue::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(PyValue::parse(&"[".repeat(129)).is_err());
+        assert!(PyValue::parse(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_ok());
     }
 
     #[test]

@@ -154,6 +154,16 @@ async fn open_routes(f: &Fixture) {
     let saved = text.strip_prefix("hello.txt (text/plain) saved as ").expect(&text);
     assert!(saved.ends_with(".tmp") && saved.len() == 40 && uuid::Uuid::parse_str(&saved[..36]).is_ok(), "{saved}");
     assert_eq!(std::fs::read_to_string(f.dir.join(saved)).expect("uploaded file"), "hello world");
+    // The media type as Flask's `mimetype`: no parameters, lowercase, empty when not given.
+    for (part_type, shown) in [("Content-Type: Text/Plain; charset=utf-8\r\n", "text/plain"), ("", "")] {
+        let body = format!(
+            "--XBOUNDX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"hello.txt\"\r\n\
+             {part_type}\r\nhello world\r\n--XBOUNDX--\r\n"
+        );
+        let r = c.post("/upload").body(body, "multipart/form-data; boundary=XBOUNDX").await;
+        assert_eq!(r.status(), 201, "{}", r.text());
+        assert!(r.text().starts_with(&format!("hello.txt ({shown}) saved as ")), "{}", r.text());
+    }
     let r = c.post("/upload").await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("\"file\""));
@@ -425,6 +435,11 @@ async fn types_routes(f: &Fixture) {
         ("null", "NoneType: None"),
         ("[1, \"a\", false]", "list: [1, 'a', False]"),
         ("{\"b\": 1, \"a\": {\"c\": \"it's\"}}", "dict: {'b': 1, 'a': {'c': \"it's\"}}"),
+        // what Python's `json.loads` adds to JSON
+        ("NaN", "float: nan"),
+        ("[Infinity, -Infinity, 1e400]", "list: [inf, -inf, inf]"),
+        ("-0", "int: 0"),
+        ("123456789012345678901234567890", "int: 123456789012345678901234567890"),
     ] {
         let r = c.get("/types/json").query(&[("j", j)]).await;
         assert_eq!((r.status(), r.text()), (200, expected.to_owned()), "{j}");

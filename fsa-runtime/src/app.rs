@@ -688,11 +688,15 @@ impl App {
             if let Ok(v) = HeaderValue::from_str(&format!("{} {}", ctx.parts.method, ctx.parts.uri.path())) {
                 h.insert("fsa-request", v);
             }
-            if let Some(u) = &ctx.auth.user {
-                let scheme = ctx.auth.scheme.as_ref().map_or("", crate::authn::Scheme::name);
-                if let Ok(v) = HeaderValue::from_str(&format!("{u} ({scheme})")) {
-                    h.insert("fsa-user", v);
-                }
+            // As FlaskSimpleAuth writes it: `None (None)` when no authentication was tried,
+            // `None (none)` when every scheme was tried and none succeeded.
+            let user = match &ctx.auth.user {
+                Some(u) => format!("{u} ({})", ctx.auth.scheme.as_ref().map_or("", crate::authn::Scheme::name)),
+                None if ctx.auth.attempted => "None (none)".to_owned(),
+                None => "None (None)".to_owned(),
+            };
+            if let Ok(v) = HeaderValue::from_str(&user) {
+                h.insert("fsa-user", v);
             }
             let delay = ctx.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
             if let Ok(v) = HeaderValue::from_str(&format!("{delay:.6}")) {

@@ -47,6 +47,25 @@ pub struct UploadedFile {
     pub content: bytes::Bytes,
 }
 
+impl UploadedFile {
+    /// The part's media type without its parameters, lowercased, and empty when the part has
+    /// no content type: what Flask's `FileStorage.mimetype` gives.
+    ///
+    /// ```
+    /// let file = |ct: Option<&str>| fsa_runtime::UploadedFile {
+    ///     filename: "a.txt".into(),
+    ///     content_type: ct.map(Into::into),
+    ///     content: Default::default(),
+    /// };
+    /// assert_eq!(file(Some("Text/Plain; charset=utf-8")).mimetype(), "text/plain");
+    /// assert_eq!(file(None).mimetype(), "");
+    /// ```
+    pub fn mimetype(&self) -> String {
+        let ct = self.content_type.as_deref().unwrap_or_default();
+        ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+    }
+}
+
 /// The path parameters of a request, by name.
 pub(crate) type PathParams = smallvec::SmallVec<[(std::sync::Arc<str>, compact_str::CompactString); 2]>;
 
@@ -420,6 +439,13 @@ pub trait Scalar: Sized + Send {
     fn path_segment_ok(_segment: &str) -> bool {
         true
     }
+    /// Converts a path segment that [`Scalar::path_segment_ok`] accepted; by default as HTTP
+    /// text, through [`Scalar::from_text`]. Integers differ: a segment is plain decimal digits,
+    /// leading zeros included (`/stuff/007` is 7), as with Flask's `int` path converter,
+    /// where the query string follows Python's `int(text, 0)`, which refuses `007`.
+    fn from_path(segment: &str) -> Result<Self, String> {
+        Self::from_text(segment)
+    }
     /// Converts a JSON body member straight from its JSON text, when that is simple enough to
     /// give the same answer as [`Scalar::from_json`] on the parsed value; `None` otherwise,
     /// and [`Scalar::from_json`] decides. A shortcut for the common types, which spares
@@ -533,6 +559,14 @@ macro_rules! int_scalar {
             fn path_segment_ok(segment: &str) -> bool {
                 !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit())
             }
+            fn from_path(segment: &str) -> Result<Self, String> {
+                if !<$t as Scalar>::path_segment_ok(segment) {
+                    return <$t as Scalar>::from_text(segment);
+                }
+                let digits = segment.trim_start_matches('0');
+                let v = if digits.is_empty() { Some(0) } else { digits.parse::<u128>().ok() };
+                v.and_then(|v| <$t>::try_from(v).ok()).ok_or_else(|| format!("out of range for {}", stringify!($t)))
+            }
             fn from_json_text(text: &str) -> Option<Self> {
                 // Up to 18 digits, a JSON integer is an `i64` for serde_json; except `-0`,
                 // which it reads as a float.
@@ -561,6 +595,9 @@ macro_rules! nonzero_scalar {
             }
             fn path_segment_ok(segment: &str) -> bool {
                 <$inner as Scalar>::path_segment_ok(segment)
+            }
+            fn from_path(segment: &str) -> Result<Self, String> {
+                <$t>::new(<$inner as Scalar>::from_path(segment)?).ok_or_else(|| "must not be zero".to_owned())
             }
         }
     )*};
@@ -766,7 +803,7 @@ pub trait FromParam: Sized + Send {
 
 fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
     match found {
-        Found::Path(s) => T::from_text(s),
+        Found::Path(s) => T::from_path(s),
         Found::Text(t) => T::from_text(t.first()),
         Found::Json(v) => T::from_json(v),
         Found::File(_) => Err(cast_error(&T::type_name())),
@@ -816,7 +853,7 @@ impl<T: Scalar> FromParam for Vec<T> {
     }
     fn from_found(found: Found<'_>) -> Result<Self, String> {
         match found {
-            Found::Path(s) => Ok(vec![T::from_text(s)?]),
+            Found::Path(s) => Ok(vec![T::from_path(s)?]),
             Found::Text(t) => t.iter().map(T::from_text).collect(),
             // JSON arrays: string items are converted like HTTP text, as upstream does.
             Found::Json(Value::Array(items)) => items
