@@ -340,6 +340,23 @@ async fn fake_scheme_only_for_loopback_peers() {
 }
 
 #[tokio::test]
+async fn fake_login_parameter_renamed() {
+    let app = App::new()
+        .config("FSA_AUTH", "fake")
+        .config("FSA_FAKE_LOGIN", "AS")
+        .routes(fsa::routes![fake_whoami])
+        .build()
+        .unwrap();
+    let c = app.test_client();
+    let r = c.get("/fake-whoami").query(&[("AS", "hobbes")]).await;
+    assert_eq!((r.status(), r.json()), (200, json!({"user": "hobbes", "scheme": "fake"})));
+    // The default name no longer authenticates.
+    let r = c.get("/fake-whoami").query(&[("LOGIN", "hobbes")]).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().contains("AS"), "{}", r.text());
+}
+
+#[tokio::test]
 async fn param_carrier_and_token_only_routes() {
     let app = fake_app();
     let c = app.test_client();
