@@ -353,7 +353,7 @@ async fn fake_login_parameter_renamed() {
     // The default name no longer authenticates.
     let r = c.get("/fake-whoami").query(&[("LOGIN", "hobbes")]).await;
     assert_eq!(r.status(), 401);
-    assert!(r.text().contains("AS"), "{}", r.text());
+    assert!(r.text().contains("missing fake login parameter: AS"), "{}", r.text());
 }
 
 #[tokio::test]

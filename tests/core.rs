@@ -150,6 +150,7 @@ async fn path_converters_follow_flask() {
     // Python's `int(text, 0)`, which refuses `007`); too large for the type is a 400.
     assert_eq!(c.get("/int/007").await.text(), "7\n");
     assert_eq!(c.get("/int/0000").await.text(), "0\n");
+    assert_eq!(c.get(&format!("/int/{}7", "0".repeat(50))).await.text(), "7\n");
     assert_eq!(c.get("/int/018446744073709551615").await.text(), "18446744073709551615\n");
     let r = c.get("/int/18446744073709551616").await;
     assert_eq!(r.status(), 400);

@@ -171,6 +171,8 @@ impl PyJsonReader<'_> {
             }),
             Some(b'{') => self.nested(|r| {
                 let mut members: Vec<(String, PyValue)> = Vec::new();
+                // Where each key is in `members`: a repeated key is found in constant time.
+                let mut places: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
                 r.members(b'}', |r| {
                     r.skip_space();
                     let key = r.string()?;
@@ -179,9 +181,12 @@ impl PyJsonReader<'_> {
                         return Err(r.error("expecting ':'"));
                     }
                     let value = r.value()?;
-                    match members.iter_mut().find(|(k, _)| *k == key) {
-                        Some(member) => member.1 = value,
-                        None => members.push((key, value)),
+                    match places.get(&key) {
+                        Some(&i) => members[i].1 = value,
+                        None => {
+                            places.insert(key.clone(), members.len());
+                            members.push((key, value));
+                        }
                     }
                     Ok(())
                 })?;

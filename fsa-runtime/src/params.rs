@@ -563,9 +563,12 @@ macro_rules! int_scalar {
                 if !<$t as Scalar>::path_segment_ok(segment) {
                     return <$t as Scalar>::from_text(segment);
                 }
-                let digits = segment.trim_start_matches('0');
-                let v = if digits.is_empty() { Some(0) } else { digits.parse::<u128>().ok() };
-                v.and_then(|v| <$t>::try_from(v).ok()).ok_or_else(|| format!("out of range for {}", stringify!($t)))
+                // Digits only: `u128` parsing takes leading zeros, and fails only past its range.
+                segment
+                    .parse::<u128>()
+                    .ok()
+                    .and_then(|v| <$t>::try_from(v).ok())
+                    .ok_or_else(|| format!("out of range for {}", stringify!($t)))
             }
             fn from_json_text(text: &str) -> Option<Self> {
                 // Up to 18 digits, a JSON integer is an `i64` for serde_json; except `-0`,
