@@ -321,7 +321,8 @@ impl FromParam for StrList {
     }
 }
 
-/// A character: `{"name": str, "age": int}`; `age` may also be a string of digits.
+/// A character: `{"name": str, "age": int}`; `age` is read as pydantic's lax mode reads an
+/// `int` (see [`lax_int_value`]).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Character {
     /// Name.
@@ -332,16 +333,59 @@ pub struct Character {
 }
 
 fn lax_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum IntOrText {
-        Int(i64),
-        Text(String),
+    let value = Value::deserialize(d)?;
+    lax_int_value(&value).ok_or_else(|| serde::de::Error::custom(format!("invalid integer: {value}")))
+}
+
+/// An integer as pydantic 2's lax mode takes it: a JSON integer, a float with no fractional
+/// part (`12.0`), a boolean (`true` is 1), or a string holding a decimal integer with optional
+/// surrounding spaces, sign, single underscores between digits and a fraction of zeros
+/// (`" +1_000.00 "`). Anything else, or a value beyond `i64`, is `None`.
+///
+/// ```
+/// use demo::types::lax_int_value;
+/// use serde_json::json;
+/// assert_eq!(lax_int_value(&json!(" +1_000.00 ")), Some(1000));
+/// assert_eq!(lax_int_value(&json!(12.0)), Some(12));
+/// assert_eq!(lax_int_value(&json!(12.5)), None);
+/// assert_eq!(lax_int_value(&json!("0x10")), None);
+/// ```
+pub fn lax_int_value(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| {
+            // 2^63 is exact in f64, so the range test is exact too.
+            let f = n.as_f64()?;
+            let limit = -(i64::MIN as f64);
+            (f.fract() == 0.0 && (-limit..limit).contains(&f)).then_some(f as i64)
+        }),
+        Value::Bool(b) => Some(i64::from(*b)),
+        Value::String(s) => lax_int_text(s),
+        _ => None,
     }
-    match IntOrText::deserialize(d)? {
-        IntOrText::Int(i) => Ok(i),
-        IntOrText::Text(s) => s.trim().parse().map_err(|_| serde::de::Error::custom(format!("invalid integer: {s}"))),
+}
+
+fn lax_int_text(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (negative, unsigned) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    if fraction.is_some_and(|f| f.is_empty() || f.bytes().any(|b| b != b'0')) {
+        return None;
     }
+    // Underscores only between two digits, as Python's `int()` wants them.
+    let groups_ok = whole.split('_').all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()));
+    if !groups_ok {
+        return None;
+    }
+    let digits: String = whole.chars().filter(|c| *c != '_').collect();
+    let magnitude: u64 = digits.parse().ok()?;
+    if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() }
 }
 
 /// Python's `repr` of a float: shortest round-trip digits, always a fraction or an exponent.

@@ -463,6 +463,18 @@ async fn types_routes(f: &Fixture) {
         let r = c.post(route).json(&json!({ name: {"name": "Calvin"} })).await;
         assert_eq!(r.status(), 400);
         assert!(r.text().contains("cast error"), "{}", r.text());
+        // `age` is read as pydantic's lax mode reads an int.
+        for (age, expected) in [(json!(12.0), 12), (json!(true), 1), (json!(" -1_000.00 "), -1000), (json!("012"), 12)]
+        {
+            let r = c.post(route).json(&json!({ name: {"name": "Susie", "age": age} })).await;
+            assert_eq!((r.status(), r.json()), (201, json!({"name": "Susie", "age": expected})), "{age}");
+        }
+        for age in [json!(12.5), json!("12.5"), json!("0x10"), json!("1__0"), json!(null), json!("9223372036854775808")]
+        {
+            let r = c.post(route).json(&json!({ name: {"name": "Susie", "age": age} })).await;
+            assert_eq!(r.status(), 400, "{age}");
+            assert!(r.text().contains("cast error"), "{}", r.text());
+        }
     }
     let r = c.get("/types/ls").json(&json!({"ls": ["a", "b", "c"]})).await;
     assert_eq!(r.json(), json!({"len": 3, "all": "a/b/c"}));
