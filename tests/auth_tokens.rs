@@ -88,6 +88,11 @@ async fn fsa_bearer_token_life_cycle() {
     // Bearer word is case-sensitive and exact.
     let r = c.get("/token-only").header("authorization", &format!("bearer {token}")).await;
     assert_eq!(r.status(), 401);
+    // One space after it: a second one belongs to the token, which is then invalid.
+    let r = c.get("/token-only").header("authorization", &format!("Bearer  {token}")).await;
+    assert_eq!(r.status(), 401);
+    let r = c.get("/token-only").header("authorization", &format!("Bearer {token}")).await;
+    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]

@@ -456,10 +456,12 @@ impl Context {
         let name = config.token_name();
         // Borrowed from the request headers when it can be: a cache hit then copies nothing.
         let token: Option<std::borrow::Cow<'_, str>> = match config.token_carrier {
+            // Exactly one space after the name, the rest as is (as FlaskSimpleAuth reads it):
+            // `Bearer  <token>` carries a token that starts with a space, which fails.
             Carrier::Bearer => header_text(self, &header::AUTHORIZATION)
                 .and_then(|v| v.strip_prefix(name))
                 .and_then(|r| r.strip_prefix(' '))
-                .map(|t| t.trim().into()),
+                .map(Into::into),
             Carrier::Header => header_text(self, name).map(|t| t.trim().into()),
             Carrier::Cookie => self.cookie(name).map(Into::into),
             Carrier::Param => {
