@@ -387,6 +387,13 @@ mod parameters {
         assert_eq!(sj(&r), (200, json!({"i": 3, "f": 2.0, "b": false, "s": ""})));
         let r = c.post("/types/scalars").json(&json!({"i": 1, "f": 2.5, "b": true, "s": "y"})).await;
         assert_eq!(sj(&r), (200, json!({"i": 1, "f": 2.5, "b": true, "s": "y"})));
+        // Decimal or exponent notation only, and a value a JSON number can hold.
+        for f in ["nan", "inf", "-Infinity", "1e400"] {
+            let r = c.get(&format!("/types/scalars?i=1&f={f}&b=true&s=x")).await;
+            assert_eq!(r.status(), 400, "{f}");
+            assert!(error(&r).contains("\"f\""), "{f}: {}", r.text());
+        }
+        assert_eq!(sj(&c.get(&format!("/types/float/{}.0", "9".repeat(400))).await).0, 400);
         for bad in ["i=x&f=1&b=true&s=s", "i=1&f=x&b=true&s=s", "i=1&f=1&b=1&s=s", "i=1&f=1&b=yes&s=s"] {
             assert_eq!(sj(&c.get(&format!("/types/scalars?{bad}")).await).0, 400, "{bad}");
         }
