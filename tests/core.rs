@@ -217,7 +217,9 @@ async fn optional_default_and_lists() {
     assert_eq!(c.get("/optional?i=5").await.json()["i"], 5);
     assert_eq!(c.get("/list?l=1&l=2&l=3").await.text(), "6\n");
     assert_eq!(c.get("/list?l=4").await.text(), "4\n");
-    assert_eq!(c.post("/list").json(&json!({"l": [1, 2, "3"]})).await.text(), "6\n");
+    assert_eq!(c.post("/list").json(&json!({"l": [1, 2, 3]})).await.text(), "6\n");
+    // JSON items are not converted: a string is no integer.
+    assert_eq!(c.post("/list").json(&json!({"l": [1, 2, "3"]})).await.status(), 400);
     assert_eq!(c.post("/list").json(&json!({"l": 1})).await.status(), 400);
     assert_eq!(c.get("/list?l=1&l=x").await.status(), 400);
     let r = c.get("/list").await;

@@ -422,6 +422,10 @@ mod parameters {
         assert_eq!(sj(&c.get("/types/list?l=4").await), (200, json!({"l": [4], "sum": 4})));
         assert_eq!(sj(&c.post("/types/list").json(&json!({"l": [1, 2]})).await).1["sum"], 3);
         assert_eq!(sj(&c.post("/types/list").json(&json!({"l": 1})).await).0, 400);
+        // JSON values are not converted: a string item is a bad item.
+        let r = c.post("/types/list").json(&json!({"l": [1, "2"]})).await;
+        assert_eq!(r.status(), 400);
+        assert!(error(&r).contains("\"l\""), "{}", r.text());
         assert_eq!(sj(&c.get("/types/list?l=1&l=x").await).0, 400);
         assert!(error(&c.get("/types/list").await).contains("\"l\""));
         assert_eq!(sj(&c.get("/types/list-default").await), (200, json!({"tags": [], "count": 0})));

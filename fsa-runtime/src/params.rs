@@ -9,7 +9,7 @@
 //!   `FromStr` type opted in with [`scalar_from_str!`](crate::scalar_from_str)) or from a JSON
 //!   value of the matching JSON type;
 //! - [`FromParam`]: how an argument type uses the parameter: a scalar, `Option<scalar>`,
-//!   `Vec<scalar>` (repeated parameter or JSON array);
+//!   `Vec<scalar>` (repeated parameter, or JSON array of values of the scalar's JSON type);
 //! - any other `serde::Deserialize` type (structs, enums, maps, tuples, nested generics,
 //!   `serde_json::Value`) is built from the JSON member or from JSON text in an HTTP
 //!   parameter, and validated when it also implements `garde::Validate`;
@@ -782,7 +782,8 @@ macro_rules! scalar_from_str {
 /// How an argument type is read from the request parameters.
 ///
 /// Implemented for every [`Scalar`], `Option<Scalar>` (absent or `null` is `None`) and
-/// `Vec<Scalar>` (repeated HTTP parameter or JSON array).
+/// `Vec<Scalar>` (repeated HTTP parameter, each converted from text, or JSON array, each item
+/// read as [`Scalar::from_json`] reads a JSON member).
 pub trait FromParam: Sized + Send {
     /// The expected type, for error messages.
     fn type_name() -> Cow<'static, str>;
@@ -858,14 +859,10 @@ impl<T: Scalar> FromParam for Vec<T> {
         match found {
             Found::Path(s) => Ok(vec![T::from_path(s)?]),
             Found::Text(t) => t.iter().map(T::from_text).collect(),
-            // JSON arrays: string items are converted like HTTP text, as upstream does.
-            Found::Json(Value::Array(items)) => items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => T::from_text(s),
-                    other => T::from_json(other),
-                })
-                .collect(),
+            // JSON arrays: each item is read as a JSON value of the scalar's type, as a
+            // scalar member is (`["2"]` is no list of integers). FlaskSimpleAuth 36 would
+            // convert string items like HTTP text; JSON values are not converted here.
+            Found::Json(Value::Array(items)) => items.iter().map(T::from_json).collect(),
             _ => Err(cast_error(&Self::type_name())),
         }
     }
