@@ -79,7 +79,7 @@ fn tuple_u16() -> (Json<i32>, u16) {
     (Json(7), 202)
 }
 
-#[get("/empty", authorize = "OPEN")]
+#[route("/empty", method = ["GET", "POST"], authorize = "OPEN")]
 fn empty() {}
 
 #[get("/fails", authorize = "OPEN")]
@@ -244,6 +244,21 @@ async fn unexpected_parameters() {
     assert!(r.text().contains("\"x\""));
     let r = c.post("/list").json(&json!({"l": [1], "zz": 2})).await;
     assert!(r.text().contains("unexpected json parameter \"zz\""), "{}", r.text());
+    // Names that come only in a form body, or only as an uploaded file, are checked too.
+    let r = c.post("/list").form(&[("l", "1"), ("yy", "2")]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("unexpected http parameter \"yy\""), "{}", r.text());
+    let upload = "--b\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n\r\nhi\r\n--b--\r\n";
+    let r = c.post("/empty").body(upload, "multipart/form-data; boundary=b").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("unexpected http parameter \"doc\""), "{}", r.text());
+    let r = c.post("/empty").form(&[("yy", "2")]).await;
+    assert!(r.text().contains("unexpected http parameter \"yy\""), "{}", r.text());
+    let r = c.post("/empty").json(&json!({"zz": 2})).await;
+    assert!(r.text().contains("unexpected json parameter \"zz\""), "{}", r.text());
+    // Without any parameter, nothing is unexpected.
+    assert_eq!(c.post("/empty").json(&json!({})).await.status(), 200);
+    assert_eq!(c.get("/hello").await.status(), 200);
     let r = c.get("/str/a?s=b").await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("\"s\""));

@@ -281,7 +281,7 @@ impl Context {
             self.read_params().await?;
         }
         let Some(entry) = self.entry() else { return Ok(errors) };
-        if !entry.has_rest && self.app.inner.config.reject_unexpected_param {
+        if !entry.has_rest && self.app.inner.config.reject_unexpected_param && self.params.has_request_names() {
             // Names with a problem, each reported once (a name may come several times, or from
             // JSON and the query string both); a set, allocated only when there is one, so
             // that a body of many unexpected members costs linear time.
