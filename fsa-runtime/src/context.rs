@@ -75,7 +75,9 @@ pub(crate) struct AuthState {
     pub(crate) scheme: Option<crate::authn::Scheme>,
     pub(crate) scopes: Vec<String>,
     pub(crate) attempted: bool,
-    pub(crate) error: Option<Error>,
+    /// Boxed: set only when authentication failed, and an error is large (the context is part
+    /// of every request's future).
+    pub(crate) error: Option<Box<Error>>,
     /// The token presented in the cookie carrier, when it was checked.
     pub(crate) cookie_token: Option<TokenInfo>,
 }
@@ -253,11 +255,11 @@ impl Context {
             };
             match self.authenticate(&schemes).await {
                 Ok(()) => return Ok(()),
-                Err(e) => self.auth.error = Some(e),
+                Err(e) => self.auth.error = Some(Box::new(e)),
             }
         }
         if required {
-            Err(self.auth.error.clone().unwrap_or_else(|| Error::unauthorized("missing authentication")))
+            Err(self.auth.error.as_deref().cloned().unwrap_or_else(|| Error::unauthorized("missing authentication")))
         } else {
             Ok(())
         }
@@ -451,6 +453,14 @@ impl Context {
             Err(poisoned) => poisoned.into_inner(),
         };
         list.push(Box::new(move |status| Box::pin(f(status))));
+    }
+
+    /// Whether the request registered finalizers ([`Context::on_response`]).
+    pub(crate) fn has_finalizers(&mut self) -> bool {
+        match self.finalizers.get_mut() {
+            Ok(l) => !l.is_empty(),
+            Err(poisoned) => !poisoned.into_inner().is_empty(),
+        }
     }
 
     pub(crate) fn take_finalizers(&mut self) -> Vec<Finalizer> {
