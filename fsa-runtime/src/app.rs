@@ -408,7 +408,7 @@ impl App {
     }
 
     async fn handle_ctx(&self, ctx: &mut Context) -> Response {
-        let resp = match std::panic::AssertUnwindSafe(self.process(ctx)).catch_unwind().await {
+        let mut resp = match std::panic::AssertUnwindSafe(self.process(ctx)).catch_unwind().await {
             Ok(Ok(resp)) => resp,
             Ok(Err(e)) => self.error_response_guarded(e, ctx),
             Err(panic) => self.on_panic(panic, ctx, "handler"),
@@ -417,7 +417,9 @@ impl App {
             ctx.has_finalizers() || self.inner.cors.is_some() || !self.inner.hooks.after_request_async.is_empty();
         // Boxed, and only awaited when there is something to await: otherwise every request's
         // future would hold the response across these steps.
-        let mut resp = if has_async_steps { Box::pin(self.after_async(ctx, resp)).await } else { resp };
+        if has_async_steps {
+            resp = Box::pin(self.after_async(ctx, resp)).await;
+        }
         let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.finish(ctx, &mut resp)));
         if let Err(panic) = finished {
             // A panicking after-request or header hook: answer a bare server error.
