@@ -448,26 +448,22 @@ impl Context {
         F: FnOnce(http::StatusCode) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<(), Error>> + Send + 'static,
     {
-        let list = match self.finalizers.get_mut() {
-            Ok(l) => l,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        list.push(Box::new(move |status| Box::pin(f(status))));
+        self.finalizers_mut().push(Box::new(move |status| Box::pin(f(status))));
     }
 
-    /// Whether the request registered finalizers ([`Context::on_response`]).
+    /// The finalizers registered so far ([`Context::on_response`]); the mutex is never
+    /// locked (the context is borrowed mutably), so a poisoned one is used as it is.
+    fn finalizers_mut(&mut self) -> &mut Vec<Finalizer> {
+        self.finalizers.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether the request registered finalizers.
     pub(crate) fn has_finalizers(&mut self) -> bool {
-        match self.finalizers.get_mut() {
-            Ok(l) => !l.is_empty(),
-            Err(poisoned) => !poisoned.into_inner().is_empty(),
-        }
+        !self.finalizers_mut().is_empty()
     }
 
     pub(crate) fn take_finalizers(&mut self) -> Vec<Finalizer> {
-        match self.finalizers.get_mut() {
-            Ok(l) => std::mem::take(l),
-            Err(poisoned) => std::mem::take(poisoned.into_inner()),
-        }
+        std::mem::take(self.finalizers_mut())
     }
 
     /// Checks an object permission (generated code, after parameters).
