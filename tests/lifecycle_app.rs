@@ -292,6 +292,52 @@ async fn after_request_and_added_headers() {
     assert_eq!((r.status(), r.header("x-features-status")), (200, Some("200")));
 }
 
+/// Statuses seen by the finalizers of `Audited` arguments, in order.
+static AUDIT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+
+/// An argument whose finalizer records the response status, and fails when the request has
+/// an `x-fail-finalizer` header (as a commit that fails would).
+struct Audited;
+
+impl fsa::Special for Audited {
+    async fn extract(ctx: &mut Context, _name: &'static str) -> fsa::Result<Self> {
+        let fail = ctx.headers().contains_key("x-fail-finalizer");
+        ctx.on_response(move |status| async move {
+            tokio::task::yield_now().await;
+            AUDIT.lock().unwrap().push(status.as_u16());
+            if fail { Err(Error::new(409, "finalizer failed")) } else { Ok(()) }
+        });
+        Ok(Audited)
+    }
+}
+
+#[get("/audited", authorize = "OPEN")]
+fn audited(_a: Audited, n: Option<i64>) -> fsa::Result<&'static str> {
+    if n == Some(0) { Err(Error::bad_request("zero")) } else { Ok("audited") }
+}
+
+#[tokio::test]
+async fn finalizers_see_the_status_and_may_replace_the_response() {
+    // No CORS and no asynchronous after-request hook: the finalizer alone is awaited.
+    let c = App::new()
+        .routes(fsa::routes![audited])
+        .after_request(|_ctx, resp| {
+            resp.headers_mut().insert("x-after", http::HeaderValue::from_static("seen"));
+        })
+        .build()
+        .unwrap()
+        .test_client();
+    let r = c.get("/audited").await;
+    assert_eq!((r.status(), r.text()), (200, "audited".to_owned()));
+    let r = c.get("/audited?n=0").await;
+    assert_eq!(r.status(), 400);
+    // A failing finalizer replaces the response with its error's; after-request hooks follow.
+    let r = c.get("/audited").header("x-fail-finalizer", "1").await;
+    assert_eq!((r.status(), r.header("x-after")), (409, Some("seen")));
+    assert!(r.text().contains("finalizer failed"), "{}", r.text());
+    assert_eq!(*AUDIT.lock().unwrap(), [200, 400, 200]);
+}
+
 #[tokio::test]
 async fn path_check_refuses_routes_at_build() {
     let e = builder(&[])
