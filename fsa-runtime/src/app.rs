@@ -156,6 +156,10 @@ pub(crate) struct AppInner {
     pub(crate) config: Config,
     pub(crate) routes: Vec<RouteEntry>,
     pub(crate) router: matchit::Router<usize>,
+    /// The paths without variables, to their index in `paths`, found without the router.
+    /// foldhash: a fast hash for short keys (hashbrown's own default); the keys are the app's
+    /// own paths, so requests cannot crowd the table.
+    pub(crate) static_paths: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
     pub(crate) paths: Vec<PathEntry>,
     pub(crate) hooks: Hooks,
     pub(crate) schemes: SchemeRegistry,
@@ -592,8 +596,16 @@ impl App {
     fn route(&self, ctx: &mut Context) -> Result<Routed, Error> {
         let inner = &*self.inner;
         let path = ctx.parts.uri.path();
-        let matched = inner.router.at(path).map_err(|_| Error::not_found("not found"))?;
-        let pe = &inner.paths[*matched.value];
+        // A path without variables is found by one hash look-up rather than a walk down the
+        // router's tree (an exact match of such a path is also what the tree would find).
+        let (pi, matched) = match inner.static_paths.get(path) {
+            Some(pi) => (*pi, None),
+            None => {
+                let matched = inner.router.at(path).map_err(|_| Error::not_found("not found"))?;
+                (*matched.value, Some(matched.params))
+            }
+        };
+        let pe = &inner.paths[pi];
         let method = &ctx.parts.method;
         let find = |m: &Method| pe.methods.iter().find(|(pm, _)| pm == m).map(|(_, i)| *i);
         let idx = match find(method) {
@@ -605,7 +617,7 @@ impl App {
         let entry = &inner.routes[idx];
         let def = &entry.def;
         let mut path_params = crate::params::PathParams::new();
-        for (i, (k, v)) in matched.params.iter().enumerate() {
+        for (i, (k, v)) in matched.iter().flat_map(matchit::Params::iter).enumerate() {
             let name = entry.path_names.get(i);
             let k = name.map_or(k, |n| &**n);
             let decoded = if v.contains('%') {

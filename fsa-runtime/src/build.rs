@@ -83,6 +83,7 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     let mut all_schemes: Vec<Scheme> = enabled.clone();
     let mut routes = Vec::with_capacity(p.routes.len());
     let mut router = matchit::Router::new();
+    let mut static_paths = HashMap::default();
     let mut paths: Vec<PathEntry> = Vec::new();
     // Keyed by the pattern with positional variable names, so that methods of one path may
     // name its variables differently (Flask allows `GET /auth/<login>` beside `PUT /auth/<aid>`).
@@ -177,6 +178,9 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
             Some(pi) => *pi,
             None => match router.insert(key.clone(), paths.len()) {
                 Ok(()) => {
+                    if !key.contains(['{', '}']) {
+                        static_paths.insert(key.clone().into_boxed_str(), paths.len());
+                    }
                     path_index.insert(key, paths.len());
                     paths.push(PathEntry { methods: Vec::new(), allow: HeaderValue::from_static("") });
                     paths.len() - 1
@@ -232,6 +236,7 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     let inner = AppInner {
         routes,
         router,
+        static_paths,
         paths,
         hooks,
         schemes: registry,

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::future::Future;
 use std::net::IpAddr;
 use std::time::Instant;
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use http::{HeaderMap, Method, Uri, header};
 use http_body_util::BodyExt;
 
@@ -277,12 +279,24 @@ impl Context {
     /// Reads and parses the body and query parameters once, and checks for unexpected
     /// parameters. Returns the parameter errors found so far.
     #[doc(hidden)]
-    pub async fn load_params(&mut self) -> Result<ParamErrors, Error> {
-        let mut errors = ParamErrors::new();
-        if !self.params_loaded {
-            self.read_params().await?;
+    pub fn load_params(&mut self) -> impl Future<Output = Result<ParamErrors, Error>> + Send + '_ {
+        // Ready at once unless there is a body to read (the usual case of a GET): no state
+        // machine to step through. The body, when there is one, is read in a boxed future.
+        let body = if self.params_loaded { None } else { self.read_query() };
+        match body {
+            None => Either::Left(std::future::ready(Ok(self.unexpected_params()))),
+            Some(body) => Either::Right(Box::pin(async move {
+                self.read_body(body).await?;
+                Ok(self.unexpected_params())
+            })),
         }
-        let Some(entry) = self.entry() else { return Ok(errors) };
+    }
+
+    /// The request parameters the route does not expect (`FSA_REJECT_UNEXPECTED_PARAM`), as
+    /// parameter errors.
+    fn unexpected_params(&self) -> ParamErrors {
+        let mut errors = ParamErrors::new();
+        let Some(entry) = self.entry() else { return errors };
         if !entry.has_rest && self.app.inner.config.reject_unexpected_param && self.params.has_request_names() {
             // Names with a problem, each reported once (a name may come several times, or from
             // JSON and the query string both); a set, allocated only when there is one, so
@@ -304,10 +318,20 @@ impl Context {
                 }
             }
         }
-        Ok(errors)
+        errors
     }
 
     pub(crate) async fn read_params(&mut self) -> Result<(), Error> {
+        match self.read_query() {
+            // Boxed: the body-reading future (JSON, forms, multipart) is large, and keeping it
+            // inline would make every route's handler future as large, bodies or not.
+            Some(body) => Box::pin(self.read_body(body)).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Parses the query string, and takes the body if there is one to read.
+    fn read_query(&mut self) -> Option<ReqBody> {
         self.params_loaded = true;
         if let Some(q) = self.parts.uri.query() {
             self.params.query = crate::params::Pairs::parse(q);
@@ -316,13 +340,7 @@ impl Context {
             Ok(b) => b.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
-        let Some(body) = body else { return Ok(()) };
-        if http_body::Body::is_end_stream(&body) {
-            return Ok(());
-        }
-        // Boxed: the body-reading future (JSON, forms, multipart) is large, and keeping it
-        // inline would make every route's handler future as large, bodies or not.
-        Box::pin(self.read_body(body)).await
+        body.filter(|b| !http_body::Body::is_end_stream(b))
     }
 
     async fn read_body(&mut self, body: ReqBody) -> Result<(), Error> {

@@ -28,17 +28,25 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Error {
     status: StatusCode,
     message: Cow<'static, str>,
-    headers: Vec<(HeaderName, HeaderValue)>,
-    content_type: Option<HeaderValue>,
+    /// Boxed: most errors have neither, and an error is part of every `Result` a request's
+    /// futures carry (40 bytes rather than 96).
+    extra: Option<Box<ErrorExtra>>,
     /// Internal errors keep their cause for the logs, never for the client.
     internal: bool,
+}
+
+/// The rarer parts of an [`Error`].
+#[derive(Clone, Default)]
+struct ErrorExtra {
+    headers: Vec<(HeaderName, HeaderValue)>,
+    content_type: Option<HeaderValue>,
 }
 
 impl Error {
     /// An error with this status (out-of-range codes become 500) and message.
     pub fn new(status: impl TryInto<StatusCode>, message: impl Into<Cow<'static, str>>) -> Self {
         let status = status.try_into().unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        Error { status, message: message.into(), headers: Vec::new(), content_type: None, internal: false }
+        Error { status, message: message.into(), extra: None, internal: false }
     }
 
     /// 400 Bad Request.
@@ -72,13 +80,13 @@ impl Error {
 
     /// Adds a header to the error response (e.g. `Retry-After`).
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
+        self.extra.get_or_insert_default().headers.push((name, value));
         self
     }
 
     /// Forces the content type of this error's body, bypassing `FSA_ERROR_RESPONSE`.
     pub fn with_content_type(mut self, ct: HeaderValue) -> Self {
-        self.content_type = Some(ct);
+        self.extra.get_or_insert_default().content_type = Some(ct);
         self
     }
 
@@ -104,8 +112,12 @@ impl Error {
     /// Builds the response in the given format.
     pub fn into_response(self, format: &ErrorFormat) -> Response {
         let json = |v: &serde_json::Value| crate::response::json_body(v).unwrap_or_else(|_| Body::empty());
-        let (ct, body) = match (&self.content_type, format) {
-            (Some(ct), _) => (ct.clone(), Body::from(Bytes::from(self.message.into_owned()))),
+        let (headers, content_type) = match self.extra {
+            Some(extra) => (extra.headers, extra.content_type),
+            None => (Vec::new(), None),
+        };
+        let (ct, body) = match (content_type, format) {
+            (Some(ct), _) => (ct, Body::from(Bytes::from(self.message.into_owned()))),
             (None, ErrorFormat::Plain) => (
                 HeaderValue::from_static("text/plain; charset=utf-8"),
                 Body::from(Bytes::from(self.message.into_owned())),
@@ -123,7 +135,7 @@ impl Error {
         let mut resp = Response::new(body);
         *resp.status_mut() = self.status;
         resp.headers_mut().insert(header::CONTENT_TYPE, ct);
-        for (k, v) in self.headers {
+        for (k, v) in headers {
             resp.headers_mut().append(k, v);
         }
         resp

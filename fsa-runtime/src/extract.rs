@@ -208,7 +208,8 @@ impl<T: DeserializeOwned + Send> ViaSerde<T> for Arg<T> {
 #[derive(Debug, Default)]
 pub struct ParamErrors {
     messages: Vec<String>,
-    other: Option<Error>,
+    /// Boxed: the collector lives in every handler's future, across each argument's extraction.
+    other: Option<Box<Error>>,
 }
 
 impl ParamErrors {
@@ -232,7 +233,7 @@ impl ParamErrors {
             }
             Err(e) => {
                 if self.other.is_none() {
-                    self.other = Some(e);
+                    self.other = Some(Box::new(e));
                 }
                 None
             }
@@ -248,7 +249,7 @@ impl ParamErrors {
     /// 400 listing every message, one per line.
     pub fn into_error(self) -> Error {
         if let Some(e) = self.other {
-            return e;
+            return *e;
         }
         if self.messages.is_empty() {
             return Error::internal("parameter extraction failed without a message");
