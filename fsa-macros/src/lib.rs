@@ -1,7 +1,7 @@
 //! Route attribute macros of [fsa](https://docs.rs/fsa). Use them through the `fsa` crate.
 //!
-//! Each attribute parses its arguments and the handler ([`attr`], [`path`], [`sig`]),
-//! validates the combination ([`model`]), then generates the route ([`expand`]):
+//! Each attribute parses its arguments and the handler (modules `attr`, `path`, `sig`),
+//! validates the combination (`model`), then generates the route (`expand`):
 //! the handler is re-emitted unchanged and a hidden struct named after it implements
 //! `fsa::__private::Route`. Set `FSA_CODEGEN_DEBUG=1` to print each expansion.
 

@@ -14,7 +14,7 @@
 //! identifier or realm can forge another entry's key, and all entries of one login share a
 //! prefix (`c.["login",`). Only successful hook answers are stored; errors are not.
 //!
-//! Successful password verifications are cached too, in process only ([`PasswordCache`]):
+//! Successful password verifications are cached too, in process only (`PasswordCache`):
 //! a bcrypt check costs milliseconds of CPU per request otherwise. An entry maps the login to
 //! the stored hash it was checked against and a keyed BLAKE2s hash (per-process random key) of
 //! login and password: the password is never kept, and a changed stored hash no longer matches.
