@@ -189,3 +189,25 @@ impl ErrorFormat {
 pub fn err<T>(status: u16, message: impl Into<Cow<'static, str>>) -> Result<T> {
     Err(Error::new(status, message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error is part of every `Result` the request's futures carry: its rarer parts stay
+    /// boxed, and they still reach the response.
+    #[test]
+    fn an_error_is_small_and_keeps_its_extras() {
+        assert!(std::mem::size_of::<Error>() <= 40, "Error is {} bytes", std::mem::size_of::<Error>());
+        let e = Error::new(429, "slow down")
+            .with_header(header::RETRY_AFTER, HeaderValue::from_static("3"))
+            .with_content_type(HeaderValue::from_static("text/x-test"));
+        let resp = e.clone().into_response(&ErrorFormat::Json);
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "3");
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/x-test");
+        let plain = Error::bad_request("no").into_response(&ErrorFormat::Json);
+        assert_eq!(plain.headers()[header::CONTENT_TYPE], "application/json");
+        assert!(plain.headers().get(header::RETRY_AFTER).is_none());
+    }
+}
