@@ -282,7 +282,7 @@ impl Context {
     pub fn load_params(&mut self) -> impl Future<Output = Result<ParamErrors, Error>> + Send + '_ {
         // Ready at once unless there is a body to read (the usual case of a GET): no state
         // machine to step through. The body, when there is one, is read in a boxed future.
-        let body = if self.params_loaded { None } else { self.read_query() };
+        let body = if self.params_loaded { None } else { self.parse_query_take_body() };
         match body {
             None => Either::Left(std::future::ready(Ok(self.unexpected_params()))),
             Some(body) => Either::Right(Box::pin(async move {
@@ -322,7 +322,7 @@ impl Context {
     }
 
     pub(crate) async fn read_params(&mut self) -> Result<(), Error> {
-        match self.read_query() {
+        match self.parse_query_take_body() {
             // Boxed: the body-reading future (JSON, forms, multipart) is large, and keeping it
             // inline would make every route's handler future as large, bodies or not.
             Some(body) => Box::pin(self.read_body(body)).await,
@@ -330,16 +330,14 @@ impl Context {
         }
     }
 
-    /// Parses the query string, and takes the body if there is one to read.
-    fn read_query(&mut self) -> Option<ReqBody> {
+    /// Parses the query string, and takes the body if there is one to read (the body's mutex,
+    /// like the finalizers', is never locked: a poisoned one is used as it is).
+    fn parse_query_take_body(&mut self) -> Option<ReqBody> {
         self.params_loaded = true;
         if let Some(q) = self.parts.uri.query() {
             self.params.query = crate::params::Pairs::parse(q);
         }
-        let body = match self.body.get_mut() {
-            Ok(b) => b.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
+        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
         body.filter(|b| !http_body::Body::is_end_stream(b))
     }
 
