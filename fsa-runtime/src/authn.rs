@@ -443,9 +443,8 @@ impl Context {
 
     async fn ensure_params(&mut self) -> Result<(), Error> {
         if !self.params_loaded {
-            // Boxed: only the param, fake and param-carried token schemes read parameters, and
-            // the body-reading future would otherwise enlarge every request's future.
-            Box::pin(self.read_params()).await?;
+            // `read_params` boxes the body-reading future itself: nothing large stays inline.
+            self.read_params().await?;
         }
         Ok(())
     }
