@@ -1,0 +1,76 @@
+//! Every accepted form of the route attributes compiles, and the routes they declare answer
+//! as declared (the counterpart of the compile errors pinned in `tests/ui`). An ordinary
+//! integration test rather than a trybuild "pass" case: it shares the workspace's build, where
+//! a pass case made trybuild build every dependency again in its own target directory.
+#![allow(dead_code)]
+use fsa::prelude::*;
+
+#[get("/open", authorize = "OPEN")]
+fn open() -> &'static str {
+    "open"
+}
+
+#[post("/auth", authz = "AUTH", authn = ["token", "basic"], realm = "r")]
+async fn auth(user: CurrentUser) -> String {
+    user.0
+}
+
+#[put("/group", authorize = ["admin", 42])]
+fn group() {}
+
+#[patch("/stuff/<id>", authorize = ("stuff",))]
+fn perm_short(id: i64) -> Json<i64> {
+    Json(id)
+}
+
+#[delete("/doc/<folder>/<num>", authorize = ("doc", "folder:num", "write"))]
+fn perm_multi(folder: String, num: u32) -> fsa::Result<String> {
+    Ok(format!("{folder}/{num}"))
+}
+
+#[route("/multi", method = ["GET", "POST"], authorize = "OPEN")]
+fn multi(
+    #[default(10)] limit: u32,
+    r#type: Option<String>,
+    _pass: Option<String>,
+    #[rename("x-y")] xy: Option<i64>,
+) -> String {
+    format!("{limit} {type:?} {_pass:?} {xy:?}", type = r#type)
+}
+
+#[get("/files/<path..>", authorize = "CLOSE")]
+fn files(path: String) -> (String, u16) {
+    (path, 200)
+}
+
+fn app() -> App {
+    App::new()
+        .config("FSA_AUTH", toml::Value::Array(vec!["none".into(), "token".into(), "basic".into()]))
+        .config("FSA_TOKEN_SECRET", "route forms secret of at least sixteen bytes")
+        .get_user_pass(|_login| async { Ok(None) })
+        .user_in_group(|_login, _group| async { Ok(true) })
+        .object_perms("stuff", |_login, _id: i64, _role| async { Ok(Some(true)) })
+        .object_perms("doc", |_login, _id: (String, u32), _role| async { Ok(Some(true)) })
+        .routes(fsa::routes![open, auth, group, perm_short, perm_multi, multi, files])
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_accepted_form_serves_its_route() {
+    let c = app().test_client();
+    let r = c.get("/open").await;
+    assert_eq!((r.status(), r.text()), (200, "open".to_owned()));
+    // Authenticated routes refuse an anonymous request, whatever their method.
+    assert_eq!(c.post("/auth").await.status(), 401);
+    assert_eq!(c.put("/group").await.status(), 401);
+    assert_eq!(c.patch("/stuff/12").await.status(), 401);
+    assert_eq!(c.delete("/doc/a/1").await.status(), 401);
+    // A route with several methods, a default, a raw identifier and a renamed parameter.
+    let r = c.get("/multi").query(&[("type", "t"), ("x-y", "5")]).await;
+    assert_eq!((r.status(), r.text()), (200, "10 Some(\"t\") None Some(5)".to_owned()));
+    let r = c.post("/multi").form(&[("limit", "3")]).await;
+    assert_eq!((r.status(), r.text()), (200, "3 None None None".to_owned()));
+    // A closed route is forbidden to everyone.
+    assert_eq!(c.get("/files/a/b").await.status(), 403);
+}
