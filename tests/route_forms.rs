@@ -48,9 +48,11 @@ fn app() -> App {
         .config("FSA_AUTH", toml::Value::Array(vec!["none".into(), "token".into(), "basic".into()]))
         .config("FSA_TOKEN_SECRET", "route forms secret of at least sixteen bytes")
         .get_user_pass(|_login| async { Ok(None) })
-        .user_in_group(|_login, _group| async { Ok(true) })
-        .object_perms("stuff", |_login, _id: i64, _role| async { Ok(Some(true)) })
-        .object_perms("doc", |_login, _id: (String, u32), _role| async { Ok(Some(true)) })
+        .user_in_group(|_login, group| async move { Ok(group == "admin" || group == 42) })
+        .object_perms("stuff", |_login, id: i64, _role| async move { Ok(Some(id == 12)) })
+        .object_perms("doc", |_login, id: (String, u32), role| async move {
+            Ok(Some(id == ("a".into(), 1) && role == Some("write")))
+        })
         .routes(fsa::routes![open, auth, group, perm_short, perm_multi, multi, files])
         .build()
         .unwrap()
@@ -58,7 +60,8 @@ fn app() -> App {
 
 #[tokio::test]
 async fn every_accepted_form_serves_its_route() {
-    let c = app().test_client();
+    let app = app();
+    let c = app.test_client();
     let r = c.get("/open").await;
     assert_eq!((r.status(), r.text()), (200, "open".to_owned()));
     // Authenticated routes refuse an anonymous request, whatever their method.
@@ -66,6 +69,21 @@ async fn every_accepted_form_serves_its_route() {
     assert_eq!(c.put("/group").await.status(), 401);
     assert_eq!(c.patch("/stuff/12").await.status(), 401);
     assert_eq!(c.delete("/doc/a/1").await.status(), 401);
+    // With a token, each form reaches its handler through its authorization: the route's own
+    // realm, a group name and a group number, and the path variables handed to the
+    // permission hooks (one value, then a tuple of two with the role).
+    let token = app.create_token("calvin", TokenOptions::default()).unwrap();
+    let in_r = app.create_token("calvin", TokenOptions::realm("r")).unwrap();
+    let r = c.post("/auth").bearer(&in_r).await;
+    assert_eq!((r.status(), r.text()), (200, "calvin".to_owned()));
+    assert_eq!(c.post("/auth").bearer(&token).await.status(), 401, "a token of another realm");
+    assert!(c.put("/group").bearer(&token).await.status() < 300);
+    let r = c.patch("/stuff/12").bearer(&token).await;
+    assert_eq!((r.status(), r.json()), (200, serde_json::json!(12)));
+    assert_eq!(c.patch("/stuff/13").bearer(&token).await.status(), 403);
+    let r = c.delete("/doc/a/1").bearer(&token).await;
+    assert_eq!((r.status(), r.text()), (200, "a/1".to_owned()));
+    assert_eq!(c.delete("/doc/a/2").bearer(&token).await.status(), 403);
     // A route with several methods, a default, a raw identifier and a renamed parameter.
     let r = c.get("/multi").query(&[("type", "t"), ("x-y", "5")]).await;
     assert_eq!((r.status(), r.text()), (200, "10 Some(\"t\") None Some(5)".to_owned()));
