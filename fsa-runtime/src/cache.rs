@@ -162,7 +162,7 @@ fn json_array(parts: &[Option<&str>]) -> String {
 }
 
 /// `["a",`: the prefix of every array whose first element is `first`.
-#[cfg(any(feature = "redis", test))]
+#[cfg(feature = "redis")]
 fn json_open(first: &str) -> String {
     let mut s = json_array(&[Some(first)]);
     s.pop();
