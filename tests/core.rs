@@ -288,6 +288,11 @@ async fn unexpected_parameters() {
     assert!(r.text().contains("\"s\""));
     let lax = basic_app(&[("FSA_REJECT_UNEXPECTED_PARAM", false.into())]).await.test_client();
     assert_eq!(lax.get("/hello?x=1").await.status(), 200);
+    // A path segment given in the request too is refused whatever that setting.
+    let r = lax.get("/str/a?s=b").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("parameter \"s\" is both in path and request"), "{}", r.text());
+    assert_eq!(lax.get("/str/a?t=b").await.status(), 200);
 }
 
 #[tokio::test]

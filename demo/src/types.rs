@@ -408,10 +408,17 @@ pub fn repr_float(f: f64) -> String {
     }
 }
 
+/// The characters Python's `str.isprintable` refuses, which its `repr` escapes: the general
+/// categories Other (controls, formats, private use, unassigned) and Separator, but the ASCII
+/// space. `regex` carries the Unicode tables, so the demo needs no table of its own.
+static NOT_PRINTABLE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"^[\p{C}\p{Z}&&[^ ]]$").expect("a valid pattern"));
+
 /// Python's `repr` of a string: single quotes, or double quotes when the text has a `'` and
-/// no `"`; backslash escapes.
+/// no `"`; backslash escapes (`\n`, `\xhh`, `\uhhhh`, `\Uhhhhhhhh` for what is not printable).
 pub fn repr_str(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut utf8 = [0; 4];
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -424,8 +431,14 @@ pub fn repr_str(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
+            c if NOT_PRINTABLE.is_match(c.encode_utf8(&mut utf8)) => {
+                let n = c as u32;
+                let escape = match n {
+                    0..0x100 => format!("\\x{n:02x}"),
+                    0x100..0x10000 => format!("\\u{n:04x}"),
+                    _ => format!("\\U{n:08x}"),
+                };
+                out.push_str(&escape);
             }
             c => out.push(c),
         }
@@ -486,10 +499,11 @@ fn get_json(j: AnyJson) -> String {
     format!("{}: {text}", py_type(&j.0))
 }
 
-/// The sum of two naturals.
+/// The sum of two naturals: exact, as in Python (two naturals of `i64` always add up within
+/// `u64`).
 #[get("/types/nat", authorize = "OPEN")]
-fn get_nat(i: Nat, j: Nat) -> Json<i64> {
-    Json(i.0.saturating_add(j.0))
+fn get_nat(i: Nat, j: Nat) -> Json<u64> {
+    Json(i.0.unsigned_abs() + j.0.unsigned_abs())
 }
 
 /// A character object, echoed.

@@ -440,6 +440,12 @@ async fn types_routes(f: &Fixture) {
         ("[Infinity, -Infinity, 1e400]", "list: [inf, -inf, inf]"),
         ("-0", "int: 0"),
         ("123456789012345678901234567890", "int: 123456789012345678901234567890"),
+        // Python's `repr` escapes what `str.isprintable` refuses: controls, formats, private
+        // use, unassigned code points, separators but the space.
+        (
+            "[\"\\u0001\\u0085\\u00a0\\u00ad \\u00e9\\u0378\\u2028\\u3000\\ue000\\ufeff\", \"\\udb40\\udc01\"]",
+            "list: ['\\x01\\x85\\xa0\\xad \u{e9}\\u0378\\u2028\\u3000\\ue000\\ufeff', '\\U000e0001']",
+        ),
     ] {
         let r = c.get("/types/json").query(&[("j", j)]).await;
         assert_eq!((r.status(), r.text()), (200, expected.to_owned()), "{j}");
@@ -451,6 +457,9 @@ async fn types_routes(f: &Fixture) {
     let r = c.get("/types/nat").json(&json!({"i": 3, "j": 4})).await;
     assert_eq!((r.status(), r.text()), (200, "7\n".to_owned()));
     assert_eq!(c.get("/types/nat?i=1&j=2").await.json(), json!(3));
+    // Exact beyond i64, as Python's integers.
+    let r = c.get("/types/nat").json(&json!({"i": i64::MAX, "j": i64::MAX})).await;
+    assert_eq!((r.status(), r.text()), (200, "18446744073709551614\n".to_owned()));
     let r = c.get("/types/nat").json(&json!({"i": -3, "j": -4})).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("-3") && r.text().contains("-4"), "{}", r.text());

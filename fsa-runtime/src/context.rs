@@ -292,30 +292,33 @@ impl Context {
         }
     }
 
-    /// The request parameters the route does not expect (`FSA_REJECT_UNEXPECTED_PARAM`), as
-    /// parameter errors.
+    /// The request parameters the route cannot take, as parameter errors: a name that is also
+    /// one of the route's path segments, always (upstream checks each declared parameter this
+    /// way, an authentication parameter's name included); a name the route does not declare,
+    /// unless it is an authentication parameter, under `FSA_REJECT_UNEXPECTED_PARAM` and
+    /// without a rest parameter.
     fn unexpected_params(&self) -> ParamErrors {
         let mut errors = ParamErrors::new();
         let Some(entry) = self.entry() else { return errors };
-        if !entry.has_rest && self.app.inner.config.reject_unexpected_param && self.params.has_request_names() {
-            // Names with a problem, each reported once (a name may come several times, or from
-            // JSON and the query string both); a set, allocated only when there is one, so
-            // that a body of many unexpected members costs linear time.
-            let mut reported: std::collections::HashSet<&str> = std::collections::HashSet::new();
-            for (name, json) in self.params.all_request_names() {
-                // Authentication parameters are always tolerated, even beside a path segment.
-                let in_path = entry.def.args.iter().any(|a| a.name == name && a.in_path);
-                if (!in_path && entry.accepted.contains(&name))
-                    || self.app.inner.auth_params.iter().any(|a| a == name)
-                    || !reported.insert(name)
-                {
-                    continue;
-                }
-                if in_path {
+        if !self.params.has_request_names() {
+            return errors;
+        }
+        let reject_unexpected = !entry.has_rest && self.app.inner.config.reject_unexpected_param;
+        // Names with a problem, each reported once (a name may come several times, or from
+        // JSON and the query string both); a set, allocated only when there is one, so that a
+        // body of many unexpected members costs linear time.
+        let mut reported: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for (name, json) in self.params.all_request_names() {
+            if entry.def.args.iter().any(|a| a.name == name && a.in_path) {
+                if reported.insert(name) {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));
-                } else {
-                    errors.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
                 }
+            } else if reject_unexpected
+                && !entry.accepted.contains(&name)
+                && !self.app.inner.auth_params.iter().any(|a| a == name)
+                && reported.insert(name)
+            {
+                errors.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
             }
         }
         errors
