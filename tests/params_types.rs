@@ -355,7 +355,12 @@ async fn lists() {
     let r = c.post("/list").json(&json!({"l": 1})).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("expecting list[int]"), "{}", r.text());
-    assert_eq!(c.get("/list?l=1&l=x").await.status(), 400);
+    // A bad item of a repeated parameter: the message quotes every value and names the item.
+    let r = c.get("/list?l=1&l=x").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains(r#"parameter "l" cast error on ["1","x"]: item 1: "#), "{}", r.text());
+    let r = c.get("/list?l=y").await;
+    assert!(r.text().starts_with(r#"parameter "l" cast error on y: "#), "{}", r.text());
     assert!(c.get("/list").await.text().contains("parameter \"l\" is missing"));
     assert_eq!(c.get("/list-default").await.json(), json!({"tags": [], "count": 0}));
     assert_eq!(c.get("/list-default?tags=a&tags=b").await.json(), json!({"tags": ["a", "b"], "count": 2}));

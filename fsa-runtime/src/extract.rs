@@ -44,9 +44,10 @@ fn lookup<T>(
     default: Option<impl FnOnce() -> T>,
     absent: impl FnOnce() -> Option<T>,
     convert: impl FnOnce(crate::params::Found<'_>) -> Result<T, String>,
+    repr: impl FnOnce(&crate::params::Found<'_>) -> String,
 ) -> Result<T, Error> {
     match ctx.params().get(name) {
-        Some(found) => convert(found).map_err(|detail| cast(name, &found_repr(&found), &detail)),
+        Some(found) => convert(found).map_err(|detail| cast(name, &repr(&found), &detail)),
         None => match default {
             Some(d) => Ok(d()),
             None => absent().ok_or_else(|| missing(name)),
@@ -120,7 +121,7 @@ impl<T: FromParam> ViaParam<T> for &&Arg<T> {
         if let Some(value) = ctx.params().json_text(name).and_then(T::from_json_text) {
             return ready(Ok(value));
         }
-        ready(lookup(ctx, name, default, T::when_absent, T::from_found))
+        ready(lookup(ctx, name, default, T::when_absent, T::from_found, T::value_repr))
     }
     fn kind(&self) -> ArgKind {
         ArgKind::Request
@@ -162,7 +163,7 @@ where
         let convert = |found: crate::params::Found<'_>| {
             serde_from_found::<T>(found).and_then(|v| v.validate().map(|()| v).map_err(|report| garde_report(&report)))
         };
-        ready(lookup(ctx, name, default, serde_when_absent::<T>, convert))
+        ready(lookup(ctx, name, default, serde_when_absent::<T>, convert, found_repr))
     }
     fn kind(&self) -> ArgKind {
         ArgKind::Request
@@ -194,7 +195,7 @@ impl<T: DeserializeOwned + Send> ViaSerde<T> for Arg<T> {
         name: &'static str,
         default: Option<D>,
     ) -> Ready<Result<T, Error>> {
-        ready(lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>))
+        ready(lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>, found_repr))
     }
     fn kind(&self) -> ArgKind {
         ArgKind::Request

@@ -24,8 +24,9 @@
 //!   app's typed state map under a private wrapper type;
 //! - [`Special`](crate::special::Special) arguments do not come from request parameters at all.
 //!
-//! Conversion errors read `parameter "NAME" cast error on VALUE: DETAIL`, absent mandatory
-//! parameters `parameter "NAME" is missing`; all errors of a request are one 400, one per line.
+//! Conversion errors read `parameter "NAME" cast error on VALUE: DETAIL` (for a list from a
+//! repeated parameter, VALUE is all its values as a JSON array and DETAIL starts with the
+//! failing item, `item 1: …`), absent mandatory parameters `parameter "NAME" is missing`; all errors of a request are one 400, one per line.
 //! serde is the one data model (every Rust type already speaks it, and garde validates the
 //! same structs); `serde_json` parses the JSON body, which is kept as its text and the spans of
 //! its members: strings, integers and booleans convert straight from their member's text, and
@@ -813,6 +814,12 @@ pub trait FromParam: Sized + Send {
     fn from_json_text(_text: &str) -> Option<Self> {
         None
     }
+    /// The received value as a conversion error quotes it: by default what
+    /// [`from_found`](Self::from_found) reads first.
+    #[doc(hidden)]
+    fn value_repr(found: &Found<'_>) -> String {
+        found_repr(found)
+    }
 }
 
 fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
@@ -868,12 +875,25 @@ impl<T: Scalar> FromParam for Vec<T> {
     fn from_found(found: Found<'_>) -> Result<Self, String> {
         match found {
             Found::Path(s) => Ok(vec![T::from_path(s)?]),
+            // A repeated parameter: the error names the item that failed.
+            Found::Text(t) if t.iter().nth(1).is_some() => {
+                t.iter().enumerate().map(|(k, text)| T::from_text(text).map_err(|e| format!("item {k}: {e}"))).collect()
+            }
             Found::Text(t) => t.iter().map(T::from_text).collect(),
             // JSON arrays: each item is read as a JSON value of the scalar's type, as a
             // scalar member is (`["2"]` is no list of integers). FlaskSimpleAuth 36 would
             // convert string items like HTTP text; JSON values are not converted here.
             Found::Json(Value::Array(items)) => items.iter().map(T::from_json).collect(),
             _ => Err(cast_error(&Self::type_name())),
+        }
+    }
+    /// All the values of a repeated parameter, as a JSON array of strings.
+    fn value_repr(found: &Found<'_>) -> String {
+        match found {
+            Found::Text(t) if t.iter().nth(1).is_some() => {
+                serde_json::to_string(&t.iter().collect::<Vec<_>>()).unwrap_or_default()
+            }
+            _ => found_repr(found),
         }
     }
 }
