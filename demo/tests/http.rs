@@ -452,6 +452,17 @@ async fn types_routes(f: &Fixture) {
     }
     let r = c.get("/types/json").json(&json!({"j": "raw"})).await;
     assert_eq!(r.text(), "str: raw");
+    // A JSON body member is read as `json.loads` reads it too.
+    for (body, expected) in [
+        (r#"{"j": -0}"#, "int: 0"),
+        (r#"{"j": [1, -0, 1.0, 1e400]}"#, "list: [1, 0, 1.0, inf]"),
+        (r#"{"j": 12345678901234567890123}"#, "int: 12345678901234567890123"),
+    ] {
+        let r = c.get("/types/json").body(body, "application/json").await;
+        assert_eq!((r.status(), r.text()), (200, expected.to_owned()), "{body}");
+    }
+    let r = c.get("/types/scalars").body(r#"{"i": -0}"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "i=0, f=0.0, b=False, s=".to_owned()));
     assert_eq!(c.get("/types/json").await.status(), 400);
     assert_eq!(c.get("/types/json?j=%7Bbad").await.status(), 400);
     let r = c.get("/types/nat").json(&json!({"i": 3, "j": 4})).await;

@@ -30,7 +30,8 @@
 //! serde is the one data model (every Rust type already speaks it, and garde validates the
 //! same structs); `serde_json` parses the JSON body, which is kept as its text and the spans of
 //! its members: strings, integers and booleans convert straight from their member's text, and
-//! a member's `serde_json::Value` is built only for the types that need one.
+//! a member's `serde_json::Value` is built only for the types that need one (a member written
+//! `-0` is the integer 0 there, as JSON's grammar and Python's `json.loads` have it).
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -231,10 +232,15 @@ impl JsonObject {
         self.member(name).map(|m| self.slice(&m.value))
     }
 
-    /// The member's value, built on first use.
+    /// The member's value, built on first use. A member written `-0` is the integer 0, as
+    /// JSON's grammar and Python's `json.loads` have it (`serde_json` reads it as the float
+    /// `-0.0`, which would refuse it to an integer parameter).
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         let member = self.member(name)?;
-        Some(member.parsed.get_or_init(|| serde_json::from_str(self.slice(&member.value)).unwrap_or(Value::Null)))
+        Some(member.parsed.get_or_init(|| match self.slice(&member.value) {
+            "-0" => Value::from(0),
+            text => serde_json::from_str(text).unwrap_or(Value::Null),
+        }))
     }
 
     /// The keys, in body order; a repeated key comes again.
@@ -582,10 +588,10 @@ macro_rules! int_scalar {
                     .ok_or_else(|| format!("out of range for {}", stringify!($t)))
             }
             fn from_json_text(text: &str) -> Option<Self> {
-                // Up to 18 digits, a JSON integer is an `i64` for serde_json; except `-0`,
-                // which it reads as a float.
+                // Up to 18 digits, a JSON integer is an `i64` for serde_json (`-0` included,
+                // which the member's value reads as 0 too).
                 let digits = text.strip_prefix('-').unwrap_or(text);
-                if text == "-0" || digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                     return None;
                 }
                 text.parse::<i64>().ok().and_then(|v| <$t>::try_from(v).ok())
@@ -808,9 +814,12 @@ pub trait FromParam: Sized + Send {
     fn path_segment_ok(_segment: &str) -> bool {
         true
     }
-    /// Converts a JSON body member from its JSON text when that gives the same answer as
-    /// [`from_found`](Self::from_found) would; `None` lets `from_found` decide (the default).
-    #[doc(hidden)]
+    /// Converts a JSON body member from its JSON text, when the type reads the text itself:
+    /// a shortcut for the common types, which spares building a `serde_json::Value`, or a
+    /// reading that a `Value` would lose (`serde_json` reads integers beyond 64 bits as
+    /// floats, and `-0` nested in arrays or objects as `-0.0`). `None` lets
+    /// [`from_found`](Self::from_found) decide (the default). It is not asked for a name
+    /// that the path also has.
     fn from_json_text(_text: &str) -> Option<Self> {
         None
     }
@@ -1316,9 +1325,12 @@ mod tests {
     #[test]
     fn json_text_shortcuts_agree_with_values() {
         fn same<T: FromParam + PartialEq + std::fmt::Debug>(text: &str) {
-            let value: Value = serde_json::from_str(text).expect("JSON");
+            // The member's value as a request body gives it (`-0` is the integer 0 there).
+            let body = format!("{{\"v\": {text}}}");
+            let object = JsonObject::parse(bytes::Bytes::from(body), 64).expect("a JSON object");
+            let value = object.get("v").expect("the member");
             if let Some(fast) = T::from_json_text(text) {
-                assert_eq!(Ok(fast), T::from_found(Found::Json(&value)), "{text}");
+                assert_eq!(Ok(fast), T::from_found(Found::Json(value)), "{text}");
             }
         }
         for text in [
