@@ -27,24 +27,30 @@ impl Scalar for PyFloat {
     }
 }
 
-/// A natural integer (0 or more).
+/// A natural integer (0 or more), of up to 38 digits (Python's have no bound; `i128` holds
+/// every integer of 38 digits).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Nat(pub i64);
+pub struct Nat(pub i128);
 
 impl Scalar for Nat {
     fn type_name() -> Cow<'static, str> {
         Cow::Borrowed("nat")
     }
     fn from_text(text: &str) -> std::result::Result<Self, String> {
-        Nat::check(i64::from_text(text)?)
+        Nat::check(i128::from_text(text)?)
     }
     fn from_json(value: &Value) -> std::result::Result<Self, String> {
-        Nat::check(i64::from_json(value)?)
+        Nat::check(i128::from_json(value)?)
+    }
+    fn from_json_text(text: &str) -> Option<Self> {
+        // Beyond 64 bits too, which the parsed value would make a float; a negative one is
+        // left to `from_json`, whose error quotes it.
+        <i128 as Scalar>::from_json_text(text).and_then(|i| Nat::check(i).ok())
     }
 }
 
 impl Nat {
-    fn check(i: i64) -> std::result::Result<Nat, String> {
+    fn check(i: i128) -> std::result::Result<Nat, String> {
         if i < 0 { Err(format!("invalid natural: {i}")) } else { Ok(Nat(i)) }
     }
 }
@@ -486,7 +492,7 @@ pub fn py_type(v: &PyValue) -> &'static str {
 /// Scalars with defaults.
 #[get("/types/scalars", authorize = "OPEN")]
 fn get_scalars(
-    #[default(0)] i: i64,
+    #[default(0)] i: i128,
     #[default(PyFloat(0.0))] f: PyFloat,
     #[default(false)] b: bool,
     #[default(String::new())] s: String,
@@ -504,10 +510,10 @@ fn get_json(j: AnyJson) -> String {
     format!("{}: {text}", py_type(&j.0))
 }
 
-/// The sum of two naturals: exact, as in Python (two naturals of `i64` always add up within
-/// `u64`).
+/// The sum of two naturals: exact, as in Python (two naturals of `i128` always add up within
+/// `u128`).
 #[get("/types/nat", authorize = "OPEN")]
-fn get_nat(i: Nat, j: Nat) -> Json<u64> {
+fn get_nat(i: Nat, j: Nat) -> Json<u128> {
     Json(i.0.unsigned_abs() + j.0.unsigned_abs())
 }
 

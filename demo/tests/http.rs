@@ -468,9 +468,17 @@ async fn types_routes(f: &Fixture) {
     let r = c.get("/types/nat").json(&json!({"i": 3, "j": 4})).await;
     assert_eq!((r.status(), r.text()), (200, "7\n".to_owned()));
     assert_eq!(c.get("/types/nat?i=1&j=2").await.json(), json!(3));
-    // Exact beyond i64, as Python's integers.
+    // Exact beyond 64 bits, as Python's integers (up to 38 digits here).
     let r = c.get("/types/nat").json(&json!({"i": i64::MAX, "j": i64::MAX})).await;
     assert_eq!((r.status(), r.text()), (200, "18446744073709551614\n".to_owned()));
+    let r = c.get("/types/nat").body(r#"{"i": 99999999999999999999999, "j": 1}"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "100000000000000000000000\n".to_owned()));
+    let r = c.get("/types/nat?i=99999999999999999999999&j=1").await;
+    assert_eq!((r.status(), r.text()), (200, "100000000000000000000000\n".to_owned()));
+    let r = c.get("/types/scalars?i=-99999999999999999999999").await;
+    assert_eq!((r.status(), r.text()), (200, "i=-99999999999999999999999, f=0.0, b=False, s=".to_owned()));
+    let r = c.get("/types/scalars").body(r#"{"i": 12345678901234567890123}"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "i=12345678901234567890123, f=0.0, b=False, s=".to_owned()));
     let r = c.get("/types/nat").json(&json!({"i": -3, "j": -4})).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("-3") && r.text().contains("-4"), "{}", r.text());

@@ -463,11 +463,10 @@ pub trait Scalar: Sized + Send {
     fn from_path(segment: &str) -> Result<Self, String> {
         Self::from_text(segment)
     }
-    /// Converts a JSON body member straight from its JSON text, when that is simple enough to
-    /// give the same answer as [`Scalar::from_json`] on the parsed value; `None` otherwise,
-    /// and [`Scalar::from_json`] decides. A shortcut for the common types, which spares
-    /// building a `Value`: the default is `None`.
-    #[doc(hidden)]
+    /// Converts a JSON body member straight from its JSON text, when the type reads the text
+    /// itself: a shortcut for the common types, which spares building a `Value`, or a reading
+    /// that the parsed value would lose (integers beyond 64 bits, which `serde_json` makes
+    /// floats). `None` lets [`Scalar::from_json`] decide on the parsed value (the default).
     fn from_json_text(_text: &str) -> Option<Self> {
         None
     }
@@ -588,13 +587,19 @@ macro_rules! int_scalar {
                     .ok_or_else(|| format!("out of range for {}", stringify!($t)))
             }
             fn from_json_text(text: &str) -> Option<Self> {
-                // Up to 18 digits, a JSON integer is an `i64` for serde_json (`-0` included,
-                // which the member's value reads as 0 too).
+                // A JSON integer of up to 38 digits, read exactly (`i128` holds them all):
+                // the member's value agrees up to 64 bits (`-0` included, which it reads as 0
+                // too), and beyond them makes a float of it, which only `i128` and `u128`
+                // parameters could have held.
                 let digits = text.strip_prefix('-').unwrap_or(text);
-                if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                if digits.is_empty() || digits.len() > 38 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                     return None;
                 }
-                text.parse::<i64>().ok().and_then(|v| <$t>::try_from(v).ok())
+                if digits.len() <= 18 {
+                    // The usual case, in the narrower (cheaper) parse.
+                    return text.parse::<i64>().ok().and_then(|v| <$t>::try_from(v).ok());
+                }
+                text.parse::<i128>().ok().and_then(|v| <$t>::try_from(v).ok())
             }
         }
     )*};
@@ -1365,5 +1370,9 @@ mod tests {
         assert_eq!(<String as FromParam>::from_json_text(r#""abc""#), Some("abc".to_owned()));
         assert_eq!(<Option<i64>>::from_json_text("null"), Some(None));
         assert_eq!(<u8 as FromParam>::from_json_text("300"), None);
+        // Beyond 64 bits, where the member's value is a float: exact for the wide types.
+        assert_eq!(<i128 as FromParam>::from_json_text("-12345678901234567890123"), Some(-12345678901234567890123));
+        assert_eq!(<u128 as FromParam>::from_json_text("12345678901234567890123"), Some(12345678901234567890123));
+        assert_eq!(<i64 as FromParam>::from_json_text("12345678901234567890123"), None);
     }
 }
