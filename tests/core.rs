@@ -286,6 +286,20 @@ async fn unexpected_parameters() {
     let r = c.get("/str/a?s=b").await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("\"s\""));
+    // A huge number of bad parameters, or a huge bad value, does not make a huge answer:
+    // 100 messages at most, then a count; a value quoted up to 200 characters.
+    let query: Vec<String> = (0..150).map(|k| format!("p{k}=1")).collect();
+    let r = c.get(&format!("/hello?{}", query.join("&"))).await;
+    assert_eq!(r.status(), 400);
+    let text = r.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 101, "{}", r.text());
+    assert!(lines[99].contains("\"p99\"") && lines[100] == "and 50 more parameter errors", "{}", r.text());
+    let long = "9".repeat(10_000);
+    let r = c.get(&format!("/scalars?i=x{long}&f=1&b=true&s=s&c=c")).await;
+    assert_eq!(r.status(), 400);
+    let expected = format!("parameter \"i\" cast error on x{}…: ", &long[..199]);
+    assert!(r.text().starts_with(&expected) && r.text().len() < 300, "{}", r.text().len());
     let lax = basic_app(&[("FSA_REJECT_UNEXPECTED_PARAM", false.into())]).await.test_client();
     assert_eq!(lax.get("/hello?x=1").await.status(), 200);
     // A path segment given in the request too is refused whatever that setting.

@@ -14,10 +14,18 @@ const GET: Q = Q::same("SELECT sname FROM Stuff WHERE sid = $1");
 const SET: Q = Q::same("UPDATE Stuff SET sname = $1 WHERE sid = $2");
 const DEL: Q = Q::same("DELETE FROM Stuff WHERE sid = $1");
 
+/// The longest `LIKE` pattern: SQLite refuses longer ones (`SQLITE_MAX_LIKE_PATTERN_LENGTH`),
+/// which must be the client's 400, not the database's 500.
+const PATTERN_MAX: usize = 50_000;
+
 /// `[sid, sname]` pairs, filtered with SQL `LIKE` when a pattern is given.
 #[get("/stuff", authorize = "AUTH")]
 async fn get_stuff(db: Db, pattern: Option<String>) -> Result<Json<Vec<(i64, String)>>> {
-    Ok(Json(db.all(LIST, args![pattern.unwrap_or_default()]).await?))
+    let pattern = pattern.unwrap_or_default();
+    if pattern.len() > PATTERN_MAX {
+        return Err(Error::bad_request(format!("parameter \"pattern\" is longer than {PATTERN_MAX} bytes")));
+    }
+    Ok(Json(db.all(LIST, args![pattern]).await?))
 }
 
 /// Adds a name, answers its sid.

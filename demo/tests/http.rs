@@ -193,6 +193,13 @@ async fn stuff_routes(f: &Fixture) {
     assert_eq!(r.json(), json!([[3, "!"]]));
     let r = c.get("/stuff").basic("foo", "bla").query(&[("pattern", "")]).await;
     assert_eq!(r.json().as_array().map(Vec::len), Some(3));
+    // SQLite's longest pattern, and one byte more: the client's 400, not the database's 500.
+    let long = "a".repeat(50_000);
+    let r = c.get("/stuff").basic("foo", "bla").query(&[("pattern", long.as_str())]).await;
+    assert_eq!((r.status(), r.json()), (200, json!([])));
+    let r = c.get("/stuff").basic("foo", "bla").query(&[("pattern", format!("{long}a").as_str())]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"pattern\""), "{}", r.text());
     let r = c.get("/stuff").basic("foo", "bla").query(&[("other", "x")]).await;
     assert_eq!((r.status(), r.text()), (400, "unexpected http parameter \"other\"".to_owned()));
     let r = c.post("/stuff").basic("foo", "bla").form(&[("sname", "Bye")]).await;

@@ -35,7 +35,7 @@ fn missing(name: &str) -> Error {
 }
 
 fn cast(name: &str, value: &str, detail: &str) -> Error {
-    Error::bad_request(format!("parameter \"{name}\" cast error on {value}: {detail}"))
+    Error::bad_request(format!("parameter \"{name}\" cast error on {}: {detail}", crate::params::quoted(value)))
 }
 
 fn lookup<T>(
@@ -246,8 +246,13 @@ impl ParamErrors {
         self.messages.is_empty() && self.other.is_none()
     }
 
+    /// The most messages a 400 lists; the rest are counted on a last line, so that a request
+    /// with a huge number of bad parameters does not get a larger answer still.
+    pub const MAX_LISTED: usize = 100;
+
     /// The error to answer: a non-400 error first (e.g. 401 from a special argument), else one
-    /// 400 listing every message, one per line.
+    /// 400 listing every message, one per line (at most [`MAX_LISTED`](Self::MAX_LISTED), then
+    /// `and N more parameter errors`).
     pub fn into_error(self) -> Error {
         if let Some(e) = self.other {
             return *e;
@@ -255,7 +260,12 @@ impl ParamErrors {
         if self.messages.is_empty() {
             return Error::internal("parameter extraction failed without a message");
         }
-        Error::bad_request(self.messages.join("\n"))
+        let more = self.messages.len().saturating_sub(Self::MAX_LISTED);
+        let mut text = self.messages[..self.messages.len() - more].join("\n");
+        if more > 0 {
+            text.push_str(&format!("\nand {more} more parameter errors"));
+        }
+        Error::bad_request(text)
     }
 
     /// `Err` when any error was recorded.

@@ -26,7 +26,9 @@
 //!
 //! Conversion errors read `parameter "NAME" cast error on VALUE: DETAIL` (for a list from a
 //! repeated parameter, VALUE is all its values as a JSON array and DETAIL starts with the
-//! failing item, `item 1: …`), absent mandatory parameters `parameter "NAME" is missing`; all errors of a request are one 400, one per line.
+//! failing item, `item 1: …`; VALUE is cut to its first 200 characters and `…`), absent
+//! mandatory parameters `parameter "NAME" is missing`; all errors of a request are one 400, one
+//! per line (at most 100, then `and N more parameter errors`).
 //! serde is the one data model (every Rust type already speaks it, and garde validates the
 //! same structs); `serde_json` parses the JSON body, which is kept as its text and the spans of
 //! its members: strings, integers and booleans convert straight from their member's text, and
@@ -927,6 +929,19 @@ impl Scalar for Value {
     }
 }
 
+/// The most characters of a value that an error message quotes: a huge parameter must not
+/// make a huge answer.
+pub(crate) const QUOTED_MAX: usize = 200;
+
+/// A value as an error message quotes it: whole up to [`QUOTED_MAX`] characters, else its
+/// beginning and `…`.
+pub(crate) fn quoted(value: &str) -> Cow<'_, str> {
+    match value.char_indices().nth(QUOTED_MAX) {
+        None => Cow::Borrowed(value),
+        Some((end, _)) => Cow::Owned(format!("{}…", &value[..end])),
+    }
+}
+
 /// Formats the value part of a cast error message.
 pub(crate) fn found_repr(found: &Found<'_>) -> String {
     match found {
@@ -1135,16 +1150,16 @@ impl<T: Send + 'static> Cast<T> {
             Found::File(f) => {
                 return Err(crate::Error::bad_request(format!(
                     "parameter \"{name}\" cast error on {}: unexpected file",
-                    f.filename
+                    quoted(&f.filename)
                 )));
             }
         };
         let caster = ctx.app().state::<Caster<T>>().ok_or_else(|| {
             crate::Error::internal(format!("no cast registered for {} (AppBuilder::cast)", std::any::type_name::<T>()))
         })?;
-        (caster.0)(&text)
-            .map(|v| Some(Cast(v)))
-            .map_err(|e| crate::Error::bad_request(format!("parameter \"{name}\" cast error on {text}: {e}")))
+        (caster.0)(&text).map(|v| Some(Cast(v))).map_err(|e| {
+            crate::Error::bad_request(format!("parameter \"{name}\" cast error on {}: {e}", quoted(&text)))
+        })
     }
 }
 

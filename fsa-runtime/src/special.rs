@@ -194,9 +194,9 @@ impl<T: Scalar + 'static> Special for Header<T> {
             None => Ok(None),
             Some(text) => {
                 let text = text?;
-                T::from_text(&text)
-                    .map(|v| Some(Header(v)))
-                    .map_err(|e| Error::bad_request(format!("header \"{name}\" cast error on {text}: {e}")))
+                T::from_text(&text).map(|v| Some(Header(v))).map_err(|e| {
+                    Error::bad_request(format!("header \"{name}\" cast error on {}: {e}", crate::params::quoted(&text)))
+                })
             }
         }
     }
@@ -223,9 +223,9 @@ impl<T: Scalar + 'static> Special for Cookie<T> {
     async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
         match ctx.cookie(name) {
             None => Ok(None),
-            Some(text) => T::from_text(&text)
-                .map(|v| Some(Cookie(v)))
-                .map_err(|e| Error::bad_request(format!("cookie \"{name}\" cast error on {text}: {e}"))),
+            Some(text) => T::from_text(&text).map(|v| Some(Cookie(v))).map_err(|e| {
+                Error::bad_request(format!("cookie \"{name}\" cast error on {}: {e}", crate::params::quoted(&text)))
+            }),
         }
     }
 }
