@@ -177,6 +177,35 @@ async fn read_response(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
+/// A request body that stops short while the client keeps the connection open: a 408 once it
+/// has sent nothing for `FSA_SERVER_HEADER_TIMEOUT`, whatever the body's framing or type.
+#[tokio::test]
+async fn stalled_request_body_is_a_408() {
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;
+    let heads = [
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nx=ab",
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"x\"\r\n",
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 500\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nab",
+    ];
+    for head in heads {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // The client keeps the connection open and sends nothing more.
+        let r = read_response(&mut stream).await;
+        assert!(r.starts_with("HTTP/1.1 408"), "{head}: {r}");
+        assert!(r.contains("request body timed out"), "{r}");
+    }
+    // A body that comes whole is answered as ever.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 4\r\n\r\nx=ab")
+        .await
+        .unwrap();
+    let r = read_response(&mut stream).await;
+    assert!(r.starts_with("HTTP/1.1 200") && r.ends_with("ab"), "{r}");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn busy_connections_are_kept_and_idle_ones_closed() {
     let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;

@@ -371,7 +371,7 @@ impl Context {
             // usual case.
             return Box::pin(self.read_multipart(body, ct, max)).await;
         }
-        let bytes = collect_limited(body, max).await?;
+        let bytes = collect_limited(body, max, self.body_idle()).await?;
         if bytes.is_empty() {
             return Ok(());
         }
@@ -399,18 +399,31 @@ impl Context {
         Ok(())
     }
 
+    /// How long a request body may send nothing before it is answered 408: the slow-header
+    /// delay, `FSA_SERVER_HEADER_TIMEOUT` (the connection watchdog leaves alone a connection
+    /// whose request runs, so that a handler may take its time; reading a body is the one
+    /// part of a request that waits on the client).
+    fn body_idle(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.app.inner.config.server_header_timeout)
+    }
+
     async fn read_multipart(&mut self, body: ReqBody, ct: &str, max: usize) -> Result<(), Error> {
         let boundary =
             multer::parse_boundary(ct).map_err(|e| Error::bad_request(format!("invalid multipart body: {e}")))?;
-        let stream = futures_util::stream::unfold(body, |mut body| async move {
+        let idle = self.body_idle();
+        let stream = futures_util::stream::unfold(body, move |mut body| async move {
             loop {
-                match body.frame().await? {
-                    Ok(frame) => {
+                match next_frame(&mut body, idle).await {
+                    Err(timeout) => {
+                        return Some((Err(std::io::Error::new(std::io::ErrorKind::TimedOut, timeout.message())), body));
+                    }
+                    Ok(None) => return None,
+                    Ok(Some(Ok(frame))) => {
                         if let Ok(data) = frame.into_data() {
                             return Some((Ok::<Bytes, std::io::Error>(data), body));
                         }
                     }
-                    Err(e) => return Some((Err(std::io::Error::other(e.to_string())), body)),
+                    Ok(Some(Err(e))) => return Some((Err(std::io::Error::other(e.to_string())), body)),
                 }
             }
         });
@@ -419,6 +432,11 @@ impl Context {
         let bad = |e: multer::Error| match e {
             multer::Error::StreamSizeExceeded { .. } => {
                 Error::new(413, format!("request body larger than {max} bytes"))
+            }
+            multer::Error::StreamReadFailed(e)
+                if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut) =>
+            {
+                body_timeout()
             }
             other => Error::bad_request(format!("invalid multipart body: {other}")),
         };
@@ -507,11 +525,33 @@ impl Context {
 }
 
 /// Collects a body, refusing more than `max` bytes with a 413 without buffering them.
-async fn collect_limited(mut body: ReqBody, max: usize) -> Result<Bytes, Error> {
+/// The 408 of a request body that sent nothing for too long.
+fn body_timeout() -> Error {
+    Error::new(408, "request body timed out")
+}
+
+/// The body's next frame, or a 408 when the client sends nothing for `idle`. A frame already
+/// there is taken without arming a timer; a small body costs one timer (about 0.3k
+/// instructions, docs/PERFORMANCE.md).
+async fn next_frame(
+    body: &mut ReqBody,
+    idle: std::time::Duration,
+) -> Result<Option<Result<http_body::Frame<Bytes>, BoxError>>, Error> {
+    use futures_util::FutureExt;
+    let mut frame = body.frame();
+    // hyper hands the body over through a channel, so that its first frame is pending at first
+    // even when it came with the head; the end of a body whose length was given is not.
+    if let Some(ready) = (&mut frame).now_or_never() {
+        return Ok(ready);
+    }
+    tokio::time::timeout(idle, frame).await.map_err(|_| body_timeout())
+}
+
+async fn collect_limited(mut body: ReqBody, max: usize, idle: std::time::Duration) -> Result<Bytes, Error> {
     // A body in one frame (the usual small body) is kept as it is, without a copy.
     let mut first: Option<Bytes> = None;
     let mut out = bytes::BytesMut::new();
-    while let Some(frame) = body.frame().await {
+    while let Some(frame) = next_frame(&mut body, idle).await? {
         let frame = frame.map_err(|_| Error::bad_request("cannot read request body"))?;
         if let Ok(data) = frame.into_data() {
             let held = first.as_ref().map_or(0, Bytes::len);
