@@ -524,7 +524,6 @@ impl Context {
     }
 }
 
-/// Collects a body, refusing more than `max` bytes with a 413 without buffering them.
 /// The 408 of a request body that sent nothing for too long.
 fn body_timeout() -> Error {
     Error::new(408, "request body timed out")
@@ -547,6 +546,8 @@ async fn next_frame(
     tokio::time::timeout(idle, frame).await.map_err(|_| body_timeout())
 }
 
+/// Collects a body, refusing more than `max` bytes with a 413 without buffering them, and a
+/// body that sends nothing for `idle` with a 408.
 async fn collect_limited(mut body: ReqBody, max: usize, idle: std::time::Duration) -> Result<Bytes, Error> {
     // A body in one frame (the usual small body) is kept as it is, without a copy.
     let mut first: Option<Bytes> = None;
