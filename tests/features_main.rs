@@ -588,13 +588,14 @@ async fn param_authentication_beside_a_login_path_segment() {
     assert!(error(&r).contains("\"login\""), "{}", r.text());
     assert_eq!(sj(&c.post("/beta/calvin?login=hobbes&pwd=Tiger456").await).0, 403);
     assert_eq!(sj(&c.post("/beta/calvin?login=hobbes&pwd=Hobbes123").await).0, 401);
-    let r = c.post("/beta/susie").basic("calvin", "Hobbes123").form(&[("login", "moe")]).await;
+    let r = c.post("/beta/moe").basic("calvin", "Hobbes123").form(&[("login", "rosalyn")]).await;
     assert_eq!(sj(&r).0, 400);
     assert!(error(&r).contains("\"login\""), "{}", r.text());
-    let r = c.post("/beta/susie").basic("calvin", "Hobbes123").json(&json!({"login": "moe"})).await;
+    let r = c.post("/beta/moe").basic("calvin", "Hobbes123").json(&json!({"login": "rosalyn"})).await;
     assert_eq!(sj(&r).0, 400);
     assert!(error(&r).contains("\"login\""), "{}", r.text());
-    // Nothing was added by the refused requests; `pwd` alone, undeclared, is tolerated.
+    // `pwd` alone, undeclared, is tolerated; the refused requests added nobody (neither the
+    // path's name nor the request's).
     let r = c.post("/beta/susie?pwd=x").basic("calvin", "Hobbes123").await;
     assert_eq!(sj(&r), (200, json!({"beta": ["susie"]})));
 }

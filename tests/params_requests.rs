@@ -125,6 +125,14 @@ async fn headers_and_cookies() {
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("X-Custom") || r.text().contains("x-custom"), "{}", r.text());
     assert_eq!(c.get("/header").header("X-Custom", "a").header("X-Count", "many").await.status(), 400);
+    // A header or cookie that does not convert is quoted as a parameter is: 200 characters.
+    let long = "x".repeat(5_000);
+    let r = c.get("/header").header("X-Custom", "a").header("X-Count", &long).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().starts_with(&format!("header \"x_count\" cast error on {}…: ", &long[..200])), "{}", r.text());
+    let r = c.get("/cookie").header("cookie", &format!("flavor=a; size={long}")).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().starts_with(&format!("cookie \"size\" cast error on {}…: ", &long[..200])), "{}", r.text());
     let r = c.get("/header?x_custom=forged").header("X-Custom", "a").await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("\"x_custom\""), "{}", r.text());

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::params::{FromParam, found_repr, garde_report, serde_from_found, serde_when_absent};
+use crate::params::{FromParam, conversion_error, found_repr, garde_report, serde_from_found, serde_when_absent};
 use crate::route::ArgKind;
 use crate::special::Special;
 
@@ -34,10 +34,6 @@ fn missing(name: &str) -> Error {
     Error::bad_request(format!("parameter \"{name}\" is missing"))
 }
 
-fn cast(name: &str, value: &str, detail: &str) -> Error {
-    Error::bad_request(format!("parameter \"{name}\" cast error on {}: {detail}", crate::params::quoted(value)))
-}
-
 fn lookup<T>(
     ctx: &Context,
     name: &'static str,
@@ -47,7 +43,7 @@ fn lookup<T>(
     repr: impl FnOnce(&crate::params::Found<'_>) -> String,
 ) -> Result<T, Error> {
     match ctx.params().get(name) {
-        Some(found) => convert(found).map_err(|detail| cast(name, &repr(&found), &detail)),
+        Some(found) => convert(found).map_err(|detail| conversion_error("parameter", name, &repr(&found), detail)),
         None => match default {
             Some(d) => Ok(d()),
             None => absent().ok_or_else(|| missing(name)),

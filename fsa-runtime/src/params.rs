@@ -359,6 +359,11 @@ impl<'a> TextValues<'a> {
     pub fn first(&self) -> &'a str {
         self.first
     }
+
+    /// Whether the parameter came more than once.
+    pub fn is_repeated(&self) -> bool {
+        self.iter().nth(1).is_some()
+    }
 }
 
 impl Params {
@@ -891,11 +896,13 @@ impl<T: Scalar> FromParam for Vec<T> {
     fn from_found(found: Found<'_>) -> Result<Self, String> {
         match found {
             Found::Path(s) => Ok(vec![T::from_path(s)?]),
-            // A repeated parameter: the error names the item that failed.
-            Found::Text(t) if t.iter().nth(1).is_some() => {
-                t.iter().enumerate().map(|(k, text)| T::from_text(text).map_err(|e| format!("item {k}: {e}"))).collect()
+            Found::Text(t) => {
+                // A repeated parameter: the error names the item that failed.
+                let repeated = t.is_repeated();
+                let item =
+                    |(k, text)| T::from_text(text).map_err(|e| if repeated { format!("item {k}: {e}") } else { e });
+                t.iter().enumerate().map(item).collect()
             }
-            Found::Text(t) => t.iter().map(T::from_text).collect(),
             // JSON arrays: each item is read as a JSON value of the scalar's type, as a
             // scalar member is (`["2"]` is no list of integers). FlaskSimpleAuth 36 would
             // convert string items like HTTP text; JSON values are not converted here.
@@ -906,7 +913,7 @@ impl<T: Scalar> FromParam for Vec<T> {
     /// All the values of a repeated parameter, as a JSON array of strings.
     fn value_repr(found: &Found<'_>) -> String {
         match found {
-            Found::Text(t) if t.iter().nth(1).is_some() => {
+            Found::Text(t) if t.is_repeated() => {
                 serde_json::to_string(&t.iter().collect::<Vec<_>>()).unwrap_or_default()
             }
             _ => found_repr(found),
@@ -935,11 +942,17 @@ pub(crate) const QUOTED_MAX: usize = 200;
 
 /// A value as an error message quotes it: whole up to [`QUOTED_MAX`] characters, else its
 /// beginning and `…`.
-pub(crate) fn quoted(value: &str) -> Cow<'_, str> {
+fn quoted(value: &str) -> Cow<'_, str> {
     match value.char_indices().nth(QUOTED_MAX) {
         None => Cow::Borrowed(value),
         Some((end, _)) => Cow::Owned(format!("{}…", &value[..end])),
     }
+}
+
+/// The 400 of a value that does not convert, for every source (`what`: `parameter`, `header`,
+/// `cookie`): `WHAT "NAME" cast error on VALUE: DETAIL`, the value [`quoted`].
+pub(crate) fn conversion_error(what: &str, name: &str, value: &str, detail: impl std::fmt::Display) -> crate::Error {
+    crate::Error::bad_request(format!("{what} \"{name}\" cast error on {}: {detail}", quoted(value)))
 }
 
 /// Formats the value part of a cast error message.
@@ -1148,18 +1161,13 @@ impl<T: Send + 'static> Cast<T> {
             Found::Json(Value::String(s)) => Cow::Borrowed(s),
             Found::Json(v) => Cow::Owned(v.to_string()),
             Found::File(f) => {
-                return Err(crate::Error::bad_request(format!(
-                    "parameter \"{name}\" cast error on {}: unexpected file",
-                    quoted(&f.filename)
-                )));
+                return Err(conversion_error("parameter", name, &f.filename, "unexpected file"));
             }
         };
         let caster = ctx.app().state::<Caster<T>>().ok_or_else(|| {
             crate::Error::internal(format!("no cast registered for {} (AppBuilder::cast)", std::any::type_name::<T>()))
         })?;
-        (caster.0)(&text).map(|v| Some(Cast(v))).map_err(|e| {
-            crate::Error::bad_request(format!("parameter \"{name}\" cast error on {}: {e}", quoted(&text)))
-        })
+        (caster.0)(&text).map(|v| Some(Cast(v))).map_err(|e| conversion_error("parameter", name, &text, e))
     }
 }
 

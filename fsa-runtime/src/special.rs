@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::params::Scalar;
+use crate::params::{Scalar, conversion_error};
 use crate::route::ArgKind;
 
 /// A type the framework builds for a handler argument (upstream `special_parameter`).
@@ -194,9 +194,7 @@ impl<T: Scalar + 'static> Special for Header<T> {
             None => Ok(None),
             Some(text) => {
                 let text = text?;
-                T::from_text(&text).map(|v| Some(Header(v))).map_err(|e| {
-                    Error::bad_request(format!("header \"{name}\" cast error on {}: {e}", crate::params::quoted(&text)))
-                })
+                T::from_text(&text).map(|v| Some(Header(v))).map_err(|e| conversion_error("header", name, &text, e))
             }
         }
     }
@@ -223,9 +221,9 @@ impl<T: Scalar + 'static> Special for Cookie<T> {
     async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
         match ctx.cookie(name) {
             None => Ok(None),
-            Some(text) => T::from_text(&text).map(|v| Some(Cookie(v))).map_err(|e| {
-                Error::bad_request(format!("cookie \"{name}\" cast error on {}: {e}", crate::params::quoted(&text)))
-            }),
+            Some(text) => {
+                T::from_text(&text).map(|v| Some(Cookie(v))).map_err(|e| conversion_error("cookie", name, &text, e))
+            }
         }
     }
 }
