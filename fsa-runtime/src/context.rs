@@ -4,11 +4,14 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::future::Future;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::future::Either;
 use http::{HeaderMap, Method, Uri, header};
+use http_body::Body as _;
 use http_body_util::BodyExt;
 
 use crate::app::{App, RouteEntry};
@@ -54,10 +57,10 @@ impl http_body::Body for ReqBody {
     type Error = BoxError;
 
     fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        std::pin::Pin::new(&mut self.0).poll_frame(cx)
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.0).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -399,12 +402,12 @@ impl Context {
         Ok(())
     }
 
-    /// How long a request body may send nothing before it is answered 408: the slow-header
-    /// delay, `FSA_SERVER_HEADER_TIMEOUT` (the connection watchdog leaves alone a connection
-    /// whose request runs, so that a handler may take its time; reading a body is the one
-    /// part of a request that waits on the client).
-    fn body_idle(&self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(self.app.inner.config.server_header_timeout)
+    /// How long, in seconds, a request body may send nothing before it is answered 408: the
+    /// slow-header delay, `FSA_SERVER_HEADER_TIMEOUT` (the connection watchdog leaves alone a
+    /// connection whose request runs, so that a handler may take its time; reading a body is
+    /// the one part of a request that waits on the client).
+    fn body_idle(&self) -> f64 {
+        self.app.inner.config.server_header_timeout
     }
 
     async fn read_multipart(&mut self, body: ReqBody, ct: &str, max: usize) -> Result<(), Error> {
@@ -529,26 +532,28 @@ fn body_timeout() -> Error {
     Error::new(408, "request body timed out")
 }
 
-/// The body's next frame, or a 408 when the client sends nothing for `idle`. A frame already
-/// there is taken without arming a timer; a small body costs one timer (about 0.3k
-/// instructions, docs/PERFORMANCE.md).
-async fn next_frame(
+/// The body's next frame, or a 408 when the client sends nothing for `idle` seconds.
+///
+/// The body is polled first; the timer (a boxed tokio `Sleep`) is made only when no frame is
+/// there yet, so a body that came with its head, the usual small body, costs no timer, and
+/// the future stays a few words long.
+fn next_frame(
     body: &mut ReqBody,
-    idle: std::time::Duration,
-) -> Result<Option<Result<http_body::Frame<Bytes>, BoxError>>, Error> {
-    use futures_util::FutureExt;
-    let mut frame = body.frame();
-    // hyper hands the body over through a channel, so that its first frame is pending at first
-    // even when it came with the head; the end of a body whose length was given is not.
-    if let Some(ready) = (&mut frame).now_or_never() {
-        return Ok(ready);
-    }
-    tokio::time::timeout(idle, frame).await.map_err(|_| body_timeout())
+    idle: f64,
+) -> impl Future<Output = Result<Option<Result<http_body::Frame<Bytes>, BoxError>>, Error>> + '_ {
+    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    std::future::poll_fn(move |cx| {
+        if let Poll::Ready(frame) = Pin::new(&mut *body).poll_frame(cx) {
+            return Poll::Ready(Ok(frame));
+        }
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_secs_f64(idle))));
+        timer.as_mut().poll(cx).map(|()| Err(body_timeout()))
+    })
 }
 
 /// Collects a body, refusing more than `max` bytes with a 413 without buffering them, and a
 /// body that sends nothing for `idle` with a 408.
-async fn collect_limited(mut body: ReqBody, max: usize, idle: std::time::Duration) -> Result<Bytes, Error> {
+async fn collect_limited(mut body: ReqBody, max: usize, idle: f64) -> Result<Bytes, Error> {
     // A body in one frame (the usual small body) is kept as it is, without a copy.
     let mut first: Option<Bytes> = None;
     let mut out = bytes::BytesMut::new();
