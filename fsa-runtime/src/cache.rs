@@ -382,10 +382,10 @@ fn seconds(name: &str, v: &toml::Value) -> Result<Duration, ConfigError> {
         toml::Value::String(s) => s.trim().parse::<f64>().unwrap_or(-1.0),
         _ => -1.0,
     };
-    if s.is_finite() && s > 0.0 && s < 1e9 {
+    if crate::config::is_delay(s) {
         Ok(Duration::from_secs_f64(s))
     } else {
-        Err(ConfigError(format!("FSA_CACHE_OPTS {name} must be a positive number of seconds, got {v}")))
+        Err(ConfigError(format!("FSA_CACHE_OPTS {name} must be a positive number of seconds, at most 1e9, got {v}")))
     }
 }
 

@@ -594,9 +594,19 @@ impl Config {
     }
 }
 
+/// The longest delay a directive may give, in seconds (about 31 years): every delay becomes a
+/// `std::time::Duration` and a deadline on the tokio clock, which a finite but huge number of
+/// seconds would overflow (a panic at start-up or in a request), so it is refused here.
+pub(crate) const MAX_SECONDS: f64 = 1e9;
+
+/// Whether `s` seconds is a delay fsa takes: positive, finite, at most [`MAX_SECONDS`].
+pub(crate) fn is_delay(s: f64) -> bool {
+    s.is_finite() && s > 0.0 && s <= MAX_SECONDS
+}
+
 fn positive(name: &str, v: &Value) -> Result<f64, ConfigError> {
     let f = as_f64(name, v)?;
-    if f.is_finite() && f > 0.0 { Ok(f) } else { Err(type_err(name, "a positive number of seconds", v)) }
+    if is_delay(f) { Ok(f) } else { Err(type_err(name, "a positive number of seconds, at most 1e9", v)) }
 }
 
 fn status_code(name: &str, v: &Value) -> Result<u16, ConfigError> {
@@ -618,6 +628,22 @@ mod tests {
         assert_eq!(c.cache_opts.get("url").and_then(Value::as_str), Some("redis://cache:6379/2"));
         let err = c.set("FSA_CACHE_OPTS", "{ host = ").unwrap_err();
         assert!(err.0.contains("FSA_CACHE_OPTS"), "{}", err.0);
+    }
+
+    #[test]
+    fn delays_are_positive_and_bounded() {
+        let mut c = Config::default();
+        c.set("FSA_SERVER_HEADER_TIMEOUT", 0.5).unwrap();
+        c.set("FSA_SERVER_SHUTDOWN_TIMEOUT", "1e9").unwrap();
+        for bad in [Value::from(0), Value::from(-1), Value::from(1e300), Value::from("inf"), Value::from("NaN")] {
+            for name in ["FSA_SERVER_HEADER_TIMEOUT", "FSA_SERVER_SHUTDOWN_TIMEOUT"] {
+                let e = c.set(name, bad.clone()).unwrap_err();
+                assert!(e.0.contains(name) && e.0.contains("seconds"), "{bad}: {}", e.0);
+            }
+        }
+        // Every delay accepted converts without a panic.
+        assert!(std::time::Duration::try_from_secs_f64(MAX_SECONDS).is_ok());
+        assert_eq!((c.server_header_timeout, c.server_shutdown_timeout), (0.5, 1e9));
     }
 
     #[test]

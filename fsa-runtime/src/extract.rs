@@ -256,8 +256,9 @@ impl ParamErrors {
         if self.messages.is_empty() {
             return Error::internal("parameter extraction failed without a message");
         }
-        let more = self.messages.len().saturating_sub(Self::MAX_LISTED);
-        let mut text = self.messages[..self.messages.len() - more].join("\n");
+        let listed = self.messages.len().min(Self::MAX_LISTED);
+        let more = self.messages.len() - listed;
+        let mut text = self.messages[..listed].join("\n");
         if more > 0 {
             text.push_str(&format!("\nand {more} more parameter errors"));
         }
