@@ -17,6 +17,11 @@ async fn basic(user: CurrentUser, scheme: CurrentScheme) -> Json<Value> {
     Json(json!({"user": user.0, "scheme": scheme.0}))
 }
 
+#[get("/token", authorize = "AUTH", auth = "token")]
+async fn token(user: CurrentUser, scheme: CurrentScheme) -> Json<Value> {
+    Json(json!({"user": user.0, "scheme": scheme.0}))
+}
+
 #[route("/param", method = ["GET", "POST"], authorize = "AUTH", auth = "param")]
 async fn param(user: CurrentUser, scheme: CurrentScheme) -> Json<Value> {
     Json(json!({"user": user.0, "scheme": scheme.0}))
@@ -96,7 +101,17 @@ async fn main_app() -> App {
                 None => Err(fsa::Error::new(403, format!("key {key} is revoked"))),
             }
         })
-        .routes(fsa::routes![whoami, basic, param, password, xyz, async_scheme, open_get_user, open_get_user_required])
+        .routes(fsa::routes![
+            whoami,
+            basic,
+            token,
+            param,
+            password,
+            xyz,
+            async_scheme,
+            open_get_user,
+            open_get_user_required
+        ])
         .build()
         .unwrap()
 }
@@ -140,6 +155,44 @@ async fn basic_scheme() {
     let long = format!("Hobbes123{}", "x".repeat(80));
     let r = c.get("/basic").basic("calvin", &long).await;
     assert_eq!(r.status(), 401);
+}
+
+/// An `Authorization` header whose bytes are not UTF-8 is there: it fails as credentials that
+/// do not decode, not as missing ones. (The test client takes text headers only, so the
+/// request goes through the app as a tower service.)
+#[tokio::test]
+async fn credentials_that_are_not_utf8_are_invalid_not_missing() {
+    use tower::ServiceExt;
+    let app = main_app().await;
+    let answer = |path: &'static str, value: &'static [u8]| {
+        let app = app.clone();
+        async move {
+            let req = http::Request::get(path)
+                .header("authorization", http::HeaderValue::from_bytes(value).unwrap())
+                .extension(fsa::PeerAddr("127.0.0.1:9".parse().unwrap()))
+                .body(http_body_util::Full::new(bytes::Bytes::new()))
+                .unwrap();
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let (status, text) = answer("/basic", b"Basic Y2Fs\xe9dmlu").await;
+    assert_eq!(status, 401);
+    assert!(text.contains("decoding error on authorization header"), "{text}");
+    let (status, text) = answer("/basic", b"B\xe9sic x").await;
+    assert_eq!(status, 401);
+    assert!(text.contains("unexpected Authorization header"), "{text}");
+    let (status, text) = answer("/token", b"Bearer caf\xe9").await;
+    assert_eq!(status, 401);
+    assert!(!text.contains("missing"), "{text}");
+    // The route reads a valid token, to show that the one above failed as a token.
+    let valid = app.create_token("calvin", TokenOptions::default()).unwrap();
+    let bearer: &'static [u8] = format!("Bearer {valid}").into_bytes().leak();
+    let (status, text) = answer("/token", bearer).await;
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((status, body), (200, json!({"user": "calvin", "scheme": "token"})));
 }
 
 #[tokio::test]

@@ -37,6 +37,11 @@ fn list_default(#[default(Vec::new())] tags: Vec<String>) -> Json<Value> {
     Json(json!({"tags": tags, "count": tags.len()}))
 }
 
+#[post("/floats", authorize = "OPEN")]
+fn floats(f: f64, l: Vec<f64>, o: Option<f32>) -> String {
+    format!("{f} {l:?} {o:?}")
+}
+
 #[get("/float/<f>", authorize = "OPEN")]
 fn float_path(f: f64) -> Json<f64> {
     Json(f)
@@ -239,6 +244,7 @@ fn app() -> App {
             list,
             list_default,
             float_path,
+            floats,
             model_user,
             maybe_user,
             model_point,
@@ -331,6 +337,33 @@ async fn json_members_spelled_every_way() {
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].contains("unexpected json parameter \"zz\""), "{lines:?}");
     assert!(lines[1].contains("unexpected json parameter \"yy\""), "{lines:?}");
+}
+
+/// What a `serde_json::Value` cannot hold, a number beyond `f64` or a lone UTF-16 surrogate,
+/// passes the body's parse as with Python's `json.loads`: a float parameter reads such a
+/// number as an infinity, alone or in a list, as Python does; any other type answers a 400
+/// that says why, never a silent `null`.
+#[tokio::test]
+async fn json_members_a_value_cannot_hold() {
+    let c = app().test_client();
+    let r = c.post("/floats").body(r#"{"f": 1e400, "l": [1, -1e400], "o": 2e999}"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "inf [1.0, -inf] Some(inf)".to_owned()));
+    let refused = |r: &fsa::TestResponse, name: &str, reason: &str| {
+        assert_eq!(r.status(), 400, "{}", r.text());
+        let expected = format!("parameter \"{name}\" cast error on");
+        assert!(r.text().contains(&expected) && r.text().contains(reason), "{}", r.text());
+    };
+    let r = c.post("/list").body(r#"{"l": [1, 1e400]}"#, "application/json").await;
+    refused(&r, "l", "unsupported JSON value: number out of range");
+    let r = c.post("/json").body(r#"{"data": {"x": [1e400]}}"#, "application/json").await;
+    refused(&r, "data", "unsupported JSON value: number out of range");
+    let r = c.post("/scalars").body(r#"{"i": 1, "f": 1.5, "b": true, "s": "a\ud800"}"#, "application/json").await;
+    refused(&r, "s", "unsupported JSON value: lone UTF-16 surrogate in a string");
+    let r = c
+        .post("/models/user")
+        .body(r#"{"user": {"login": "\udc00", "firstname": "a", "lastname": "b"}}"#, "application/json")
+        .await;
+    refused(&r, "user", "unsupported JSON value: lone UTF-16 surrogate in a string");
 }
 
 #[tokio::test]

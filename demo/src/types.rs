@@ -68,8 +68,8 @@ impl FromParam for AnyJson {
         match found {
             Found::Json(v) => Ok(AnyJson(PyValue::from(v))),
             Found::Text(t) => PyValue::parse(t.first()).map(AnyJson),
-            Found::Path(s) => PyValue::parse(s).map(AnyJson),
-            Found::File(_) => Err("expecting JSON".to_owned()),
+            Found::Path(s) | Found::JsonText(s) => PyValue::parse(s).map(AnyJson),
+            _ => Err("expecting JSON".to_owned()),
         }
     }
     /// A JSON body member read from its text as `json.loads` reads it, where a `Value` would
@@ -315,8 +315,8 @@ impl FromParam for StrList {
         let value = match found {
             Found::Json(v) => v.clone(),
             Found::Text(t) => serde_json::from_str(t.first()).map_err(|_| fail())?,
-            Found::Path(s) => serde_json::from_str(s).map_err(|_| fail())?,
-            Found::File(_) => return Err(fail()),
+            Found::Path(s) | Found::JsonText(s) => serde_json::from_str(s).map_err(|_| fail())?,
+            _ => return Err(fail()),
         };
         match value {
             Value::Array(items) => items

@@ -7,6 +7,7 @@
 //! (basic then param), `token`, `oauth`, `fake` (loopback clients only), `httpd` (a header set
 //! by a trusted fronting server) and custom ones ([`AuthScheme`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
@@ -347,6 +348,20 @@ fn header_text(ctx: &Context, name: impl header::AsHeaderName) -> Option<&str> {
     ctx.headers().get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
+/// A credentials header's text, its bytes that are not UTF-8 replaced by U+FFFD: such a
+/// header is there, and fails as credentials that do not decode, not as missing ones.
+fn credentials_text(ctx: &Context, name: impl header::AsHeaderName) -> Option<Cow<'_, str>> {
+    ctx.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()))
+}
+
+/// What follows `scheme` and one space in an `Authorization` header's text.
+fn after_scheme<'a>(value: Cow<'a, str>, scheme: &str) -> Option<Cow<'a, str>> {
+    match value {
+        Cow::Borrowed(v) => v.strip_prefix(scheme)?.strip_prefix(' ').map(Cow::Borrowed),
+        Cow::Owned(v) => v.strip_prefix(scheme)?.strip_prefix(' ').map(|rest| Cow::Owned(rest.to_owned())),
+    }
+}
+
 impl Context {
     /// Tries the schemes in order; sets the user on success.
     pub(crate) async fn authenticate(&mut self, schemes: &[crate::authn::Scheme]) -> Result<(), Error> {
@@ -372,7 +387,7 @@ impl Context {
         match scheme {
             Scheme::None => Ok(None),
             Scheme::Basic => {
-                let value = header_text(self, &header::AUTHORIZATION)
+                let value = credentials_text(self, &header::AUTHORIZATION)
                     .ok_or_else(|| Error::unauthorized("missing authorization header"))?;
                 let Some(encoded) = value.strip_prefix("Basic ") else {
                     return Err(Error::unauthorized("unexpected Authorization header"));
@@ -457,11 +472,11 @@ impl Context {
         let token: Option<std::borrow::Cow<'_, str>> = match config.token_carrier {
             // Exactly one space after the name, the rest as is (as FlaskSimpleAuth reads it):
             // `Bearer  <token>` carries a token that starts with a space, which fails.
-            Carrier::Bearer => header_text(self, &header::AUTHORIZATION)
-                .and_then(|v| v.strip_prefix(name))
-                .and_then(|r| r.strip_prefix(' '))
-                .map(Into::into),
-            Carrier::Header => header_text(self, name).map(|t| t.trim().into()),
+            Carrier::Bearer => credentials_text(self, &header::AUTHORIZATION).and_then(|v| after_scheme(v, name)),
+            Carrier::Header => credentials_text(self, name).map(|t| match t {
+                Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+                Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
+            }),
             Carrier::Cookie => self.cookie(name).map(Into::into),
             Carrier::Param => {
                 self.ensure_params().await?;

@@ -33,7 +33,11 @@
 //! same structs); `serde_json` parses the JSON body, which is kept as its text and the spans of
 //! its members: strings, integers and booleans convert straight from their member's text, and
 //! a member's `serde_json::Value` is built only for the types that need one (a member written
-//! `-0` is the integer 0 there, as JSON's grammar and Python's `json.loads` have it).
+//! `-0` is the integer 0 there, as JSON's grammar and Python's `json.loads` have it). What a
+//! `Value` cannot hold passes the body's parse, as with `json.loads`: a float parameter reads
+//! a number beyond `f64`'s range (`1e400`, also inside a list) as an infinity, as Python does,
+//! and every other type refuses such a number, or a string with a lone UTF-16 surrogate, with
+//! `unsupported JSON value: …` ([`Found::JsonText`]), never as a `null`.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -86,7 +90,10 @@ pub struct Params {
 }
 
 /// Where a parameter was found, as given to [`FromParam::from_found`].
+///
+/// More sources may come: a `match` on it needs a last arm for the others.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum Found<'a> {
     /// A path segment.
     Path(&'a str),
@@ -94,6 +101,13 @@ pub enum Found<'a> {
     Text(TextValues<'a>),
     /// A member of the JSON object body.
     Json(&'a Value),
+    /// A member of the JSON object body that a [`Value`] cannot hold, as its JSON text: a
+    /// number beyond `f64`'s range (`1e400`) or a string with a lone UTF-16 surrogate
+    /// (`"\ud800"`), anywhere in the member. Python's `json.loads` reads both; the library's
+    /// types refuse it with a 400 that says why, unless their
+    /// [`from_json_text`](FromParam::from_json_text) reads the text (`f64` reads `1e400` as
+    /// an infinity, as Python's `float` does).
+    JsonText(&'a str),
     /// An uploaded file.
     File(&'a UploadedFile),
 }
@@ -169,7 +183,8 @@ struct JsonMember {
     key: Result<std::ops::Range<usize>, Box<str>>,
     /// The value's span in the text.
     value: std::ops::Range<usize>,
-    parsed: std::sync::OnceLock<Value>,
+    /// The value, built on first use; `None` when a `Value` cannot hold it.
+    parsed: std::sync::OnceLock<Option<Value>>,
 }
 
 /// Why a body is not a JSON object.
@@ -234,15 +249,20 @@ impl JsonObject {
         self.member(name).map(|m| self.slice(&m.value))
     }
 
-    /// The member's value, built on first use. A member written `-0` is the integer 0, as
-    /// JSON's grammar and Python's `json.loads` have it (`serde_json` reads it as the float
-    /// `-0.0`, which would refuse it to an integer parameter).
-    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+    /// The member's value, built on first use, or its JSON text (`Err`) when a `Value`
+    /// cannot hold it: a number beyond `f64`'s range or a string with a lone UTF-16 surrogate,
+    /// anywhere in the member, which the body's parse lets through as Python's `json.loads`
+    /// does. A member written `-0` is the integer 0, as JSON's grammar and `json.loads` have
+    /// it (`serde_json` reads it as the float `-0.0`, which would refuse it to an integer
+    /// parameter).
+    pub(crate) fn get(&self, name: &str) -> Option<Result<&Value, &str>> {
         let member = self.member(name)?;
-        Some(member.parsed.get_or_init(|| match self.slice(&member.value) {
-            "-0" => Value::from(0),
-            text => serde_json::from_str(text).unwrap_or(Value::Null),
-        }))
+        let text = self.slice(&member.value);
+        let parsed = member.parsed.get_or_init(|| match text {
+            "-0" => Some(Value::from(0)),
+            text => serde_json::from_str(text).ok(),
+        });
+        Some(parsed.as_ref().ok_or(text))
     }
 
     /// The keys, in body order; a repeated key comes again.
@@ -372,8 +392,8 @@ impl Params {
         if let Some((_, v)) = self.path.iter().find(|(k, _)| &**k == name) {
             return Some(Found::Path(v));
         }
-        if let Some(v) = self.json.as_ref().and_then(|j| j.get(name)) {
-            return Some(Found::Json(v));
+        if let Some(member) = self.json.as_ref().and_then(|j| j.get(name)) {
+            return Some(member.map_or_else(Found::JsonText, Found::Json));
         }
         if let Some(first) = self.query.first(name).or_else(|| self.form.first(name)) {
             return Some(Found::Text(TextValues { name, query: &self.query, form: &self.form, first }));
@@ -398,6 +418,7 @@ impl Params {
             Found::Text(t) => Some(Cow::Borrowed(t.first())),
             Found::Json(Value::String(s)) => Some(Cow::Borrowed(s)),
             Found::Json(v) => Some(Cow::Owned(v.to_string())),
+            Found::JsonText(s) => Some(Cow::Borrowed(s)),
             Found::File(_) => None,
         }
     }
@@ -405,10 +426,11 @@ impl Params {
     /// Like [`text`](Self::text) but ignoring path segments: authentication parameters come
     /// from the request only, even when a path segment has the same name.
     pub fn request_text<'a>(&'a self, name: &'a str) -> Option<Cow<'a, str>> {
-        if let Some(v) = self.json.as_ref().and_then(|j| j.get(name)) {
-            return Some(match v {
-                Value::String(s) => Cow::Borrowed(s.as_str()),
-                v => Cow::Owned(v.to_string()),
+        if let Some(member) = self.json.as_ref().and_then(|j| j.get(name)) {
+            return Some(match member {
+                Ok(Value::String(s)) => Cow::Borrowed(s.as_str()),
+                Ok(v) => Cow::Owned(v.to_string()),
+                Err(text) => Cow::Borrowed(text),
             });
         }
         self.query.first(name).or_else(|| self.form.first(name)).map(Cow::Borrowed)
@@ -657,6 +679,11 @@ macro_rules! float_scalar {
                     _ => Err(cast_error("float")),
                 }
             }
+            /// Only a JSON number beyond the type's range, which a `Value` cannot hold: an
+            /// infinity, as Python's `json.loads` reads it.
+            fn from_json_text(text: &str) -> Option<Self> {
+                json_number_overflow(text).map(|f| f as $t)
+            }
             fn path_segment_ok(segment: &str) -> bool {
                 match segment.split_once('.') {
                     Some((a, b)) => {
@@ -671,6 +698,46 @@ macro_rules! float_scalar {
     )*};
 }
 float_scalar!(f32, f64);
+
+/// The infinity of a JSON number literal beyond `f64`'s range (`1e400`, `-1e400`), which
+/// `serde_json` refuses; `None` for any other text. Cheap for the usual numbers: only one
+/// with an exponent or of 310 characters or more can overflow.
+fn json_number_overflow(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 310 && !bytes.iter().any(|b| matches!(b, b'e' | b'E')) {
+        return None;
+    }
+    // JSON's grammar, stricter than Rust's float syntax: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?
+    let digits = |i: usize| bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut i = usize::from(bytes.first() == Some(&b'-'));
+    let int = digits(i);
+    if int == 0 || (int > 1 && bytes[i] == b'0') {
+        return None;
+    }
+    i += int;
+    if bytes.get(i) == Some(&b'.') {
+        let frac = digits(i + 1);
+        if frac == 0 {
+            return None;
+        }
+        i += 1 + frac;
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exp = digits(i);
+        if exp == 0 {
+            return None;
+        }
+        i += exp;
+    }
+    if i != bytes.len() {
+        return None;
+    }
+    text.parse::<f64>().ok().filter(|f| f.is_infinite())
+}
 
 impl Scalar for bool {
     fn type_name() -> Cow<'static, str> {
@@ -848,8 +915,34 @@ fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
         Found::Path(s) => T::from_path(s),
         Found::Text(t) => T::from_text(t.first()),
         Found::Json(v) => T::from_json(v),
+        Found::JsonText(text) => T::from_json_text(text).ok_or_else(|| unrepresentable_json(text)),
         Found::File(_) => Err(cast_error(&T::type_name())),
     }
+}
+
+/// One item of a JSON array member that a `Value` could not hold as a whole: as a `Value`
+/// when it can be one, as for any array, else from its text.
+fn json_item<T: Scalar>(text: &str) -> Result<T, String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => T::from_json(&value),
+        Err(_) => T::from_json_text(text).ok_or_else(|| unrepresentable_json(text)),
+    }
+}
+
+/// Why a JSON member that a `Value` cannot hold is refused: `serde_json`'s reason, without
+/// its position in the member's text, and named plainly for a lone surrogate (for which
+/// `serde_json` may speak of a hex escape).
+fn unrepresentable_json(text: &str) -> String {
+    let message = match serde_json::from_str::<Value>(text) {
+        Err(e) => e.to_string(),
+        Ok(_) => String::new(),
+    };
+    let reason = match message.rfind(" at line ") {
+        _ if message.contains("surrogate") || message.contains("hex escape") => "lone UTF-16 surrogate in a string",
+        Some(end) => &message[..end],
+        None => &message,
+    };
+    format!("unsupported JSON value: {reason}")
 }
 
 impl<T: Scalar> FromParam for T {
@@ -907,6 +1000,12 @@ impl<T: Scalar> FromParam for Vec<T> {
             // scalar member is (`["2"]` is no list of integers). FlaskSimpleAuth 36 would
             // convert string items like HTTP text; JSON values are not converted here.
             Found::Json(Value::Array(items)) => items.iter().map(T::from_json).collect(),
+            // An array with an item that a `Value` cannot hold: each item read on its own.
+            Found::JsonText(text) => {
+                let items: Vec<&serde_json::value::RawValue> =
+                    serde_json::from_str(text).map_err(|_| cast_error(&Self::type_name()))?;
+                items.iter().map(|item| json_item::<T>(item.get())).collect()
+            }
             _ => Err(cast_error(&Self::type_name())),
         }
     }
@@ -961,6 +1060,7 @@ pub(crate) fn found_repr(found: &Found<'_>) -> String {
         Found::Path(s) => (*s).to_owned(),
         Found::Text(t) => t.first().to_owned(),
         Found::Json(v) => v.to_string(),
+        Found::JsonText(text) => (*text).to_owned(),
         Found::File(f) => f.filename.clone(),
     }
 }
@@ -973,6 +1073,7 @@ pub fn serde_from_found<T: serde::de::DeserializeOwned>(found: Found<'_>) -> Res
     let from = |v: &Value| T::deserialize(ObjectsOnly(v));
     match found {
         Found::Json(v) => from(v).map_err(|e| e.to_string()),
+        Found::JsonText(text) => Err(unrepresentable_json(text)),
         Found::Path(s) => serde_from_text(s),
         Found::Text(t) => serde_from_text(t.first()),
         Found::File(_) => Err("unexpected file".to_owned()),
@@ -1160,6 +1261,7 @@ impl<T: Send + 'static> Cast<T> {
             Found::Text(t) => Cow::Borrowed(t.first()),
             Found::Json(Value::String(s)) => Cow::Borrowed(s),
             Found::Json(v) => Cow::Owned(v.to_string()),
+            Found::JsonText(s) => Cow::Borrowed(s),
             Found::File(f) => {
                 return Err(conversion_error("parameter", name, &f.filename, "unexpected file"));
             }
@@ -1321,13 +1423,13 @@ mod tests {
         assert_eq!(o.text_of("a"), Some("1"));
         assert_eq!(o.text_of("b"), Some(r#""x y""#));
         assert_eq!(o.text_of("cA"), Some(r#"[1, {"d": null}]"#));
-        assert_eq!(o.get("cA"), Some(&serde_json::json!([1, {"d": null}])));
-        assert_eq!(o.get("e"), Some(&Value::Bool(true)));
+        assert_eq!(o.get("cA"), Some(Ok(&serde_json::json!([1, {"d": null}]))));
+        assert_eq!(o.get("e"), Some(Ok(&Value::Bool(true))));
         assert_eq!(o.get("z"), None);
         // A repeated key keeps its last value, as a JSON map does.
         let o = object(r#"{"a": 1, "b": 2, "a": 3}"#);
         assert_eq!(o.keys().collect::<Vec<_>>(), ["a", "b", "a"]);
-        assert_eq!(o.get("a"), Some(&Value::from(3)));
+        assert_eq!(o.get("a"), Some(Ok(&Value::from(3))));
         assert_eq!(o.text_of("a"), Some("3"));
         assert_eq!(o.text_of("b"), Some("2"));
     }
@@ -1356,9 +1458,9 @@ mod tests {
             // The member's value as a request body gives it (`-0` is the integer 0 there).
             let body = format!("{{\"v\": {text}}}");
             let object = JsonObject::parse(bytes::Bytes::from(body), 64).expect("a JSON object");
-            let value = object.get("v").expect("the member");
+            let found = object.get("v").expect("the member").map_or_else(Found::JsonText, Found::Json);
             if let Some(fast) = T::from_json_text(text) {
-                assert_eq!(Ok(fast), T::from_found(Found::Json(value)), "{text}");
+                assert_eq!(Ok(fast), T::from_found(found), "{text}");
             }
         }
         for text in [
@@ -1375,6 +1477,8 @@ mod tests {
             "\"12\"",
             "true",
             "null",
+            "1e400",
+            "-1e400",
         ] {
             same::<i64>(text);
             same::<u8>(text);
@@ -1384,6 +1488,8 @@ mod tests {
             same::<bool>(text);
             same::<Option<bool>>(text);
             same::<String>(text);
+            same::<f64>(text);
+            same::<Option<f32>>(text);
         }
         for text in [r#""abc""#, r#""a\"b""#, r#""é\u00e9""#, r#""""#] {
             same::<String>(text);
@@ -1397,5 +1503,51 @@ mod tests {
         assert_eq!(<i128 as FromParam>::from_json_text("-12345678901234567890123"), Some(-12345678901234567890123));
         assert_eq!(<u128 as FromParam>::from_json_text("12345678901234567890123"), Some(12345678901234567890123));
         assert_eq!(<i64 as FromParam>::from_json_text("12345678901234567890123"), None);
+    }
+
+    #[test]
+    fn json_members_a_value_cannot_hold() {
+        // Numbers beyond `f64` and lone surrogates pass the body's parse, as with `json.loads`.
+        let o = object(r#"{"big": 1e400, "neg": -1e400, "list": [1, 2.5e400], "s": "\ud800", "deep": {"x": [1e999]}}"#);
+        assert_eq!(o.get("big"), Some(Err("1e400")));
+        assert_eq!(o.get("s"), Some(Err(r#""\ud800""#)));
+        let params = Params { json: Some(o), ..Params::default() };
+        let found = |name| params.get(name).expect("present");
+        // A float reads such a number as an infinity, as Python's `float` does, alone or listed.
+        assert_eq!(f64::from_found(found("big")), Ok(f64::INFINITY));
+        assert_eq!(<Option<f64>>::from_found(found("neg")), Ok(Some(f64::NEG_INFINITY)));
+        assert_eq!(<Vec<f64>>::from_found(found("list")), Ok(vec![1.0, f64::INFINITY]));
+        // Other types refuse it with a 400 that says why, never as a JSON null.
+        let refused = "unsupported JSON value: number out of range";
+        assert_eq!(<Option<i64>>::from_found(found("big")), Err(refused.to_owned()));
+        assert_eq!(<Vec<i64>>::from_found(found("list")), Err(refused.to_owned()));
+        assert_eq!(<Option<Value>>::from_found(found("deep")), Err(refused.to_owned()));
+        assert_eq!(serde_from_found::<Option<Value>>(found("deep")), Err(refused.to_owned()));
+        let surrogate = <Option<String>>::from_found(found("s")).expect_err("a lone surrogate");
+        assert_eq!(surrogate, "unsupported JSON value: lone UTF-16 surrogate in a string");
+        assert_eq!(params.text("big").as_deref(), Some("1e400"));
+        assert_eq!(found_repr(&found("deep")), r#"{"x": [1e999]}"#);
+    }
+
+    #[test]
+    fn json_number_overflow_follows_json_grammar() {
+        for (text, expected) in [
+            ("1e400", Some(f64::INFINITY)),
+            ("-1E+400", Some(f64::NEG_INFINITY)),
+            ("12.5e999", Some(f64::INFINITY)),
+            ("1e300", None),
+            ("1e-400", None),
+            ("01e400", None),
+            ("1.e400", None),
+            ("+1e400", None),
+            ("1e", None),
+            ("inf", None),
+            ("\"1e400\"", None),
+            ("12", None),
+        ] {
+            assert_eq!(json_number_overflow(text), expected, "{text}");
+        }
+        let long = format!("1{}", "0".repeat(400));
+        assert_eq!(json_number_overflow(&long), Some(f64::INFINITY));
     }
 }
