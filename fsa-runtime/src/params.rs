@@ -615,6 +615,8 @@ macro_rules! int_scalar {
                     .and_then(|v| <$t>::try_from(v).ok())
                     .ok_or_else(|| format!("out of range for {}", stringify!($t)))
             }
+            // Inlined into each argument's extraction, where it is the usual way in.
+            #[inline]
             fn from_json_text(text: &str) -> Option<Self> {
                 // A JSON integer of up to 38 digits, read exactly (`i128` holds them all):
                 // the member's value agrees up to 64 bits (`-0` included, which it reads as 0
@@ -774,6 +776,8 @@ impl Scalar for String {
     fn path_segment_ok(segment: &str) -> bool {
         !segment.contains('/')
     }
+    // Inlined into each argument's extraction, where it is the usual way in.
+    #[inline]
     fn from_json_text(text: &str) -> Option<Self> {
         plain_json_string(text).map(str::to_owned)
     }
