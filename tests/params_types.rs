@@ -311,8 +311,8 @@ async fn scalar_errors_all_at_once() {
 }
 
 /// JSON members reach parameters as the body says, whatever their spelling: escaped strings
-/// and keys, repeated keys (the last wins, as in a JSON map), `-0` (an integer, as JSON's
-/// grammar and Python's `json.loads` have it; `-0.0` is a float).
+/// and keys, repeated keys (the last wins, as in a JSON map), `-0` (an integer at any depth,
+/// as JSON's grammar and Python's `json.loads` have it; `-0.0` is a float).
 #[tokio::test]
 async fn json_members_spelled_every_way() {
     let c = app().test_client();
@@ -325,6 +325,8 @@ async fn json_members_spelled_every_way() {
     assert_eq!(r.json(), json!({"i": -7, "f": 1.5, "b": true, "s": "last"}));
     let r = post(r#"{"i": -0, "f": 1.5, "b": true, "s": "x"}"#).await;
     assert_eq!(r.json(), json!({"i": 0, "f": 1.5, "b": true, "s": "x"}));
+    let r = c.post("/list").body(r#"{"l": [-0, 2]}"#, "application/json").await;
+    assert_eq!(r.json(), json!({"l": [0, 2], "sum": 2}));
     let r = post(r#"{"i": -0.0, "f": 1.5, "b": true, "s": "x"}"#).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("parameter \"i\" cast error on -0.0"), "{}", r.text());

@@ -73,7 +73,7 @@ impl FromParam for AnyJson {
         }
     }
     /// A JSON body member read from its text as `json.loads` reads it, where a `Value` would
-    /// make floats of integers beyond 64 bits and of a nested `-0`.
+    /// make floats of integers beyond 64 bits.
     fn from_json_text(text: &str) -> Option<Self> {
         PyValue::parse(text).ok().map(AnyJson)
     }

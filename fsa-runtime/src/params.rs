@@ -32,8 +32,9 @@
 //! serde is the one data model (every Rust type already speaks it, and garde validates the
 //! same structs); `serde_json` parses the JSON body, which is kept as its text and the spans of
 //! its members: strings, integers and booleans convert straight from their member's text, and
-//! a member's `serde_json::Value` is built only for the types that need one (a member written
-//! `-0` is the integer 0 there, as JSON's grammar and Python's `json.loads` have it). What a
+//! a member's `serde_json::Value` is built only for the types that need one (a number written
+//! `-0` is the integer 0 there, at any depth, as JSON's grammar and Python's `json.loads` have
+//! it). What a
 //! `Value` cannot hold passes the body's parse, as with `json.loads`: a float parameter reads
 //! a number beyond `f64`'s range (`1e400`, also inside a list) as an infinity, as Python does,
 //! and every other type refuses such a number, or a string with a lone UTF-16 surrogate, with
@@ -252,22 +253,41 @@ impl JsonObject {
     /// The member's value, built on first use, or its JSON text (`Err`) when a `Value`
     /// cannot hold it: a number beyond `f64`'s range or a string with a lone UTF-16 surrogate,
     /// anywhere in the member, which the body's parse lets through as Python's `json.loads`
-    /// does. A member written `-0` is the integer 0, as JSON's grammar and `json.loads` have
-    /// it (`serde_json` reads it as the float `-0.0`, which would refuse it to an integer
-    /// parameter).
+    /// does. See [`json_value`] for `-0`.
     pub(crate) fn get(&self, name: &str) -> Option<Result<&Value, &str>> {
         let member = self.member(name)?;
         let text = self.slice(&member.value);
-        let parsed = member.parsed.get_or_init(|| match text {
-            "-0" => Some(Value::from(0)),
-            text => serde_json::from_str(text).ok(),
-        });
+        let parsed = member.parsed.get_or_init(|| json_value(text));
         Some(parsed.as_ref().ok_or(text))
     }
 
     /// The keys, in body order; a repeated key comes again.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.members.iter().map(|m| self.key(m))
+    }
+}
+
+/// The `Value` of a JSON text, `None` when a `Value` cannot hold it. A number written `-0`,
+/// at any depth, is the integer 0, as JSON's grammar and Python's `json.loads` have it:
+/// `serde_json` reads it as the float `-0.0`, which an integer parameter or item would refuse.
+fn json_value(text: &str) -> Option<Value> {
+    if !text.contains("-0") {
+        return serde_json::from_str(text).ok();
+    }
+    // Each `-0` number loses its sign: the `-` becomes a space, which JSON allows there.
+    let bytes = text.as_bytes();
+    let mut fixed: Option<Vec<u8>> = None;
+    for (i, b) in outside_strings(text) {
+        if b == b'-'
+            && bytes.get(i + 1) == Some(&b'0')
+            && !matches!(bytes.get(i + 2), Some(b'.' | b'e' | b'E' | b'0'..=b'9'))
+        {
+            fixed.get_or_insert_with(|| bytes.to_vec())[i] = b' ';
+        }
+    }
+    match fixed {
+        Some(fixed) => serde_json::from_slice(&fixed).ok(),
+        None => serde_json::from_str(text).ok(),
     }
 }
 
@@ -332,10 +352,11 @@ impl<'de> serde::Deserialize<'de> for RawKey<'de> {
     }
 }
 
-/// The nesting depth of valid JSON text: the deepest level of brackets outside strings.
-fn json_text_depth(text: &str) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for b in text.bytes() {
+/// The bytes of valid JSON text outside its strings (their quotes left out), with their
+/// positions.
+fn outside_strings(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let (mut in_string, mut escaped) = (false, false);
+    text.bytes().enumerate().filter(move |&(_, b)| {
         if in_string {
             match b {
                 _ if escaped => escaped = false,
@@ -343,10 +364,19 @@ fn json_text_depth(text: &str) -> usize {
                 b'"' => in_string = false,
                 _ => {}
             }
-            continue;
+            false
+        } else {
+            in_string = b == b'"';
+            !in_string
         }
+    })
+}
+
+/// The nesting depth of valid JSON text: the deepest level of brackets outside strings.
+fn json_text_depth(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for (_, b) in outside_strings(text) {
         match b {
-            b'"' => in_string = true,
             b'{' | b'[' => {
                 depth += 1;
                 max = max.max(depth);
@@ -900,7 +930,7 @@ pub trait FromParam: Sized + Send {
     /// Converts a JSON body member from its JSON text, when the type reads the text itself:
     /// a shortcut for the common types, which spares building a `serde_json::Value`, or a
     /// reading that a `Value` would lose (`serde_json` reads integers beyond 64 bits as
-    /// floats, and `-0` nested in arrays or objects as `-0.0`). `None` lets
+    /// floats). `None` lets
     /// [`from_found`](Self::from_found) decide (the default). It is not asked for a name
     /// that the path also has.
     fn from_json_text(_text: &str) -> Option<Self> {
@@ -927,9 +957,9 @@ fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
 /// One item of a JSON array member that a `Value` could not hold as a whole: as a `Value`
 /// when it can be one, as for any array, else from its text.
 fn json_item<T: Scalar>(text: &str) -> Result<T, String> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(value) => T::from_json(&value),
-        Err(_) => T::from_json_text(text).ok_or_else(|| unrepresentable_json(text)),
+    match json_value(text) {
+        Some(value) => T::from_json(&value),
+        None => T::from_json_text(text).ok_or_else(|| unrepresentable_json(text)),
     }
 }
 
@@ -1531,6 +1561,17 @@ mod tests {
         assert_eq!(surrogate, "unsupported JSON value: lone UTF-16 surrogate in a string");
         assert_eq!(params.text("big").as_deref(), Some("1e400"));
         assert_eq!(found_repr(&found("deep")), r#"{"x": [1e999]}"#);
+    }
+
+    #[test]
+    fn negative_zero_numbers_are_integers_at_any_depth() {
+        let o = object(r#"{"v": [-0, -0.0, "a-0\"-0", {"k": -0}, -0e1, [ -0 ]], "w": -0, "x": -0.0}"#);
+        let text = |name| o.get(name).expect("present").expect("a value").to_string();
+        assert_eq!(text("v"), r#"[0,-0.0,"a-0\"-0",{"k":0},-0.0,[0]]"#);
+        assert_eq!(text("w"), "0");
+        assert_eq!(text("x"), "-0.0");
+        assert_eq!(<Vec<i64>>::from_found(Found::Json(&json_value("[-0, 1]").unwrap())), Ok(vec![0, 1]));
+        assert_eq!(json_text_depth(r#"[{"a": "[[-0"}, [-0]]"#), 2);
     }
 
     #[test]
