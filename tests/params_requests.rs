@@ -125,6 +125,12 @@ async fn headers_and_cookies() {
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("X-Custom") || r.text().contains("x-custom"), "{}", r.text());
     assert_eq!(c.get("/header").header("X-Custom", "a").header("X-Count", "many").await.status(), 400);
+    // A header's bytes are UTF-8 text; others are a 400 that says so.
+    let r = c.get("/header").header("X-Custom", "José").await;
+    assert_eq!(r.json(), json!({"x_custom": "José", "x_count": null}));
+    let r = c.get("/header").header_bytes("X-Custom", b"Jos\xe9").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("header \"x-custom\" is not UTF-8 text"), "{}", r.text());
     // A header or cookie that does not convert is quoted as a parameter is: 200 characters.
     let long = "x".repeat(5_000);
     let r = c.get("/header").header("X-Custom", "a").header("X-Count", &long).await;
@@ -143,6 +149,13 @@ async fn headers_and_cookies() {
     assert_eq!(c.get("/cookie").await.status(), 400);
     assert_eq!(c.get("/cookie").header("cookie", "flavor=a; size=big").await.status(), 400);
     assert_eq!(c.get("/cookie?flavor=x").cookie("flavor", "a").await.status(), 400);
+}
+
+/// The test client refuses a header that no client could send, rather than leave it out.
+#[tokio::test]
+#[should_panic(expected = "invalid test request: header X-Custom")]
+async fn the_test_client_refuses_a_header_http_does_not_allow() {
+    let _ = app().test_client().get("/header").header("X-Custom", "a\r\nX-Count: 3").await;
 }
 
 #[tokio::test]

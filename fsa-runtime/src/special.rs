@@ -164,7 +164,8 @@ impl Special for Scopes {
 }
 
 /// The value of the request header named like the argument (`x_custom` reads `X-Custom`).
-/// Missing or unparsable: 400. `Option<Header<T>>` makes it optional.
+/// Its bytes are read as UTF-8 text (`José` as a UTF-8 client sends it). Missing, not UTF-8,
+/// or unparsable: 400. `Option<Header<T>>` makes it optional.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header<T = String>(pub T);
 
@@ -178,7 +179,9 @@ impl<T> Deref for Header<T> {
 fn header_value(ctx: &Context, name: &str) -> Option<Result<String, Error>> {
     let hname = name.replace('_', "-");
     ctx.headers().get(hname.as_str()).map(|v| {
-        v.to_str().map(str::to_owned).map_err(|_| Error::bad_request(format!("header \"{hname}\" is not valid text")))
+        std::str::from_utf8(v.as_bytes())
+            .map(str::to_owned)
+            .map_err(|_| Error::bad_request(format!("header \"{hname}\" is not UTF-8 text")))
     })
 }
 

@@ -78,11 +78,36 @@ pub struct TestRequest {
 }
 
 impl TestRequest {
-    /// Adds a header.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
-            self.headers.append(n, v);
-        }
+    /// Adds a header, its value sent as the UTF-8 bytes of `value` (as clients send text
+    /// beyond ASCII).
+    ///
+    /// # Panics
+    ///
+    /// On a name or a value that HTTP does not allow (a space in the name, a control character
+    /// such as a line break in the value): no client could send that request.
+    pub fn header(self, name: &str, value: &str) -> Self {
+        self.header_bytes(name, value.as_bytes())
+    }
+
+    /// Adds a header whose value is raw bytes, which need not be UTF-8 (Latin-1 text, say).
+    ///
+    /// ```
+    /// # async fn demo(app: fsa_runtime::App) {
+    /// let resp = app.test_client().get("/hello").header_bytes("x-name", b"Jos\xe9").await;
+    /// # let _ = resp;
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`header`](Self::header).
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .unwrap_or_else(|e| panic!("invalid test request: header name {name:?}: {e}"));
+        let v = HeaderValue::from_bytes(value).unwrap_or_else(|e| {
+            panic!("invalid test request: header {name}: {:?}: {e}", String::from_utf8_lossy(value))
+        });
+        self.headers.append(n, v);
         self
     }
 
@@ -190,7 +215,7 @@ impl TestResponse {
     }
     /// A header's value as text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers.get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
     }
     /// The body as bytes.
     pub fn bytes(&self) -> &Bytes {
