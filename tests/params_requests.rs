@@ -159,6 +159,12 @@ async fn the_test_client_refuses_a_header_http_does_not_allow() {
 }
 
 #[tokio::test]
+#[should_panic(expected = "invalid test request: peer address \"10.0.0\"")]
+async fn the_test_client_refuses_a_peer_that_is_no_address() {
+    let _ = app().test_client().get("/client").peer("10.0.0").await;
+}
+
+#[tokio::test]
 async fn client_address_and_state() {
     let c = app().test_client();
     assert_eq!(c.get("/client").peer("10.1.2.3").tls().await.json(), json!({"ip": "10.1.2.3", "users": 2}));

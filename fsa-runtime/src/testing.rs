@@ -154,10 +154,15 @@ impl TestRequest {
         self.header("content-type", content_type)
     }
 
-    /// The client address (default `127.0.0.1`).
+    /// The client address (default `127.0.0.1`): an IP address, with a port or without.
+    ///
+    /// # Panics
+    ///
+    /// On text that is no address, which would otherwise leave the default in place unnoticed.
     pub fn peer(mut self, addr: &str) -> Self {
-        self.peer =
+        let peer =
             addr.parse().ok().or_else(|| addr.parse::<std::net::IpAddr>().ok().map(|ip| SocketAddr::new(ip, 40000)));
+        self.peer = Some(peer.unwrap_or_else(|| panic!("invalid test request: peer address {addr:?}")));
         self
     }
 
