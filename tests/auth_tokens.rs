@@ -162,6 +162,11 @@ async fn other_carriers() {
     let t = app.create_token("calvin", TokenOptions::default()).unwrap();
     let c = app.test_client();
     assert_eq!(c.get("/token-only").header("Auth", &t).await.json(), json!({"user": "calvin"}));
+    // Spaces around the token are trimmed; bytes that are not UTF-8 make an invalid token.
+    assert_eq!(c.get("/token-only").header("Auth", &format!(" {t} ")).await.status(), 200);
+    let r = c.get("/token-only").header_bytes("Auth", b"caf\xe9").await;
+    assert_eq!(r.status(), 401);
+    assert!(r.text().contains("invalid fsa token"), "{}", r.text());
     let r = c.get("/token-only").bearer(&t).await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.header("www-authenticate"), None);

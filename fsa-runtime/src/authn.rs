@@ -354,11 +354,11 @@ fn credentials_text(ctx: &Context, name: impl header::AsHeaderName) -> Option<Co
     ctx.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()))
 }
 
-/// What follows `scheme` and one space in an `Authorization` header's text.
-fn after_scheme<'a>(value: Cow<'a, str>, scheme: &str) -> Option<Cow<'a, str>> {
-    match value {
-        Cow::Borrowed(v) => v.strip_prefix(scheme)?.strip_prefix(' ').map(Cow::Borrowed),
-        Cow::Owned(v) => v.strip_prefix(scheme)?.strip_prefix(' ').map(|rest| Cow::Owned(rest.to_owned())),
+/// The part of `text` that `part` picks, still borrowed when `text` was.
+fn sub_text<'a>(text: Cow<'a, str>, part: impl FnOnce(&str) -> Option<&str>) -> Option<Cow<'a, str>> {
+    match text {
+        Cow::Borrowed(t) => part(t).map(Cow::Borrowed),
+        Cow::Owned(t) => part(&t).map(|p| Cow::Owned(p.to_owned())),
     }
 }
 
@@ -472,11 +472,9 @@ impl Context {
         let token: Option<std::borrow::Cow<'_, str>> = match config.token_carrier {
             // Exactly one space after the name, the rest as is (as FlaskSimpleAuth reads it):
             // `Bearer  <token>` carries a token that starts with a space, which fails.
-            Carrier::Bearer => credentials_text(self, &header::AUTHORIZATION).and_then(|v| after_scheme(v, name)),
-            Carrier::Header => credentials_text(self, name).map(|t| match t {
-                Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
-                Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
-            }),
+            Carrier::Bearer => credentials_text(self, &header::AUTHORIZATION)
+                .and_then(|v| sub_text(v, |v| v.strip_prefix(name)?.strip_prefix(' '))),
+            Carrier::Header => credentials_text(self, name).and_then(|t| sub_text(t, |t| Some(t.trim()))),
             Carrier::Cookie => self.cookie(name).map(Into::into),
             Carrier::Param => {
                 self.ensure_params().await?;

@@ -385,7 +385,10 @@ fn seconds(name: &str, v: &toml::Value) -> Result<Duration, ConfigError> {
     if crate::config::is_delay(s) {
         Ok(Duration::from_secs_f64(s))
     } else {
-        Err(ConfigError(format!("FSA_CACHE_OPTS {name} must be a positive number of seconds, at most 1e9, got {v}")))
+        let max = crate::config::MAX_SECONDS;
+        Err(ConfigError(format!(
+            "FSA_CACHE_OPTS {name} must be a positive number of seconds, at most {max:e}, got {v}"
+        )))
     }
 }
 

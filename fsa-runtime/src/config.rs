@@ -606,7 +606,11 @@ pub(crate) fn is_delay(s: f64) -> bool {
 
 fn positive(name: &str, v: &Value) -> Result<f64, ConfigError> {
     let f = as_f64(name, v)?;
-    if is_delay(f) { Ok(f) } else { Err(type_err(name, "a positive number of seconds, at most 1e9", v)) }
+    if is_delay(f) {
+        Ok(f)
+    } else {
+        Err(type_err(name, &format!("a positive number of seconds, at most {MAX_SECONDS:e}"), v))
+    }
 }
 
 fn status_code(name: &str, v: &Value) -> Result<u16, ConfigError> {
@@ -638,7 +642,7 @@ mod tests {
         for bad in [Value::from(0), Value::from(-1), Value::from(1e300), Value::from("inf"), Value::from("NaN")] {
             for name in ["FSA_SERVER_HEADER_TIMEOUT", "FSA_SERVER_SHUTDOWN_TIMEOUT"] {
                 let e = c.set(name, bad.clone()).unwrap_err();
-                assert!(e.0.contains(name) && e.0.contains("seconds"), "{bad}: {}", e.0);
+                assert!(e.0.contains(name) && e.0.contains("seconds, at most 1e9"), "{bad}: {}", e.0);
             }
         }
         // Every delay accepted converts without a panic.
