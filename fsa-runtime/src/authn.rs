@@ -349,9 +349,12 @@ fn header_text(ctx: &Context, name: impl header::AsHeaderName) -> Option<&str> {
 }
 
 /// A credentials header's text, its bytes that are not UTF-8 replaced by U+FFFD: such a
-/// header is there, and fails as credentials that do not decode, not as missing ones.
+/// header is there, and fails as credentials that do not decode, not as missing ones. The
+/// usual UTF-8 header is checked by `str::from_utf8` alone: `String::from_utf8_lossy` walks
+/// it chunk by chunk, about 0.35k instructions more on a token request (callgrind).
 fn credentials_text(ctx: &Context, name: impl header::AsHeaderName) -> Option<Cow<'_, str>> {
-    ctx.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()))
+    let bytes = ctx.headers().get(name)?.as_bytes();
+    Some(std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed))
 }
 
 /// The part of `text` that `part` picks, still borrowed when `text` was.
