@@ -452,7 +452,9 @@ fn types_path(p: String) -> Json<Value> {
 
 #[get("/types/uuid/<u>", authorize = "OPEN")]
 fn types_uuid(u: uuid::Uuid) -> Json<Value> {
-    Json(json!({"u": u.hyphenated().to_string(), "version": u.get_version_num()}))
+    // As Python's `UUID.version`: the version nibble of an RFC 4122 UUID, null for the others.
+    let version = (u.get_variant() == uuid::Variant::RFC4122).then(|| u.get_version_num());
+    Json(json!({"u": u.hyphenated().to_string(), "version": version}))
 }
 
 #[get("/types/date", authorize = "OPEN")]

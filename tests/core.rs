@@ -149,6 +149,44 @@ async fn routing_404_405_head_options() {
     assert!(r.header("allow").unwrap().contains("GET"));
 }
 
+#[get("/mix/<name>", authorize = "OPEN")]
+fn mix_get(name: String) -> String {
+    name
+}
+
+#[put("/mix/<id>", authorize = "OPEN")]
+fn mix_put(id: u64) -> Json<u64> {
+    Json(id)
+}
+
+#[delete("/ints/<id>", authorize = "OPEN")]
+fn ints_delete(id: u64) -> Json<u64> {
+    Json(id)
+}
+
+#[tokio::test]
+async fn methods_are_those_of_the_routes_taking_the_segments() {
+    let app = App::new().routes(fsa::routes![mix_get, mix_put, ints_delete, hello]).build().unwrap();
+    let c = app.test_client();
+    assert_eq!(c.get("/mix/abc").await.text(), "abc");
+    assert_eq!(c.put("/mix/7").await.text(), "7\n");
+    // As Flask's router: `PUT /mix/abc` matches `GET /mix/<name>` only, a 405 that lists it.
+    for method in [http::Method::PUT, http::Method::PATCH] {
+        let r = c.request(method.clone(), "/mix/abc").await;
+        assert_eq!((r.status(), r.header("allow")), (405, Some("GET, HEAD, OPTIONS")), "{method}");
+    }
+    let r = c.request(http::Method::PATCH, "/mix/7").await;
+    assert_eq!((r.status(), r.header("allow")), (405, Some("GET, HEAD, OPTIONS, PUT")));
+    let r = c.request(http::Method::OPTIONS, "/mix/abc").await;
+    assert_eq!((r.status(), r.header("allow")), (200, Some("GET, HEAD, OPTIONS")));
+    // No route takes the segment: a 404 whatever the method, OPTIONS included.
+    for method in [http::Method::DELETE, http::Method::GET, http::Method::OPTIONS] {
+        assert_eq!(c.request(method.clone(), "/ints/abc").await.status(), 404, "{method}");
+    }
+    let r = c.get("/ints/3").await;
+    assert_eq!((r.status(), r.header("allow")), (405, Some("DELETE, OPTIONS")));
+}
+
 #[tokio::test]
 async fn paths_without_variables_route_like_the_others() {
     let c = basic_app(&[]).await.test_client();

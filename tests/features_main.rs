@@ -303,6 +303,22 @@ mod authorizations {
         assert_eq!(c.get("/authz/admin-param?x=bad").await.status(), 401);
         assert_eq!(c.get("/authz/admin-param?x=bad").basic("calvin", "Hobbes123").await.status(), 400);
         assert_eq!(sj(&c.get("/authz/admin-param?x=0x11").basic("calvin", "Hobbes123").await), (200, json!({"x": 17})));
+        // A body that cannot be read is the parameter step's 400: the param scheme, which reads
+        // it, has nothing to say, so that a request without credentials is still a 401, and a
+        // user outside the group still a 403.
+        for body in ["{bad", "[1]"] {
+            let r = c.get("/authz/admin").body(body, "application/json").await;
+            assert_eq!(r.status(), 401, "{body}");
+            assert_eq!(error(&r), "missing authorization header", "{body}");
+            let r = c.get("/authz/admin").body(body, "application/json").basic("hobbes", "Tiger456").await;
+            assert_eq!(r.status(), 403, "{body}");
+            let r = c.get("/authz/admin").body(body, "application/json").basic("calvin", "Hobbes123").await;
+            assert_eq!(r.status(), 400, "{body}");
+        }
+        let r = c.get("/authz/admin?login=calvin&pwd=Hobbes123").body("{bad", "application/json").await;
+        assert_eq!(r.status(), 401);
+        let r = c.get("/authz/admin?login=calvin&pwd=Hobbes123").body("{}", "application/json").await;
+        assert_eq!(r.status(), 200);
     }
 
     #[tokio::test]
@@ -459,6 +475,11 @@ mod parameters {
         assert_eq!(sj(&c.get("/types/path/a/b/c").await), (200, json!({"p": "a/b/c"})));
         let r = c.get("/types/uuid/12345678-1234-5678-9ABC-123456789abc").await;
         assert_eq!(sj(&r), (200, json!({"u": "12345678-1234-5678-9abc-123456789abc", "version": 5})));
+        // Outside RFC 4122's variant, Python's `UUID.version` is None: the nil UUID, say.
+        for u in ["00000000-0000-0000-0000-000000000000", "12345678-1234-5678-1234-567812345678"] {
+            let r = c.get(&format!("/types/uuid/{u}")).await;
+            assert_eq!(sj(&r), (200, json!({"u": u, "version": null})), "{u}");
+        }
         for bad in ["/types/int/x", "/types/int/-1", "/types/float/2", "/types/str/a/b", "/types/uuid/1234", "/nope"] {
             assert_eq!(sj(&c.get(bad).await).0, 404, "{bad}");
         }

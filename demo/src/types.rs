@@ -25,6 +25,12 @@ impl Scalar for PyFloat {
             _ => Err("expecting float".to_owned()),
         }
     }
+    fn from_json_text(text: &str) -> Option<Self> {
+        // A number beyond `f64`'s range, which a `Value` cannot hold: an infinity, as
+        // `json.loads` reads it, when it is written as a float (`1e400`); an integral one is a
+        // Python int, which `from_json` would refuse as it refuses `2`.
+        if text.contains(['.', 'e', 'E']) { <f64 as Scalar>::from_json_text(text).map(PyFloat) } else { None }
+    }
 }
 
 /// A natural integer (0 or more), of up to 38 digits (Python's have no bound; `i128` holds

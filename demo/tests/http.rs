@@ -366,7 +366,17 @@ async fn auth_routes(f: &Fixture) {
     put["aid"] = json!(9999);
     let r = c.put("/auth/9999").basic("foo", "bla").json(&json!({ "user": put })).await;
     assert_eq!((r.status(), r.text()), (404, "no such aid: 9999".to_owned()));
-    assert_eq!(c.put("/auth/abc").basic("foo", "bla").json(&json!({ "user": put })).await.status(), 404);
+    // `/auth/abc` is the path of `GET /auth/<login>`, not of `PUT /auth/<int:aid>`: a 405, as
+    // Flask answers, that lists the methods of `/auth/<login>`.
+    let r = c.put("/auth/abc").basic("foo", "bla").json(&json!({ "user": put })).await;
+    assert_eq!((r.status(), r.header("allow")), (405, Some("DELETE, GET, HEAD, OPTIONS")));
+    let r = c.patch("/auth/7").basic("foo", "bla").await;
+    assert_eq!((r.status(), r.header("allow")), (405, Some("DELETE, GET, HEAD, OPTIONS, PUT")));
+    // `/stuff/<int:sid>` alone takes `/stuff/…`: any method on `/stuff/abc` is a 404.
+    for method in ["GET", "PATCH", "OPTIONS"] {
+        let method = fsa::http::Method::from_bytes(method.as_bytes()).unwrap();
+        assert_eq!(c.request(method.clone(), "/stuff/abc").basic("foo", "bla").await.status(), 404, "{method}");
+    }
     // DELETE /auth/<login>
     assert_eq!(c.delete("/auth/hobbes@tiger.org").basic("foo", "bla").await.status(), 204);
     assert_eq!(c.get("/stuff").basic("hobbes", "salmon1").await.status(), 401);
@@ -470,6 +480,12 @@ async fn types_routes(f: &Fixture) {
     }
     let r = c.get("/types/scalars").body(r#"{"i": -0}"#, "application/json").await;
     assert_eq!((r.status(), r.text()), (200, "i=0, f=0.0, b=False, s=".to_owned()));
+    // A float beyond f64's range is an infinity, as json.loads reads it; an integral number
+    // that long is a Python int, refused as `2` is.
+    let r = c.get("/types/scalars").body(r#"{"f": -1e400}"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "i=0, f=-inf, b=False, s=".to_owned()));
+    let r = c.get("/types/scalars").body(format!(r#"{{"f": 1{}}}"#, "0".repeat(400)), "application/json").await;
+    assert_eq!(r.status(), 400);
     assert_eq!(c.get("/types/json").await.status(), 400);
     assert_eq!(c.get("/types/json?j=%7Bbad").await.status(), 400);
     let r = c.get("/types/nat").json(&json!({"i": 3, "j": 4})).await;

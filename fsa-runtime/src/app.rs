@@ -613,11 +613,16 @@ impl App {
         let pe = &inner.paths[pi];
         let method = &ctx.parts.method;
         let find = |m: &Method| pe.methods.iter().find(|(pm, _)| pm == m).map(|(_, i)| *i);
-        let idx = match find(method) {
-            Some(i) => i,
-            None if *method == Method::HEAD => find(&Method::GET).ok_or_else(|| self.method_not_allowed(pe))?,
-            None if *method == Method::OPTIONS => return Ok(Routed::Options(pe.allow.clone())),
-            None => return Err(self.method_not_allowed(pe)),
+        let found = find(method).or_else(|| if *method == Method::HEAD { find(&Method::GET) } else { None });
+        let Some(idx) = found else {
+            // As Flask's router: the methods are those of the routes that take the path's
+            // segments (`PATCH /auth/abc` lists the methods of `/auth/<login>`, not of
+            // `/auth/<int:aid>`), and no such route is a 404.
+            let allow = self.allowed(pe, matched.as_ref()).ok_or_else(|| Error::not_found("not found"))?;
+            if *method == Method::OPTIONS {
+                return Ok(Routed::Options(allow));
+            }
+            return Err(Self::method_not_allowed(allow));
         };
         let entry = &inner.routes[idx];
         let def = &entry.def;
@@ -625,17 +630,14 @@ impl App {
         for (i, (k, v)) in matched.iter().flat_map(matchit::Params::iter).enumerate() {
             let name = entry.path_names.get(i);
             let k = name.map_or(k, |n| &**n);
-            let decoded = if v.contains('%') {
-                percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| Error::not_found("not found"))?
-            } else {
-                // Nothing to decode (the usual case): spared a byte-by-byte pass.
-                std::borrow::Cow::Borrowed(v)
+            let Some(decoded) = path_value(def, k, v) else {
+                // This route's converter refuses the segment: a 405 if a route of another
+                // method takes it (`PUT /auth/abc` beside `GET /auth/<login>`), else a 404.
+                return Err(match self.allowed(pe, matched.as_ref()) {
+                    Some(allow) => Self::method_not_allowed(allow),
+                    None => Error::not_found("not found"),
+                });
             };
-            if let Some(arg) = def.args.iter().find(|a| a.name == k)
-                && !(arg.path_ok)(&decoded)
-            {
-                return Err(Error::not_found("not found"));
-            }
             path_params
                 .push((name.cloned().unwrap_or_else(|| Arc::from(k)), compact_str::CompactString::from(decoded)));
         }
@@ -643,8 +645,28 @@ impl App {
         Ok(Routed::Route(idx))
     }
 
-    fn method_not_allowed(&self, pe: &PathEntry) -> Error {
-        Error::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").with_header(header::ALLOW, pe.allow.clone())
+    fn method_not_allowed(allow: HeaderValue) -> Error {
+        Error::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").with_header(header::ALLOW, allow)
+    }
+
+    /// The `Allow` header for a request to `pe` that no route answers: the methods whose
+    /// routes take the path's segments, or `None` when none does (a 404).
+    fn allowed(&self, pe: &PathEntry, matched: Option<&matchit::Params<'_, '_>>) -> Option<HeaderValue> {
+        let takes = |idx: usize| {
+            let entry = &self.inner.routes[idx];
+            matched.iter().flat_map(|m| m.iter()).enumerate().all(|(i, (k, v))| {
+                let k = entry.path_names.get(i).map_or(k, |n| &**n);
+                path_value(&entry.def, k, v).is_some()
+            })
+        };
+        let methods: Vec<&Method> = pe.methods.iter().filter(|(_, i)| takes(*i)).map(|(m, _)| m).collect();
+        if methods.is_empty() {
+            None
+        } else if methods.len() == pe.methods.len() {
+            Some(pe.allow.clone())
+        } else {
+            Some(crate::build::allow_header(methods.into_iter()))
+        }
     }
 
     /// Renders an error in the configured format (or through the error hook).
@@ -1080,6 +1102,18 @@ fn merge_cors_headers(resp: &mut Response, headers: http::HeaderMap) {
 enum Routed {
     Route(usize),
     Options(HeaderValue),
+}
+
+/// The segment `v` of the path variable `k`, percent-decoded, when the route takes it: `None`
+/// when it is not UTF-8 text or the argument's converter refuses it (`abc` for an `int`).
+fn path_value<'v>(def: &RouteDef, k: &str, v: &'v str) -> Option<std::borrow::Cow<'v, str>> {
+    let decoded = if v.contains('%') {
+        percent_encoding::percent_decode_str(v).decode_utf8().ok()?
+    } else {
+        // Nothing to decode (the usual case): spared a byte-by-byte pass.
+        std::borrow::Cow::Borrowed(v)
+    };
+    def.args.iter().find(|a| a.name == k).is_none_or(|a| (a.path_ok)(&decoded)).then_some(decoded)
 }
 
 #[cfg(test)]

@@ -204,14 +204,7 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
         routes.push(RouteEntry::new(def, schemes.into(), open, oauth, token_realm, www));
     }
     for pe in &mut paths {
-        let mut names: Vec<&str> = pe.methods.iter().map(|(m, _)| m.as_str()).collect();
-        if names.contains(&"GET") {
-            names.push("HEAD");
-        }
-        names.push("OPTIONS");
-        names.sort_unstable();
-        names.dedup();
-        pe.allow = HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static("OPTIONS"));
+        pe.allow = allow_header(pe.methods.iter().map(|(m, _)| m));
     }
     if !errors.is_empty() {
         return Err(ConfigError(errors.join("\n")));
@@ -259,6 +252,19 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
 
 /// A matchit pattern with its variables renamed by position (`/a/{x}/{*r}` → `/a/{0}/{*1}`);
 /// escaped braces (`{{`, `}}`) are kept.
+/// The `Allow` header of a path served with `methods`: `HEAD` beside `GET`, and `OPTIONS`,
+/// which is always answered, sorted as Flask lists them.
+pub(crate) fn allow_header<'a>(methods: impl Iterator<Item = &'a http::Method>) -> HeaderValue {
+    let mut names: Vec<&str> = methods.map(http::Method::as_str).collect();
+    if names.contains(&"GET") {
+        names.push("HEAD");
+    }
+    names.push("OPTIONS");
+    names.sort_unstable();
+    names.dedup();
+    HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static("OPTIONS"))
+}
+
 pub(crate) fn positional_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
     let mut rest = pattern;

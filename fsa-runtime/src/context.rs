@@ -102,6 +102,10 @@ pub struct Context {
     pub(crate) route: Option<usize>,
     pub(crate) params: Params,
     pub(crate) params_loaded: bool,
+    /// The body's error when an authentication scheme read it and failed: that scheme had
+    /// nothing to say, as upstream skips a scheme whose parameters cannot be read, and the
+    /// error is the answer of the parameter step (boxed: it is rare, and an error is large).
+    pub(crate) params_error: Option<Box<Error>>,
     pub(crate) auth: AuthState,
     /// When the request started, in dev modes only (for the `FSA-Delay` header).
     pub(crate) started: Option<Instant>,
@@ -136,6 +140,7 @@ impl Context {
             route: None,
             params: Params::default(),
             params_loaded: false,
+            params_error: None,
             auth: AuthState::default(),
             started,
             traced: true,
@@ -286,6 +291,9 @@ impl Context {
         // Ready at once unless there is a body to read (the usual case of a GET): no state
         // machine to step through. The body, when there is one, is read in a boxed future.
         let body = if self.params_loaded { None } else { self.parse_query_take_body() };
+        if let Some(e) = self.params_error.take() {
+            return Either::Left(std::future::ready(Err(*e)));
+        }
         match body {
             None => Either::Left(std::future::ready(Ok(self.unexpected_params()))),
             Some(body) => Either::Right(Box::pin(async move {
