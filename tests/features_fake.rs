@@ -89,6 +89,9 @@ async fn headers_and_hooks() {
     assert_eq!(r.header("x-features-status"), Some("200"));
     assert_eq!(r.header("fsa-request"), Some("GET /whoami"));
     assert_eq!(r.header("fsa-user"), Some("calvin (fake)"));
+    // The login's UTF-8 bytes, read back as text by the test client.
+    let r = c.get("/whoami").query(&[("LOGIN", "josé")]).await;
+    assert_eq!(r.header("fsa-user"), Some("josé (fake)"));
     assert!(r.header("fsa-delay").is_some_and(|d| d.parse::<f64>().is_ok_and(|d| d >= 0.0)));
     let r = c.get("/whoami").await;
     assert_eq!((r.header("x-features-status"), r.header("www-authenticate")), (Some("401"), None));
