@@ -242,6 +242,36 @@ async fn param_scheme_from_query_form_and_json() {
 }
 
 #[tokio::test]
+async fn param_scheme_reads_the_query_when_the_body_fails() {
+    let hash = App::new().build().unwrap().hash_password_unchecked("Hobbes123").await.unwrap();
+    let app = App::new()
+        .config("FSA_AUTH", "param")
+        .config("FSA_PARAM_USER", "login")
+        .config("FSA_PARAM_PASS", "pwd")
+        .config("FSA_MAX_BODY_SIZE", 64)
+        .get_user_pass(move |login| {
+            let h = (login == "calvin").then(|| hash.clone());
+            async move { Ok(h) }
+        })
+        .routes(fsa::routes![param])
+        .build()
+        .unwrap();
+    let c = app.test_client();
+    let big = "x=".to_owned() + &"y".repeat(100);
+    let form = "application/x-www-form-urlencoded";
+    // The body's error comes after authentication, which the query string's credentials pass.
+    let r = c.post("/param?login=calvin&pwd=Hobbes123").body(big.clone(), form).await;
+    assert_eq!(r.status(), 413, "{}", r.text());
+    let r = c.post("/param").body(big, form).await;
+    assert_eq!((r.status(), r.text()), (401, "missing param login parameter: login".to_owned()));
+    let r = c.post("/param?login=calvin&pwd=Hobbes123").body(&b"x=caf\xe9"[..], form).await;
+    assert_eq!((r.status(), r.text()), (400, "form body is not valid UTF-8".to_owned()));
+    // Credentials in a body that fails do not count, whatever came before the failure.
+    let r = c.post("/param?login=calvin").body(r#"{"pwd": "Hobbes123", "x": }"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (401, "missing param password parameter: pwd".to_owned()));
+}
+
+#[tokio::test]
 async fn password_is_basic_then_param() {
     let app = main_app().await;
     let c = app.test_client();

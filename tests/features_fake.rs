@@ -51,14 +51,14 @@ async fn tokens_in_the_auth_parameter() {
     assert_eq!(ok(&c.post("/token-only").json(&json!({"AUTH": t, "x": 5})).await), json!({"user": "hobbes", "x": 5}));
     assert_eq!(ok(&c.post("/token-only").form(&[("AUTH", &t)]).await), json!({"user": "hobbes", "x": 0}));
     assert!(plain(&c.get("/token-only?LOGIN=hobbes").await, 401).contains("token"));
-    // A body that cannot be read leaves the token and fake schemes nothing to go on: a 401,
-    // whatever the query string holds (upstream skips a scheme whose parameters raise).
+    // A body that cannot be read leaves the token and fake schemes the query string: its
+    // error is the answer of the parameter step, after the 401 or 403.
     let r = c.get("/token-only").query(&[("AUTH", &t)]).body("{bad", "application/json").await;
-    assert_eq!(plain(&r, 401), "missing authentication");
-    assert_eq!(
-        plain(&c.get("/writer?LOGIN=susie").body("{bad", "application/json").await, 401),
-        "missing authentication"
-    );
+    assert!(plain(&r, 400).starts_with("invalid JSON body"));
+    assert!(plain(&c.get("/token-only").body("{bad", "application/json").await, 401).contains("token"));
+    assert!(plain(&c.get("/writer?LOGIN=susie").body("{bad", "application/json").await, 400).contains("JSON body"));
+    assert!(plain(&c.get("/writer?LOGIN=hobbes").body("{bad", "application/json").await, 403).contains("writer"));
+    assert!(plain(&c.get("/writer").body("{bad", "application/json").await, 401).contains("LOGIN"));
     plain(&c.get("/token-only").query(&[("AUTH", &t.replace("hobbes", "calvin"))]).await, 401);
     assert_eq!(ok(&c.get("/either").query(&[("AUTH", &t)]).await), json!({"user": "hobbes"}));
     assert_eq!(ok(&c.get("/either?LOGIN=moe").await), json!({"user": "moe"}));

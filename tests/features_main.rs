@@ -303,22 +303,26 @@ mod authorizations {
         assert_eq!(c.get("/authz/admin-param?x=bad").await.status(), 401);
         assert_eq!(c.get("/authz/admin-param?x=bad").basic("calvin", "Hobbes123").await.status(), 400);
         assert_eq!(sj(&c.get("/authz/admin-param?x=0x11").basic("calvin", "Hobbes123").await), (200, json!({"x": 17})));
-        // A body that cannot be read is the parameter step's 400: the param scheme, which reads
-        // it, has nothing to say, so that a request without credentials is still a 401, and a
-        // user outside the group still a 403.
+        // A body that cannot be read is the parameter step's 400: the param scheme reads the
+        // query string alone, so that a request without credentials is still a 401, a user
+        // outside the group still a 403, whether the credentials are a header or parameters.
         for body in ["{bad", "[1]"] {
             let r = c.get("/authz/admin").body(body, "application/json").await;
             assert_eq!(r.status(), 401, "{body}");
-            assert_eq!(error(&r), "missing authorization header", "{body}");
+            assert_eq!(error(&r), "missing param login parameter: login", "{body}");
             let r = c.get("/authz/admin").body(body, "application/json").basic("hobbes", "Tiger456").await;
+            assert_eq!(r.status(), 403, "{body}");
+            let r = c.get("/authz/admin?login=hobbes&pwd=Tiger456").body(body, "application/json").await;
             assert_eq!(r.status(), 403, "{body}");
             let r = c.get("/authz/admin").body(body, "application/json").basic("calvin", "Hobbes123").await;
             assert_eq!(r.status(), 400, "{body}");
+            let r = c.get("/authz/admin?login=calvin&pwd=Hobbes123").body(body, "application/json").await;
+            assert_eq!(r.status(), 400, "{body}");
+            assert!(error(&r).contains("JSON body"), "{body}: {}", error(&r));
         }
-        let r = c.get("/authz/admin?login=calvin&pwd=Hobbes123").body("{bad", "application/json").await;
-        assert_eq!(r.status(), 401);
-        let r = c.get("/authz/admin?login=calvin&pwd=Hobbes123").body("{}", "application/json").await;
-        assert_eq!(r.status(), 200);
+        // Nor do the members of a body that failed count as credentials.
+        let r = c.get("/authz/admin?login=calvin").body(r#"{"pwd": "Hobbes123", "x": [}"#, "application/json").await;
+        assert_eq!((r.status(), error(&r)), (401, "missing param password parameter: pwd".to_owned()));
     }
 
     #[tokio::test]

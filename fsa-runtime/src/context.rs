@@ -102,9 +102,9 @@ pub struct Context {
     pub(crate) route: Option<usize>,
     pub(crate) params: Params,
     pub(crate) params_loaded: bool,
-    /// The body's error when an authentication scheme read it and failed: that scheme had
-    /// nothing to say, as upstream skips a scheme whose parameters cannot be read, and the
-    /// error is the answer of the parameter step (boxed: it is rare, and an error is large).
+    /// The body's error when an authentication scheme read it and failed: the schemes went on
+    /// with the query string alone, and the error is the answer of the parameter step (boxed:
+    /// it is rare, and an error is large).
     pub(crate) params_error: Option<Box<Error>>,
     pub(crate) auth: AuthState,
     /// When the request started, in dev modes only (for the `FSA-Delay` header).
