@@ -250,10 +250,8 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     Ok(App { inner: Arc::new(inner) })
 }
 
-/// A matchit pattern with its variables renamed by position (`/a/{x}/{*r}` → `/a/{0}/{*1}`);
-/// escaped braces (`{{`, `}}`) are kept.
 /// The `Allow` header of a path served with `methods`: `HEAD` beside `GET`, and `OPTIONS`,
-/// which is always answered, sorted as Flask lists them.
+/// which is always answered, sorted by name.
 pub(crate) fn allow_header<'a>(methods: impl Iterator<Item = &'a http::Method>) -> HeaderValue {
     let mut names: Vec<&str> = methods.map(http::Method::as_str).collect();
     if names.contains(&"GET") {
@@ -265,6 +263,8 @@ pub(crate) fn allow_header<'a>(methods: impl Iterator<Item = &'a http::Method>) 
     HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static("OPTIONS"))
 }
 
+/// A matchit pattern with its variables renamed by position (`/a/{x}/{*r}` → `/a/{0}/{*1}`);
+/// escaped braces (`{{`, `}}`) are kept.
 pub(crate) fn positional_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
     let mut rest = pattern;
