@@ -266,9 +266,6 @@ async fn param_scheme_reads_the_query_when_the_body_fails() {
     assert_eq!((r.status(), r.text()), (401, "missing param login parameter: login".to_owned()));
     let r = c.post("/param?login=calvin&pwd=Hobbes123").body(&b"x=caf\xe9"[..], form).await;
     assert_eq!((r.status(), r.text()), (400, "form body is not valid UTF-8".to_owned()));
-    // Credentials in a body that fails do not count, whatever came before the failure.
-    let r = c.post("/param?login=calvin").body(r#"{"pwd": "Hobbes123", "x": }"#, "application/json").await;
-    assert_eq!((r.status(), r.text()), (401, "missing param password parameter: pwd".to_owned()));
 }
 
 #[tokio::test]
