@@ -93,6 +93,11 @@ async fn fsa_bearer_token_life_cycle() {
     assert_eq!(r.status(), 401);
     let r = c.get("/token-only").header("authorization", &format!("Bearer {token}")).await;
     assert_eq!(r.status(), 200);
+    // A well-signed token for the empty login authenticates nobody, as upstream reads it.
+    let empty = app.create_token("", TokenOptions::default()).unwrap();
+    assert!(empty.starts_with("features::"), "{empty}");
+    let r = c.get("/token-only").bearer(&empty).await;
+    assert_eq!((r.status(), r.text()), (401, "missing authentication".to_owned()));
 }
 
 #[tokio::test]
@@ -289,6 +294,9 @@ async fn jwt_claims_and_validation() {
     let evil = B64.encode(serde_json::to_vec(&with("sub", json!("hobbes"))).unwrap());
     cases.push(("tampered payload", format!("{}.{evil}.{}", parts[0], parts[2])));
     cases.push(("garbage", "not.a.jwt".to_owned()));
+    // A valid JWT for the empty login: nobody.
+    let r = c.get("/token-only").bearer(&forge(&with("sub", json!("")), JWT_SECRET)).await;
+    assert_eq!((r.status(), r.text()), (401, "missing authentication".to_owned()));
     for (what, token) in &cases {
         let r = c.get("/token-only").bearer(token).await;
         assert_eq!(r.status(), 401, "{what}: {}", r.text());

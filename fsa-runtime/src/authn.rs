@@ -64,6 +64,7 @@ impl Scheme {
 /// A custom authentication scheme (upstream `app.authentication(name, hook)`): it inspects the
 /// request and returns a login, `None` when it has nothing to say (the next scheme is tried;
 /// when none authenticates the answer is a 401), or an error (401 or any status) to answer.
+/// An empty login counts as `None`, as upstream's truth test on the login reads it.
 ///
 /// Three forms are accepted by [`AppBuilder::authentication`](crate::AppBuilder::authentication):
 /// - an async closure taking an owned [`AuthRequest`] (the usual form: it may await a
@@ -372,12 +373,15 @@ impl Context {
         let mut last: Option<Error> = None;
         for scheme in schemes {
             match self.try_scheme(scheme).await {
-                Ok(Some(login)) => {
+                Ok(Some(login)) if !login.is_empty() => {
                     self.auth.user = Some(login);
                     self.auth.scheme = Some(scheme.clone());
                     return Ok(());
                 }
-                Ok(None) => {}
+                // An empty login authenticates nobody, as upstream's truth test on the login
+                // reads it (a signed token for "", a custom scheme's `Some("")`): that scheme
+                // had nothing to say.
+                Ok(_) => {}
                 Err(e) => last = Some(e),
             }
         }
