@@ -89,6 +89,7 @@ async fn main_app() -> App {
         .authentication("xyz", |ctx: &Context| match ctx.headers().get("x-api-key").map(|v| v.as_bytes()) {
             None => Ok(None),
             Some(b"key-calvin-0001") => Ok(Some("calvin".to_owned())),
+            Some(b"key-empty") => Ok(Some(String::new())),
             Some(_) => Err(fsa::Error::unauthorized("invalid api key")),
         })
         .state(KeyTable(vec![("slow-susie", "susie")]))
@@ -294,6 +295,9 @@ async fn custom_schemes_sync_and_async() {
     let r = c.get("/xyz").await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.header("www-authenticate"), None);
+    // An empty login authenticates nobody: nothing to say either.
+    let r = c.get("/xyz").header("x-api-key", "key-empty").await;
+    assert_eq!((r.status(), r.text()), (401, "missing authentication".to_owned()));
     // The async scheme reads app state after an await point.
     let r = c.get("/async").header("x-slow-key", "slow-susie").await;
     assert_eq!((r.status(), r.json()), (200, json!({"user": "susie", "scheme": "slow-key"})));

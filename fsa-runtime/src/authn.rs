@@ -418,7 +418,7 @@ impl Context {
                 app.check_user_password(login, password).await.map(|()| Some(login.into()))
             }
             Scheme::Param => {
-                self.ensure_params().await;
+                self.read_params().await;
                 let (pu, pp) = (&config.param_user, &config.param_pass);
                 let login = self.params().request_text(pu).map(|c| c.into_owned()).filter(|l| !l.is_empty());
                 let Some(login) = login else {
@@ -436,7 +436,7 @@ impl Context {
                 if !is_loopback(self.peer_ip()) || !self.is_loopback() {
                     return Ok(None);
                 }
-                self.ensure_params().await;
+                self.read_params().await;
                 let name = &config.fake_login;
                 match self.params().request_text(name) {
                     Some(l) if !l.is_empty() => Ok(Some(l.into())),
@@ -463,24 +463,6 @@ impl Context {
         }
     }
 
-    /// Reads the request parameters if not done yet. A body that cannot be read (invalid JSON,
-    /// too large, stalled, ...) leaves the query string alone to the scheme, so that the
-    /// credentials sent there still count: the body's error is the answer of the parameter
-    /// step, after a 401 or a 403 has had its turn (FlaskSimpleAuth skips the scheme instead,
-    /// which turns credentials sent in the query into a 401).
-    async fn ensure_params(&mut self) {
-        if !self.params_loaded {
-            // `read_params` boxes the body-reading future itself: nothing large stays inline.
-            if let Err(e) = self.read_params().await {
-                // Nor what a multipart body gave before its error.
-                self.params.form = Default::default();
-                self.params.files = Vec::new();
-                self.params.json = None;
-                self.params_error = Some(Box::new(e));
-            }
-        }
-    }
-
     async fn token_scheme(&mut self) -> Result<Option<CompactString>, Error> {
         let app = self.app.clone();
         let config = &app.inner.config;
@@ -494,7 +476,7 @@ impl Context {
             Carrier::Header => credentials_text(self, name).and_then(|t| sub_text(t, |t| Some(t.trim()))),
             Carrier::Cookie => self.cookie(name).map(Into::into),
             Carrier::Param => {
-                self.ensure_params().await;
+                self.read_params().await;
                 self.params().request_text(name)
             }
         };

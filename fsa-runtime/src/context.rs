@@ -335,12 +335,25 @@ impl Context {
         errors
     }
 
-    pub(crate) async fn read_params(&mut self) -> Result<(), Error> {
-        match self.parse_query_take_body() {
-            // Boxed: the body-reading future (JSON, forms, multipart) is large, and keeping it
-            // inline would make every route's handler future as large, bodies or not.
-            Some(body) => Box::pin(self.read_body(body)).await,
-            None => Ok(()),
+    /// Reads the request parameters for an authentication scheme, once. A body that cannot
+    /// be read (invalid JSON, too large, stalled, ...) leaves the query string alone, so that
+    /// credentials sent there still count, and nothing of the body, not even the fields a
+    /// multipart body gave before its error; the error waits in `params_error` for the
+    /// parameter step ([`load_params`](Self::load_params)), after a 401 or 403 has had its
+    /// turn. FlaskSimpleAuth skips such a scheme instead, which turns credentials sent in the
+    /// query into a 401.
+    pub(crate) async fn read_params(&mut self) {
+        if self.params_loaded {
+            return;
+        }
+        let Some(body) = self.parse_query_take_body() else { return };
+        // Boxed: the body-reading future (JSON, forms, multipart) is large, and keeping it
+        // inline would make every route's handler future as large, bodies or not.
+        if let Err(e) = Box::pin(self.read_body(body)).await {
+            self.params.form = Default::default();
+            self.params.files = Vec::new();
+            self.params.json = None;
+            self.params_error = Some(Box::new(e));
         }
     }
 
