@@ -280,6 +280,8 @@ async fn jwt_claims_and_validation() {
     cases.push(("wrong audience", forge(&with("aud", json!("other")), JWT_SECRET)));
     cases.push(("wrong issuer", forge(&with("iss", json!("evil")), JWT_SECRET)));
     cases.push(("missing issuer", forge(&without("iss"), JWT_SECRET)));
+    cases.push(("issuer in an array", forge(&with("iss", json!(["features-issuer"])), JWT_SECRET)));
+    cases.push(("issuer among others", forge(&with("iss", json!(["x", "features-issuer"])), JWT_SECRET)));
     cases.push(("missing exp", forge(&without("exp"), JWT_SECRET)));
     cases.push(("missing sub", forge(&without("sub"), JWT_SECRET)));
     cases.push(("not yet valid nbf", forge(&with("nbf", json!(now() + 3600)), JWT_SECRET)));

@@ -254,9 +254,15 @@ async fn scalar_conversions_from_text() {
 #[tokio::test]
 async fn json_values_are_type_checked_and_all_errors_reported() {
     let c = basic_app(&[]).await.test_client();
-    let ok = c.post("/scalars").json(&json!({"i": 3, "f": 2, "b": false, "s": "x", "c": "y"})).await;
+    let ok = c.post("/scalars").json(&json!({"i": 3, "f": 2.0, "b": false, "s": "x", "c": "y"})).await;
     assert_eq!(ok.status(), 200, "{}", ok.text());
     assert_eq!(ok.json()["f"], 2.0);
+    // A float wants a number written as a float: `2` is a Python int, and is refused.
+    let r = c.post("/scalars").body(r#"{"i": 3, "f": 2, "b": false, "s": "x", "c": "y"}"#, "application/json").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("\"f\""), "{}", r.text());
+    let ok = c.post("/scalars").body(r#"{"i": 3, "f": 2e0, "b": false, "s": "x", "c": "y"}"#, "application/json").await;
+    assert_eq!((ok.status(), ok.json()["f"].clone()), (200, json!(2.0)));
     let r = c.post("/scalars").json(&json!({"i": "12", "f": "2.0", "b": 1, "s": 3})).await;
     assert_eq!(r.status(), 400);
     let text = r.text();

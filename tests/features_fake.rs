@@ -102,6 +102,9 @@ async fn headers_and_hooks() {
     assert_eq!((r.header("fsa-request"), r.header("fsa-user")), (Some("GET /open-explicit"), Some("None (None)")));
     assert!(r.header("fsa-delay").is_some());
     assert!(!plain(&c.get("/nope").await, 404).is_empty());
+    // The path decoded, as Flask's `request.path`.
+    let r = c.get("/no%20such/caf%C3%A9").await;
+    assert_eq!(r.header("fsa-request"), Some("GET /no such/café"));
     plain(&c.post("/open-explicit").await, 405);
     let teapot = |uri: &str| c.get(uri).header("X-Teapot", "yes");
     assert_eq!(plain(&teapot("/whoami?LOGIN=susie").await, 418), "teapot for susie");

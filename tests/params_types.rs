@@ -317,7 +317,7 @@ async fn scalar_errors_all_at_once() {
 async fn json_members_spelled_every_way() {
     let c = app().test_client();
     let post = |body: &'static str| c.post("/scalars").body(body, "application/json");
-    let r = post(r#"{"i": 1, "f": 2, "b": false, "s": "a\"b\u00e9\n"}"#).await;
+    let r = post(r#"{"i": 1, "f": 2.0, "b": false, "s": "a\"b\u00e9\n"}"#).await;
     assert_eq!(r.json(), json!({"i": 1, "f": 2.0, "b": false, "s": "a\"b\u{e9}\n"}));
     let r = post(r#"{"\u0069": 5, "f": 1.5, "b": true, "s": ""}"#).await;
     assert_eq!(r.json(), json!({"i": 5, "f": 1.5, "b": true, "s": ""}));
@@ -350,6 +350,15 @@ async fn json_members_a_value_cannot_hold() {
     let c = app().test_client();
     let r = c.post("/floats").body(r#"{"f": 1e400, "l": [1, -1e400], "o": 2e999}"#, "application/json").await;
     assert_eq!((r.status(), r.text()), (200, "inf [1.0, -inf] Some(inf)".to_owned()));
+    // As with FlaskSimpleAuth: a float member must be written as a float, a `list[float]`
+    // item may be any number.
+    let r = c.post("/floats").body(r#"{"f": 2, "l": [1]}"#, "application/json").await;
+    assert_eq!(r.status(), 400, "{}", r.text());
+    assert!(r.text().contains("parameter \"f\""), "{}", r.text());
+    let r = c.post("/floats").body(r#"{"f": 2.0, "l": [1, 2.5], "o": 3}"#, "application/json").await;
+    assert_eq!((r.status(), r.text().contains("\"o\"")), (400, true), "{}", r.text());
+    let r = c.post("/floats").body(r#"{"f": 2.0, "l": [1, 2.5]}"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "2 [1.0, 2.5] None".to_owned()));
     let refused = |r: &fsa::TestResponse, name: &str, reason: &str| {
         assert_eq!(r.status(), 400, "{}", r.text());
         let expected = format!("parameter \"{name}\" cast error on");

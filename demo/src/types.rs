@@ -7,32 +7,6 @@ use fsa::{Found, FromParam, Scalar};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-/// A float as Python's `float` parameter: from text any float syntax; from a JSON body only a
-/// number written with a fraction or an exponent (`2` is refused, `2.0` is fine).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct PyFloat(pub f64);
-
-impl Scalar for PyFloat {
-    fn type_name() -> Cow<'static, str> {
-        Cow::Borrowed("float")
-    }
-    fn from_text(text: &str) -> std::result::Result<Self, String> {
-        f64::from_text(text).map(PyFloat)
-    }
-    fn from_json(value: &Value) -> std::result::Result<Self, String> {
-        match value {
-            Value::Number(n) if n.is_f64() => n.as_f64().map(PyFloat).ok_or_else(|| "expecting float".to_owned()),
-            _ => Err("expecting float".to_owned()),
-        }
-    }
-    fn from_json_text(text: &str) -> Option<Self> {
-        // A number beyond `f64`'s range, which a `Value` cannot hold: an infinity, as
-        // `json.loads` reads it, when it is written as a float (`1e400`); an integral one is a
-        // Python int, which `from_json` would refuse as it refuses `2`.
-        if text.contains(['.', 'e', 'E']) { <f64 as Scalar>::from_json_text(text).map(PyFloat) } else { None }
-    }
-}
-
 /// A natural integer (0 or more), of up to 38 digits (Python's have no bound; `i128` holds
 /// every integer of 38 digits).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -499,11 +473,11 @@ pub fn py_type(v: &PyValue) -> &'static str {
 #[get("/types/scalars", authorize = "OPEN")]
 fn get_scalars(
     #[default(0)] i: i128,
-    #[default(PyFloat(0.0))] f: PyFloat,
+    #[default(0.0)] f: f64,
     #[default(false)] b: bool,
     #[default(String::new())] s: String,
 ) -> String {
-    format!("i={i}, f={}, b={}, s={s}", repr_float(f.0), if b { "True" } else { "False" })
+    format!("i={i}, f={}, b={}, s={s}", repr_float(f), if b { "True" } else { "False" })
 }
 
 /// Any JSON value: its Python type and rendering.

@@ -738,7 +738,9 @@ impl App {
         }
         if inner.config.mode >= Mode::Dev {
             let h = resp.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&format!("{} {}", ctx.parts.method, ctx.parts.uri.path())) {
+            // The decoded path, as Flask's `request.path` gives it.
+            let path = percent_encoding::percent_decode_str(ctx.parts.uri.path()).decode_utf8_lossy();
+            if let Ok(v) = HeaderValue::from_str(&format!("{} {path}", ctx.parts.method)) {
                 h.insert("fsa-request", v);
             }
             // As FlaskSimpleAuth writes it: `None (None)` when no authentication was tried,

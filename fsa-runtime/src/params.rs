@@ -510,6 +510,12 @@ pub trait Scalar: Sized + Send {
             _ => Err(cast_error(&Self::type_name())),
         }
     }
+    /// Converts an item of a JSON array (a `Vec<T>` parameter); by default as a member, through
+    /// [`Scalar::from_json`]. Floats take any number here, `2` included, as FlaskSimpleAuth's
+    /// `list[float]` does, where a float member must be written as a float.
+    fn from_json_item(value: &Value) -> Result<Self, String> {
+        Self::from_json(value)
+    }
     /// Whether a path segment can hold this type; a segment that cannot means the route does
     /// not match (404), as with Flask's path converters.
     fn path_segment_ok(_segment: &str) -> bool {
@@ -705,16 +711,23 @@ macro_rules! float_scalar {
             }
             fn from_json(value: &Value) -> Result<Self, String> {
                 match value {
-                    // Any JSON number: an integer literal (`2`) may feed a float. (FlaskSimpleAuth 36
-                    // refuses it; fsa accepts it, as JSON makes no such distinction.)
+                    // A number written as a float (`2.0`, `2e0`): JSON values are not converted,
+                    // and Python's `json.loads` makes `2` an int, which FlaskSimpleAuth refuses.
+                    Value::Number(n) if n.is_f64() => n.as_f64().map(|f| f as $t).ok_or_else(|| cast_error("float")),
+                    _ => Err(cast_error("float")),
+                }
+            }
+            fn from_json_item(value: &Value) -> Result<Self, String> {
+                match value {
                     Value::Number(n) => n.as_f64().map(|f| f as $t).ok_or_else(|| cast_error("float")),
                     _ => Err(cast_error("float")),
                 }
             }
-            /// Only a JSON number beyond `f64`'s range, which a `Value` cannot hold: an
-            /// infinity, as Python's `json.loads` reads it.
+            /// Only a float beyond `f64`'s range, which a `Value` cannot hold: an infinity, as
+            /// Python's `json.loads` reads it (`1e400`). An integer that long is a Python int,
+            /// refused as `2` is.
             fn from_json_text(text: &str) -> Option<Self> {
-                json_number_overflow(text).map(|f| f as $t)
+                if text.contains(['.', 'e', 'E']) { json_number_overflow(text).map(|f| f as $t) } else { None }
             }
             fn path_segment_ok(segment: &str) -> bool {
                 match segment.split_once('.') {
@@ -847,11 +860,24 @@ impl Scalar for IpAddr {
     }
 }
 
+/// Checks that an ISO date text starts with a year of exactly four digits, 0001 to 9999, as
+/// Python's `date.fromisoformat` wants: the `time` crate's `[year]` also takes a sign (`+2024`,
+/// `-0001`) and year 0, which upstream refuses.
+fn iso_year(text: &str) -> Result<(), String> {
+    match text.as_bytes() {
+        [y0, y1, y2, y3, b'-', ..] if [y0, y1, y2, y3].iter().all(|d| d.is_ascii_digit()) && text[..4] != *"0000" => {
+            Ok(())
+        }
+        _ => Err("the year must have four digits, from 0001 to 9999".to_owned()),
+    }
+}
+
 impl Scalar for time::Date {
     fn type_name() -> Cow<'static, str> {
         Cow::Borrowed("date")
     }
     fn from_text(text: &str) -> Result<Self, String> {
+        iso_year(text)?;
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
         time::Date::parse(text, fmt).map_err(|e| e.to_string())
     }
@@ -862,6 +888,7 @@ impl Scalar for time::PrimitiveDateTime {
         Cow::Borrowed("datetime")
     }
     fn from_text(text: &str) -> Result<Self, String> {
+        iso_year(text)?;
         let t = text.replace(' ', "T");
         let fmt = time::macros::format_description!(
             version = 2,
@@ -876,6 +903,7 @@ impl Scalar for time::OffsetDateTime {
         Cow::Borrowed("datetime")
     }
     fn from_text(text: &str) -> Result<Self, String> {
+        iso_year(text)?;
         time::OffsetDateTime::parse(&text.replace(' ', "T"), &time::format_description::well_known::Rfc3339)
             .map_err(|e| e.to_string())
     }
@@ -958,7 +986,7 @@ fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
 /// when it can be one, as for any array, else from its text.
 fn json_item<T: Scalar>(text: &str) -> Result<T, String> {
     match json_value(text) {
-        Some(value) => T::from_json(&value),
+        Some(value) => T::from_json_item(&value),
         None => T::from_json_text(text).ok_or_else(|| unrepresentable_json(text)),
     }
 }
@@ -1030,10 +1058,10 @@ impl<T: Scalar> FromParam for Vec<T> {
                     |(k, text)| T::from_text(text).map_err(|e| if repeated { format!("item {k}: {e}") } else { e });
                 t.iter().enumerate().map(item).collect()
             }
-            // JSON arrays: each item is read as a JSON value of the scalar's type, as a
-            // scalar member is (`["2"]` is no list of integers). FlaskSimpleAuth 36 would
-            // convert string items like HTTP text; JSON values are not converted here.
-            Found::Json(Value::Array(items)) => items.iter().map(T::from_json).collect(),
+            // JSON arrays: each item is read as a JSON value of the scalar's type
+            // (`["2"]` is no list of integers; a float item may be `2`). FlaskSimpleAuth 36
+            // would convert string items like HTTP text; JSON values are not converted here.
+            Found::Json(Value::Array(items)) => items.iter().map(T::from_json_item).collect(),
             // An array with an item that a `Value` cannot hold: each item read on its own.
             Found::JsonText(text) => {
                 let items: Vec<&serde_json::value::RawValue> =
@@ -1334,6 +1362,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dates_take_four_digit_years_from_0001() {
+        let day = <time::Date as Scalar>::from_text("2024-01-31").map(|d| d.to_string());
+        assert_eq!(day.as_deref(), Ok("2024-01-31"));
+        assert!(<time::Date as Scalar>::from_text("0001-01-01").is_ok());
+        for bad in ["+2024-01-31", "-0001-01-01", "0000-01-01", "20240-01-31", "024-01-31", "2024-1-31", ""] {
+            assert!(<time::Date as Scalar>::from_text(bad).is_err(), "{bad}");
+        }
+        assert!(<time::PrimitiveDateTime as Scalar>::from_text("2024-01-02 03:04").is_ok());
+        assert!(<time::PrimitiveDateTime as Scalar>::from_text("+2024-01-02T03:04").is_err());
+        assert!(<time::PrimitiveDateTime as Scalar>::from_text("0000-01-02T03:04").is_err());
+        assert!(<time::OffsetDateTime as Scalar>::from_text("2024-01-02T03:04:05+02:00").is_ok());
+        assert!(<time::OffsetDateTime as Scalar>::from_text("-2024-01-02T03:04:05+02:00").is_err());
+    }
+
+    #[test]
     fn python_int_syntax() {
         assert_eq!(parse_int("12"), Some(12));
         assert_eq!(parse_int(" -12 "), Some(-12));
@@ -1432,8 +1475,12 @@ mod tests {
         assert!(i64::from_json(&Value::from("12")).is_err());
         assert!(i64::from_json(&Value::Bool(true)).is_err());
         assert!(i64::from_json(&serde_json::json!(2.0)).is_err());
-        assert_eq!(f64::from_json(&Value::from(2)), Ok(2.0));
+        assert!(f64::from_json(&Value::from(2)).is_err());
         assert_eq!(f64::from_json(&serde_json::json!(2.0)), Ok(2.0));
+        assert_eq!(f64::from_json_item(&Value::from(2)), Ok(2.0));
+        assert!(f64::from_json_item(&Value::from("2")).is_err());
+        assert_eq!(<f64 as Scalar>::from_json_text("1e400"), Some(f64::INFINITY));
+        assert_eq!(<f64 as Scalar>::from_json_text(&format!("1{}", "0".repeat(400))), None);
         assert!(String::from_json(&Value::from(1)).is_err());
     }
 

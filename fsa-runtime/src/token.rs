@@ -390,6 +390,9 @@ struct ReadClaims {
     sub: String,
     #[serde(default)]
     iat: Option<f64>,
+    /// Read to check its type only: jsonwebtoken also takes an array holding the issuer.
+    #[serde(default)]
+    iss: Option<serde_json::Value>,
     #[serde(default)]
     scope: Option<String>,
 }
@@ -530,6 +533,11 @@ impl JwtKeys {
         let c = data.claims;
         // PyJWT refuses tokens issued in the future; jsonwebtoken does not look at `iat`.
         if c.iat.is_some_and(|iat| iat > (now() as f64) + leeway as f64) {
+            return Err(Error::unauthorized("invalid jwt token"));
+        }
+        // An expected issuer must be the `iss` string itself, as PyJWT wants; jsonwebtoken has
+        // compared it already, and also takes an array that holds it.
+        if v.iss.is_some() && !matches!(c.iss, Some(serde_json::Value::String(_))) {
             return Err(Error::unauthorized("invalid jwt token"));
         }
         Ok(TokenInfo {
