@@ -144,6 +144,15 @@ async fn routing_404_405_head_options() {
     let r = c.request(http::Method::HEAD, "/head-only").await;
     assert_eq!(r.status(), 200);
     assert!(r.bytes().is_empty());
+    // HEAD answers GET's headers, Content-Length included, without the body.
+    let get = c.get("/hello").await;
+    let head = c.request(http::Method::HEAD, "/hello").await;
+    assert!(head.bytes().is_empty());
+    let length = get.bytes().len().to_string();
+    assert_eq!(
+        (head.header("content-length"), head.header("content-type")),
+        (Some(length.as_str()), get.header("content-type"))
+    );
     let r = c.request(http::Method::OPTIONS, "/hello").await;
     assert_eq!(r.status(), 200);
     assert!(r.header("allow").unwrap().contains("GET"));

@@ -128,6 +128,21 @@ async fn panicking_handler_then_more_requests() {
     server.stop().await;
 }
 
+/// HEAD over a real connection: GET's Content-Length, no body, and the connection goes on.
+#[tokio::test]
+async fn head_sends_the_length_and_keeps_the_connection() {
+    let server = Server::start(app(&[]).build().unwrap()).await;
+    let two = "HEAD /open HTTP/1.1\r\nHost: t\r\n\r\nGET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), two.as_bytes()).await;
+    let (head, get) = r.split_once("\r\n\r\n").unwrap_or_default();
+    assert!(head.starts_with("HTTP/1.1 200") && head.contains("content-length: 4"), "{r}");
+    assert!(
+        get.starts_with("HTTP/1.1 200") && get.contains("content-length: 4") && get.ends_with("\r\n\r\nopen"),
+        "{r}"
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn http2_prior_knowledge_is_recognised() {
     let server = Server::start(app(&[]).build().unwrap()).await;

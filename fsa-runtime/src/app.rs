@@ -759,6 +759,11 @@ impl App {
             }
         }
         if ctx.parts.method == Method::HEAD {
+            // The length GET would send, as Werkzeug and RFC 9110 (9.3.2) have it.
+            let length = http_body::Body::size_hint(resp.body()).exact();
+            if let Some(n) = length.filter(|_| !resp.headers().contains_key(header::CONTENT_LENGTH)) {
+                resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+            }
             *resp.body_mut() = Body::empty();
         }
     }

@@ -148,12 +148,24 @@ impl AuthRequest {
 
 /// Finds a cookie in `Cookie` headers (UTF-8 values accepted).
 pub(crate) fn cookie_in(headers: &http::HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| std::str::from_utf8(v.as_bytes()).ok()).find_map(|line| {
-        line.split(';').find_map(|kv| {
-            let (k, v) = kv.trim().split_once('=')?;
-            (k == name).then(|| v.trim_matches('"').to_owned())
+    // Each pair on its own, as Werkzeug parses them: a pair that is not UTF-8 hides no other.
+    headers.get_all(header::COOKIE).iter().find_map(|line| {
+        line.as_bytes().split(|&b| b == b';').find_map(|kv| {
+            let kv = kv.trim_ascii();
+            let eq = kv.iter().position(|&b| b == b'=')?;
+            let (k, v) = (kv[..eq].trim_ascii(), kv[eq + 1..].trim_ascii());
+            (k == name.as_bytes()).then(|| header_latin1(v).trim_matches('"').to_owned())
         })
     })
+}
+
+/// A header value's bytes as text: UTF-8 when they are, else Latin-1 (one character per
+/// byte), as HTTP's historical charset and Python's `requests` have it for a `str` value.
+pub(crate) fn header_latin1(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
+    }
 }
 
 /// Markers telling apart the forms accepted by [`IntoAuthScheme`].

@@ -164,8 +164,9 @@ impl Special for Scopes {
 }
 
 /// The value of the request header named like the argument (`x_custom` reads `X-Custom`).
-/// Its bytes are read as UTF-8 text (`José` as a UTF-8 client sends it). Missing, not UTF-8,
-/// or unparsable: 400. `Option<Header<T>>` makes it optional.
+/// Its bytes are read as UTF-8 text (`José` as a UTF-8 client sends it), or as Latin-1 when
+/// they are not UTF-8 (`José` as Python's `requests` sends a `str`). Missing or unparsable:
+/// 400. `Option<Header<T>>` makes it optional.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header<T = String>(pub T);
 
@@ -176,13 +177,9 @@ impl<T> Deref for Header<T> {
     }
 }
 
-fn header_value(ctx: &Context, name: &str) -> Option<Result<String, Error>> {
+fn header_value(ctx: &Context, name: &str) -> Option<String> {
     let hname = name.replace('_', "-");
-    ctx.headers().get(hname.as_str()).map(|v| {
-        std::str::from_utf8(v.as_bytes())
-            .map(str::to_owned)
-            .map_err(|_| Error::bad_request(format!("header \"{hname}\" is not UTF-8 text")))
-    })
+    ctx.headers().get(hname.as_str()).map(|v| crate::authn::header_latin1(v.as_bytes()).into_owned())
 }
 
 impl<T: Scalar + 'static> Special for Header<T> {
@@ -196,7 +193,6 @@ impl<T: Scalar + 'static> Special for Header<T> {
         match header_value(ctx, name) {
             None => Ok(None),
             Some(text) => {
-                let text = text?;
                 T::from_text(&text).map(|v| Some(Header(v))).map_err(|e| conversion_error("header", name, &text, e))
             }
         }
