@@ -532,6 +532,11 @@ async fn secure_mode() {
     assert_eq!(c.get("/open").peer("10.0.0.1").header("x-forwarded-proto", "https").await.status(), 200);
     assert_eq!(c.get("/open").peer("10.0.0.1").header("x-forwarded-proto", "http").await.status(), 500);
     assert_eq!(c.get("/open").peer("10.0.0.2").header("x-forwarded-proto", "https").await.status(), 500);
+    // CIDR blocks, as for the httpd scheme.
+    let c = app(&[("FSA_TRUSTED_PROXIES", "[\"10.0.0.0/8\", \"fd00::/8\"]")]).test_client();
+    assert_eq!(c.get("/open").peer("10.1.2.3").header("x-forwarded-proto", "https").await.status(), 200);
+    assert_eq!(c.get("/open").peer("fd12::1").header("x-forwarded-proto", "https").await.status(), 200);
+    assert_eq!(c.get("/open").peer("11.0.0.1").header("x-forwarded-proto", "https").await.status(), 500);
     let c = app(&[("FSA_SECURE", "false")]).test_client();
     assert_eq!(c.get("/open").peer("10.0.0.1").await.status(), 200);
 }

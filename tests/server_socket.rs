@@ -60,8 +60,14 @@ async fn chore() -> &'static str {
     "chore done"
 }
 
+#[get("/stream", authorize = "OPEN")]
+fn stream() -> fsa::JsonStream<std::ops::Range<i64>> {
+    fsa::JsonStream::new(0..3)
+}
+
 fn app(directives: &[(&str, &str)]) -> fsa::AppBuilder {
-    let mut b = App::new().config("FSA_AUTH", "fake").routes(fsa::routes![open, boom, who, echo, slow, nap, chore]);
+    let mut b =
+        App::new().config("FSA_AUTH", "fake").routes(fsa::routes![open, boom, who, echo, slow, nap, chore, stream]);
     for (k, v) in directives {
         b = b.config(k, parse_env_value(v));
     }
@@ -140,6 +146,21 @@ async fn head_sends_the_length_and_keeps_the_connection() {
         get.starts_with("HTTP/1.1 200") && get.contains("content-length: 4") && get.ends_with("\r\n\r\nopen"),
         "{r}"
     );
+    server.stop().await;
+}
+
+/// HTTP/1.0 with keep-alive: a response of known length keeps the connection; a streamed one
+/// ends by closing it, and says so.
+#[tokio::test]
+async fn http10_keep_alive_and_streamed_bodies() {
+    let server = Server::start(app(&[]).build().unwrap()).await;
+    let two = "GET /open HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /open HTTP/1.0\r\n\r\n";
+    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), two.as_bytes()).await;
+    assert_eq!(r.matches("HTTP/1.0 200").count(), 2, "{r}");
+    let two = "GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /open HTTP/1.0\r\n\r\n";
+    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), two.as_bytes()).await;
+    assert!(r.starts_with("HTTP/1.0 200") && r.to_lowercase().contains("connection: close"), "{r}");
+    assert!(!r.to_lowercase().contains("keep-alive") && r.trim_end().ends_with("[0,1,2]"), "{r}");
     server.stop().await;
 }
 

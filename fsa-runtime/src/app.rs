@@ -525,9 +525,7 @@ impl App {
             return true;
         }
         let config = &self.inner.config;
-        let trusted = ctx
-            .client_ip()
-            .is_some_and(|ip| config.trusted_proxies.iter().any(|p| p.parse::<IpAddr>().is_ok_and(|t| t == ip)));
+        let trusted = ctx.client_ip().is_some_and(|ip| crate::authn::is_trusted_proxy(&config.trusted_proxies, ip));
         trusted
             && ctx
                 .headers()
@@ -757,6 +755,13 @@ impl App {
             if let Ok(v) = HeaderValue::from_str(&format!("{delay:.6}")) {
                 h.insert("fsa-delay", v);
             }
+        }
+        if ctx.parts.version == http::Version::HTTP_10 && http_body::Body::size_hint(resp.body()).exact().is_none() {
+            // A streamed body ends an HTTP/1.0 response by closing the connection: say so. An
+            // HTTP/1.0 response without `keep-alive` is what makes hyper close rather than
+            // echo a keep-alive request's `Connection: keep-alive`.
+            *resp.version_mut() = http::Version::HTTP_10;
+            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if ctx.parts.method == Method::HEAD {
             // The length GET would send, as Werkzeug and RFC 9110 (9.3.2) have it.

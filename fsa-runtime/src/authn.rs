@@ -349,6 +349,12 @@ fn parse_proxies(list: &[String]) -> Result<Vec<Net>, ConfigError> {
         .collect()
 }
 
+/// Whether `ip` is one of the `FSA_TRUSTED_PROXIES` (addresses or CIDR blocks; an entry that
+/// is neither matches nothing).
+pub(crate) fn is_trusted_proxy(list: &[String], ip: IpAddr) -> bool {
+    list.iter().any(|p| parse_proxies(std::slice::from_ref(p)).is_ok_and(|nets| nets.iter().any(|n| n.contains(ip))))
+}
+
 fn is_loopback(ip: Option<IpAddr>) -> bool {
     ip.is_some_and(|ip| match ip {
         IpAddr::V4(v4) => v4.is_loopback(),

@@ -656,6 +656,9 @@ mod tests {
         let e = c.set("FSA_TOKEN_SECERT", "x").unwrap_err();
         assert!(e.0.contains("FSA_TOKEN_SECERT"));
         assert!(c.set("FSA_LOCAL", "thread").unwrap_err().0.contains("not supported"));
+        // Hooks are registered in code, and the directive that would name them says where.
+        let e = c.set("FSA_OBJECT_PERMS", "{}").unwrap_err().0;
+        assert!(e.contains("FSA_OBJECT_PERMS is not supported by fsa") && e.contains("App::object_perms"), "{e}");
     }
 
     #[test]

@@ -36,11 +36,13 @@ pub struct TokenInfo {
     pub scopes: Option<Vec<String>>,
 }
 
-/// Options of [`App::create_token`](crate::App::create_token); unset fields take the
-/// configuration's (or the current route's realm).
+/// Options of [`App::create_token`](crate::App::create_token) and
+/// [`Context::create_token`](crate::Context::create_token);
+/// unset fields take the configuration's.
 #[derive(Clone, Debug, Default)]
 pub struct TokenOptions {
-    /// The realm (default: the current route's realm, else `FSA_REALM`).
+    /// The realm (default: `FSA_REALM` for [`App::create_token`](crate::App::create_token),
+    /// the current route's realm for [`Context::create_token`](crate::Context::create_token)).
     pub realm: Option<String>,
     /// Lifetime in minutes (default `FSA_TOKEN_DELAY`).
     pub delay: Option<f64>,
