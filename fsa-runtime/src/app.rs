@@ -598,7 +598,16 @@ impl App {
     /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.
     fn route(&self, ctx: &mut Context) -> Result<Routed, Error> {
         let inner = &*self.inner;
-        let path = ctx.parts.uri.path();
+        // Routed decoded, as Werkzeug routes `PATH_INFO`: `/con%66ig` is `/config`, `%2F` a
+        // separator, and bytes that are not UTF-8 become U+FFFD.
+        let raw = ctx.parts.uri.path();
+        let decoded;
+        let path = if raw.contains('%') {
+            decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+            &*decoded
+        } else {
+            raw
+        };
         // A path without variables is found by one hash look-up rather than a walk down the
         // router's tree (an exact match of such a path is also what the tree would find).
         let (pi, matched) = match inner.static_paths.get(path) {
@@ -1116,16 +1125,10 @@ enum Routed {
     Options(HeaderValue),
 }
 
-/// The segment `v` of the path variable `k`, percent-decoded, when the route takes it: `None`
-/// when it is not UTF-8 text or the argument's converter refuses it (`abc` for an `int`).
-fn path_value<'v>(def: &RouteDef, k: &str, v: &'v str) -> Option<std::borrow::Cow<'v, str>> {
-    let decoded = if v.contains('%') {
-        percent_encoding::percent_decode_str(v).decode_utf8().ok()?
-    } else {
-        // Nothing to decode (the usual case): spared a byte-by-byte pass.
-        std::borrow::Cow::Borrowed(v)
-    };
-    def.args.iter().find(|a| a.name == k).is_none_or(|a| (a.path_ok)(&decoded)).then_some(decoded)
+/// The segment `v` of the path variable `k` (of the decoded path) when the route takes it:
+/// `None` when the argument's converter refuses it (`abc` for an `int`).
+fn path_value<'v>(def: &RouteDef, k: &str, v: &'v str) -> Option<&'v str> {
+    def.args.iter().find(|a| a.name == k).is_none_or(|a| (a.path_ok)(v)).then_some(v)
 }
 
 #[cfg(test)]
