@@ -598,24 +598,23 @@ impl App {
     /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.
     fn route(&self, ctx: &mut Context) -> Result<Routed, Error> {
         let inner = &*self.inner;
-        // Routed decoded, as Werkzeug routes `PATH_INFO`: `/con%66ig` is `/config`, `%2F` a
-        // separator, and bytes that are not UTF-8 become U+FFFD.
+        // Routed as Werkzeug routes the decoded `PATH_INFO` (`/con%66ig` is `/config`; bytes that
+        // are not UTF-8 become U+FFFD). The raw path is looked up first, its variables decoded
+        // one by one, which spares the usual path a scan for `%`; a path that only matches
+        // once decoded is decoded as a whole, and its variables are not decoded again.
         let raw = ctx.parts.uri.path();
-        let decoded;
-        let path = if raw.contains('%') {
-            decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-            &*decoded
-        } else {
-            raw
+        let lookup = |path| match inner.static_paths.get(path) {
+            Some(pi) => Some((*pi, None)),
+            None => inner.router.at(path).ok().map(|m| (*m.value, Some(m.params))),
         };
-        // A path without variables is found by one hash look-up rather than a walk down the
-        // router's tree (an exact match of such a path is also what the tree would find).
-        let (pi, matched) = match inner.static_paths.get(path) {
-            Some(pi) => (*pi, None),
-            None => {
-                let matched = inner.router.at(path).map_err(|_| Error::not_found("not found"))?;
-                (*matched.value, Some(matched.params))
+        let decoded;
+        let (decode_vars, (pi, matched)) = match lookup(raw) {
+            Some(found) => (true, found),
+            None if raw.contains('%') => {
+                decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+                (false, lookup(&decoded).ok_or_else(|| Error::not_found("not found"))?)
             }
+            None => return Err(Error::not_found("not found")),
         };
         let pe = &inner.paths[pi];
         let method = &ctx.parts.method;
@@ -625,7 +624,7 @@ impl App {
             // As Flask's router: the methods are those of the routes that take the path's
             // segments (`PATCH /auth/abc` lists the methods of `/auth/<login>`, not of
             // `/auth/<int:aid>`), and no such route is a 404.
-            let allow = self.allowed(pe, matched.as_ref()).ok_or_else(|| Error::not_found("not found"))?;
+            let allow = self.allowed(pe, matched.as_ref(), decode_vars).ok_or_else(|| Error::not_found("not found"))?;
             if *method == Method::OPTIONS {
                 return Ok(Routed::Options(allow));
             }
@@ -637,10 +636,10 @@ impl App {
         for (i, (k, v)) in matched.iter().flat_map(matchit::Params::iter).enumerate() {
             let name = entry.path_names.get(i);
             let k = name.map_or(k, |n| &**n);
-            let Some(decoded) = path_value(def, k, v) else {
+            let Some(decoded) = path_value(def, k, v, decode_vars) else {
                 // This route's converter refuses the segment: a 405 if a route of another
                 // method takes it (`PUT /auth/abc` beside `GET /auth/<login>`), else a 404.
-                return Err(match self.allowed(pe, matched.as_ref()) {
+                return Err(match self.allowed(pe, matched.as_ref(), decode_vars) {
                     Some(allow) => Self::method_not_allowed(allow),
                     None => Error::not_found("not found"),
                 });
@@ -658,12 +657,12 @@ impl App {
 
     /// The `Allow` header for a request to `pe` that no route answers: the methods whose
     /// routes take the path's segments, or `None` when none does (a 404).
-    fn allowed(&self, pe: &PathEntry, matched: Option<&matchit::Params<'_, '_>>) -> Option<HeaderValue> {
+    fn allowed(&self, pe: &PathEntry, matched: Option<&matchit::Params<'_, '_>>, decode: bool) -> Option<HeaderValue> {
         let takes = |idx: usize| {
             let entry = &self.inner.routes[idx];
             matched.iter().flat_map(|m| m.iter()).enumerate().all(|(i, (k, v))| {
                 let k = entry.path_names.get(i).map_or(k, |n| &**n);
-                path_value(&entry.def, k, v).is_some()
+                path_value(&entry.def, k, v, decode).is_some()
             })
         };
         let methods: Vec<&Method> = pe.methods.iter().filter(|(_, i)| takes(*i)).map(|(m, _)| m).collect();
@@ -1125,10 +1124,17 @@ enum Routed {
     Options(HeaderValue),
 }
 
-/// The segment `v` of the path variable `k` (of the decoded path) when the route takes it:
-/// `None` when the argument's converter refuses it (`abc` for an `int`).
-fn path_value<'v>(def: &RouteDef, k: &str, v: &'v str) -> Option<&'v str> {
-    def.args.iter().find(|a| a.name == k).is_none_or(|a| (a.path_ok)(v)).then_some(v)
+/// The segment `v` of the path variable `k`, percent-decoded when `decode` (bytes that are
+/// not UTF-8 become U+FFFD), when the route takes it: `None` when the argument's converter
+/// refuses it (`abc` for an `int`).
+fn path_value<'v>(def: &RouteDef, k: &str, v: &'v str, decode: bool) -> Option<std::borrow::Cow<'v, str>> {
+    let value = if decode && v.contains('%') {
+        percent_encoding::percent_decode_str(v).decode_utf8_lossy()
+    } else {
+        // Nothing to decode (the usual case): spared a byte-by-byte pass.
+        std::borrow::Cow::Borrowed(v)
+    };
+    def.args.iter().find(|a| a.name == k).is_none_or(|a| (a.path_ok)(&value)).then_some(value)
 }
 
 #[cfg(test)]
