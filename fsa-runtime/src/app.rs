@@ -603,18 +603,27 @@ impl App {
         // one by one, which spares the usual path a scan for `%`; a path that only matches
         // once decoded is decoded as a whole, and its variables are not decoded again.
         let raw = ctx.parts.uri.path();
-        let lookup = |path| match inner.static_paths.get(path) {
-            Some(pi) => Some((*pi, None)),
-            None => inner.router.at(path).ok().map(|m| (*m.value, Some(m.params))),
-        };
         let decoded;
-        let (decode_vars, (pi, matched)) = match lookup(raw) {
-            Some(found) => (true, found),
-            None if raw.contains('%') => {
-                decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-                (false, lookup(&decoded).ok_or_else(|| Error::not_found("not found"))?)
-            }
-            None => return Err(Error::not_found("not found")),
+        let mut decode_vars = true;
+        // A path without variables is found by one hash look-up rather than a walk down the
+        // router's tree (an exact match of such a path is also what the tree would find).
+        let (pi, matched) = match inner.static_paths.get(raw) {
+            Some(pi) => (*pi, None),
+            None => match inner.router.at(raw) {
+                Ok(m) => (*m.value, Some(m.params)),
+                Err(_) if raw.contains('%') => {
+                    decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+                    decode_vars = false;
+                    match inner.static_paths.get(&*decoded) {
+                        Some(pi) => (*pi, None),
+                        None => {
+                            let m = inner.router.at(&decoded).map_err(|_| Error::not_found("not found"))?;
+                            (*m.value, Some(m.params))
+                        }
+                    }
+                }
+                Err(_) => return Err(Error::not_found("not found")),
+            },
         };
         let pe = &inner.paths[pi];
         let method = &ctx.parts.method;
