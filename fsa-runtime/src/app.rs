@@ -614,13 +614,7 @@ impl App {
                 Err(_) if raw.contains('%') => {
                     decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
                     decode_vars = false;
-                    match inner.static_paths.get(&*decoded) {
-                        Some(pi) => (*pi, None),
-                        None => {
-                            let m = inner.router.at(&decoded).map_err(|_| Error::not_found("not found"))?;
-                            (*m.value, Some(m.params))
-                        }
-                    }
+                    self.route_decoded(&decoded).ok_or_else(|| Error::not_found("not found"))?
                 }
                 Err(_) => return Err(Error::not_found("not found")),
             },
@@ -658,6 +652,17 @@ impl App {
         }
         ctx.params.path = path_params;
         Ok(Routed::Route(idx))
+    }
+
+    /// The route of a path that matched none as it came, once percent-decoded (rare: kept out
+    /// of [`route`](Self::route)'s usual path).
+    #[cold]
+    #[inline(never)]
+    fn route_decoded<'p>(&'p self, path: &'p str) -> Option<(usize, Option<matchit::Params<'p, 'p>>)> {
+        match self.inner.static_paths.get(path) {
+            Some(pi) => Some((*pi, None)),
+            None => self.inner.router.at(path).ok().map(|m| (*m.value, Some(m.params))),
+        }
     }
 
     fn method_not_allowed(allow: HeaderValue) -> Error {
