@@ -655,14 +655,12 @@ impl App {
     }
 
     /// The route of a path that matched none as it came, once percent-decoded (rare: kept out
-    /// of [`route`](Self::route)'s usual path).
+    /// of [`route`](Self::route)'s usual path). The router's tree holds every path, those
+    /// without variables too.
     #[cold]
     #[inline(never)]
     fn route_decoded<'p>(&'p self, path: &'p str) -> Option<(usize, Option<matchit::Params<'p, 'p>>)> {
-        match self.inner.static_paths.get(path) {
-            Some(pi) => Some((*pi, None)),
-            None => self.inner.router.at(path).ok().map(|m| (*m.value, Some(m.params))),
-        }
+        self.inner.router.at(path).ok().map(|m| (*m.value, Some(m.params)))
     }
 
     fn method_not_allowed(allow: HeaderValue) -> Error {
