@@ -598,26 +598,15 @@ impl App {
     /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.
     fn route(&self, ctx: &mut Context) -> Result<Routed, Error> {
         let inner = &*self.inner;
-        // Routed as Werkzeug routes the decoded `PATH_INFO` (`/con%66ig` is `/config`; bytes that
-        // are not UTF-8 become U+FFFD). The raw path is looked up first, its variables decoded
-        // one by one, which spares the usual path a scan for `%`; a path that only matches
-        // once decoded is decoded as a whole, and its variables are not decoded again.
-        let raw = ctx.parts.uri.path();
-        let decoded;
-        let mut decode_vars = true;
+        let path = ctx.parts.uri.path();
         // A path without variables is found by one hash look-up rather than a walk down the
         // router's tree (an exact match of such a path is also what the tree would find).
-        let (pi, matched) = match inner.static_paths.get(raw) {
+        let (pi, matched) = match inner.static_paths.get(path) {
             Some(pi) => (*pi, None),
-            None => match inner.router.at(raw) {
-                Ok(m) => (*m.value, Some(m.params)),
-                Err(_) if raw.contains('%') => {
-                    decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-                    decode_vars = false;
-                    self.route_decoded(&decoded).ok_or_else(|| Error::not_found("not found"))?
-                }
-                Err(_) => return Err(Error::not_found("not found")),
-            },
+            None => {
+                let matched = inner.router.at(path).map_err(|_| Error::not_found("not found"))?;
+                (*matched.value, Some(matched.params))
+            }
         };
         let pe = &inner.paths[pi];
         let method = &ctx.parts.method;
@@ -627,7 +616,7 @@ impl App {
             // As Flask's router: the methods are those of the routes that take the path's
             // segments (`PATCH /auth/abc` lists the methods of `/auth/<login>`, not of
             // `/auth/<int:aid>`), and no such route is a 404.
-            let allow = self.allowed(pe, matched.as_ref(), decode_vars).ok_or_else(|| Error::not_found("not found"))?;
+            let allow = self.allowed(pe, matched.as_ref()).ok_or_else(|| Error::not_found("not found"))?;
             if *method == Method::OPTIONS {
                 return Ok(Routed::Options(allow));
             }
@@ -639,10 +628,10 @@ impl App {
         for (i, (k, v)) in matched.iter().flat_map(matchit::Params::iter).enumerate() {
             let name = entry.path_names.get(i);
             let k = name.map_or(k, |n| &**n);
-            let Some(decoded) = path_value(def, k, v, decode_vars) else {
+            let Some(decoded) = path_value(def, k, v) else {
                 // This route's converter refuses the segment: a 405 if a route of another
                 // method takes it (`PUT /auth/abc` beside `GET /auth/<login>`), else a 404.
-                return Err(match self.allowed(pe, matched.as_ref(), decode_vars) {
+                return Err(match self.allowed(pe, matched.as_ref()) {
                     Some(allow) => Self::method_not_allowed(allow),
                     None => Error::not_found("not found"),
                 });
@@ -654,27 +643,18 @@ impl App {
         Ok(Routed::Route(idx))
     }
 
-    /// The route of a path that matched none as it came, once percent-decoded (rare: kept out
-    /// of [`route`](Self::route)'s usual path). The router's tree holds every path, those
-    /// without variables too.
-    #[cold]
-    #[inline(never)]
-    fn route_decoded<'p>(&'p self, path: &'p str) -> Option<(usize, Option<matchit::Params<'p, 'p>>)> {
-        self.inner.router.at(path).ok().map(|m| (*m.value, Some(m.params)))
-    }
-
     fn method_not_allowed(allow: HeaderValue) -> Error {
         Error::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").with_header(header::ALLOW, allow)
     }
 
     /// The `Allow` header for a request to `pe` that no route answers: the methods whose
     /// routes take the path's segments, or `None` when none does (a 404).
-    fn allowed(&self, pe: &PathEntry, matched: Option<&matchit::Params<'_, '_>>, decode: bool) -> Option<HeaderValue> {
+    fn allowed(&self, pe: &PathEntry, matched: Option<&matchit::Params<'_, '_>>) -> Option<HeaderValue> {
         let takes = |idx: usize| {
             let entry = &self.inner.routes[idx];
             matched.iter().flat_map(|m| m.iter()).enumerate().all(|(i, (k, v))| {
                 let k = entry.path_names.get(i).map_or(k, |n| &**n);
-                path_value(&entry.def, k, v, decode).is_some()
+                path_value(&entry.def, k, v).is_some()
             })
         };
         let methods: Vec<&Method> = pe.methods.iter().filter(|(_, i)| takes(*i)).map(|(m, _)| m).collect();
@@ -1136,11 +1116,11 @@ enum Routed {
     Options(HeaderValue),
 }
 
-/// The segment `v` of the path variable `k`, percent-decoded when `decode` (bytes that are
-/// not UTF-8 become U+FFFD), when the route takes it: `None` when the argument's converter
-/// refuses it (`abc` for an `int`).
-fn path_value<'v>(def: &RouteDef, k: &str, v: &'v str, decode: bool) -> Option<std::borrow::Cow<'v, str>> {
-    let value = if decode && v.contains('%') {
+/// The segment `v` of the path variable `k`, percent-decoded (bytes that are not UTF-8
+/// become U+FFFD, as Werkzeug decodes the path), when the route takes it: `None` when the
+/// argument's converter refuses it (`abc` for an `int`).
+fn path_value<'v>(def: &RouteDef, k: &str, v: &'v str) -> Option<std::borrow::Cow<'v, str>> {
+    let value = if v.contains('%') {
         percent_encoding::percent_decode_str(v).decode_utf8_lossy()
     } else {
         // Nothing to decode (the usual case): spared a byte-by-byte pass.
