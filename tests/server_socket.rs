@@ -107,9 +107,13 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, request: &[u
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Sends raw request text on a new connection, reads until the server closes.
+async fn raw(addr: SocketAddr, request: &str) -> String {
+    exchange(TcpStream::connect(addr).await.unwrap(), request.as_bytes()).await
+}
+
 async fn get(addr: SocketAddr, path: &str, headers: &str) -> String {
-    let req = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{headers}\r\n");
-    exchange(TcpStream::connect(addr).await.unwrap(), req.as_bytes()).await
+    raw(addr, &format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{headers}\r\n")).await
 }
 
 fn status(response: &str) -> u16 {
@@ -128,7 +132,7 @@ async fn panicking_handler_then_more_requests() {
     assert!(r.ends_with("open"), "{r}");
     // On one keep-alive connection: the panic answer, then the next request.
     let two = "GET /boom HTTP/1.1\r\nHost: t\r\n\r\nGET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), two.as_bytes()).await;
+    let r = raw(server.addr, two).await;
     assert!(r.starts_with("HTTP/1.1 500"), "{r}");
     assert!(r.contains("HTTP/1.1 200") && r.ends_with("open"), "{r}");
     server.stop().await;
@@ -139,7 +143,7 @@ async fn panicking_handler_then_more_requests() {
 async fn head_sends_the_length_and_keeps_the_connection() {
     let server = Server::start(app(&[]).build().unwrap()).await;
     let two = "HEAD /open HTTP/1.1\r\nHost: t\r\n\r\nGET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), two.as_bytes()).await;
+    let r = raw(server.addr, two).await;
     let (head, get) = r.split_once("\r\n\r\n").unwrap_or_default();
     assert!(head.starts_with("HTTP/1.1 200") && head.contains("content-length: 4"), "{r}");
     assert!(
@@ -155,10 +159,10 @@ async fn head_sends_the_length_and_keeps_the_connection() {
 async fn http10_keep_alive_and_streamed_bodies() {
     let server = Server::start(app(&[]).build().unwrap()).await;
     let two = "GET /open HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /open HTTP/1.0\r\n\r\n";
-    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), two.as_bytes()).await;
+    let r = raw(server.addr, two).await;
     assert_eq!(r.matches("HTTP/1.0 200").count(), 2, "{r}");
     let two = "GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /open HTTP/1.0\r\n\r\n";
-    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), two.as_bytes()).await;
+    let r = raw(server.addr, two).await;
     assert!(r.starts_with("HTTP/1.0 200") && r.to_lowercase().contains("connection: close"), "{r}");
     assert!(!r.to_lowercase().contains("keep-alive") && r.trim_end().ends_with("[0,1,2]"), "{r}");
     server.stop().await;
@@ -331,12 +335,10 @@ async fn absurd_chunk_sizes_are_refused() {
     assert!(!r.contains("200 OK"), "{r}");
     // A huge declared chunk: read as a stream, refused past FSA_MAX_BODY_SIZE.
     let body = format!("{head}7fffffffffff\r\nx={}", "a".repeat(4096));
-    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), body.as_bytes()).await;
+    let r = raw(server.addr, &body).await;
     assert_eq!(status(&r), 413, "{r}");
     // A sane chunked body still works.
-    let r =
-        exchange(TcpStream::connect(server.addr).await.unwrap(), format!("{head}5\r\nx=abc\r\n0\r\n\r\n").as_bytes())
-            .await;
+    let r = raw(server.addr, &format!("{head}5\r\nx=abc\r\n0\r\n\r\n")).await;
     assert_eq!(status(&r), 200, "{r}");
     assert!(r.ends_with("abc"), "{r}");
     server.stop().await;
@@ -397,7 +399,7 @@ async fn cors_over_the_socket() {
     let server = Server::start(app(&cors).build().unwrap()).await;
     let pre = "Origin: http://client.example\r\nAccess-Control-Request-Method: GET\r\n";
     let req = format!("OPTIONS /who HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{pre}\r\n");
-    let r = exchange(TcpStream::connect(server.addr).await.unwrap(), req.as_bytes()).await.to_lowercase();
+    let r = raw(server.addr, &req).await.to_lowercase();
     assert_eq!(status(&r), 200, "{r}");
     assert!(r.contains("access-control-allow-origin: http://client.example"), "{r}");
     assert!(r.contains("access-control-allow-methods:") && r.contains("get"), "{r}");

@@ -180,6 +180,8 @@ pub(crate) struct AppInner {
     pub(crate) client_addr: Option<ClientAddrHook>,
     pub(crate) password_res: Vec<regex::Regex>,
     pub(crate) cors: Option<crate::cors::Cors>,
+    /// `FSA_TRUSTED_PROXIES`, parsed once.
+    pub(crate) trusted_proxies: Vec<crate::authn::Net>,
 }
 
 /// Collects configuration, hooks and routes; [`build`](AppBuilder::build) validates them.
@@ -524,8 +526,7 @@ impl App {
         if ctx.tls {
             return true;
         }
-        let config = &self.inner.config;
-        let trusted = ctx.client_ip().is_some_and(|ip| crate::authn::is_trusted_proxy(&config.trusted_proxies, ip));
+        let trusted = ctx.client_ip().is_some_and(|ip| self.inner.trusted_proxies.iter().any(|n| n.contains(ip)));
         trusted
             && ctx
                 .headers()

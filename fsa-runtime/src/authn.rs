@@ -146,7 +146,7 @@ impl AuthRequest {
     }
 }
 
-/// Finds a cookie in `Cookie` headers (UTF-8 values accepted).
+/// Finds a cookie in `Cookie` headers: UTF-8 values, else Latin-1 ([`utf8_or_latin1`]).
 pub(crate) fn cookie_in(headers: &http::HeaderMap, name: &str) -> Option<String> {
     // Each pair on its own, as Werkzeug parses them: a pair that is not UTF-8 hides no other.
     headers.get_all(header::COOKIE).iter().find_map(|line| {
@@ -154,14 +154,14 @@ pub(crate) fn cookie_in(headers: &http::HeaderMap, name: &str) -> Option<String>
             let kv = kv.trim_ascii();
             let eq = kv.iter().position(|&b| b == b'=')?;
             let (k, v) = (kv[..eq].trim_ascii(), kv[eq + 1..].trim_ascii());
-            (k == name.as_bytes()).then(|| header_latin1(v).trim_matches('"').to_owned())
+            (k == name.as_bytes()).then(|| utf8_or_latin1(v).trim_matches('"').to_owned())
         })
     })
 }
 
 /// A header value's bytes as text: UTF-8 when they are, else Latin-1 (one character per
 /// byte), as HTTP's historical charset and Python's `requests` have it for a `str` value.
-pub(crate) fn header_latin1(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+pub(crate) fn utf8_or_latin1(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         Err(_) => std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
@@ -304,13 +304,13 @@ impl SchemeRegistry {
 
 /// One `FSA_TRUSTED_PROXIES` entry: an address or a CIDR block.
 #[derive(Clone, Copy, Debug)]
-struct Net {
+pub(crate) struct Net {
     addr: IpAddr,
     prefix: u8,
 }
 
 impl Net {
-    fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
             v4 => v4,
@@ -330,29 +330,31 @@ impl Net {
 }
 
 fn parse_proxies(list: &[String]) -> Result<Vec<Net>, ConfigError> {
-    list.iter()
-        .map(|p| {
-            let bad = || ConfigError(format!("FSA_TRUSTED_PROXIES: not an address or CIDR block: {p}"));
-            let (addr, prefix) = match p.split_once('/') {
-                Some((a, n)) => {
-                    (a.trim().parse::<IpAddr>().map_err(|_| bad())?, Some(n.trim().parse::<u8>().map_err(|_| bad())?))
-                }
-                None => (p.trim().parse::<IpAddr>().map_err(|_| bad())?, None),
-            };
-            let max = if addr.is_ipv4() { 32 } else { 128 };
-            let prefix = prefix.unwrap_or(max);
-            if prefix > max {
-                return Err(bad());
-            }
-            Ok(Net { addr, prefix })
-        })
-        .collect()
+    list.iter().map(|p| parse_proxy(p)).collect()
 }
 
-/// Whether `ip` is one of the `FSA_TRUSTED_PROXIES` (addresses or CIDR blocks; an entry that
-/// is neither matches nothing).
-pub(crate) fn is_trusted_proxy(list: &[String], ip: IpAddr) -> bool {
-    list.iter().any(|p| parse_proxies(std::slice::from_ref(p)).is_ok_and(|nets| nets.iter().any(|n| n.contains(ip))))
+/// One `FSA_TRUSTED_PROXIES` entry.
+fn parse_proxy(p: &str) -> Result<Net, ConfigError> {
+    let bad = || ConfigError(format!("FSA_TRUSTED_PROXIES: not an address or CIDR block: {p}"));
+    let (addr, prefix) = match p.split_once('/') {
+        Some((a, n)) => {
+            (a.trim().parse::<IpAddr>().map_err(|_| bad())?, Some(n.trim().parse::<u8>().map_err(|_| bad())?))
+        }
+        None => (p.trim().parse::<IpAddr>().map_err(|_| bad())?, None),
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = prefix.unwrap_or(max);
+    if prefix > max {
+        return Err(bad());
+    }
+    Ok(Net { addr, prefix })
+}
+
+/// The `FSA_TRUSTED_PROXIES` that parse, read once when the app is built. An entry that is
+/// neither an address nor a CIDR block matches nothing (it is a configuration error when the
+/// `httpd` scheme is enabled, checked by [`SchemeRegistry::enabled`]).
+pub(crate) fn trusted_proxies(list: &[String]) -> Vec<Net> {
+    list.iter().filter_map(|p| parse_proxy(p).ok()).collect()
 }
 
 fn is_loopback(ip: Option<IpAddr>) -> bool {
@@ -463,8 +465,7 @@ impl Context {
             }
             Scheme::Httpd => {
                 // Only the TCP peer counts: forwarded headers could be forged by anybody.
-                let proxies = parse_proxies(&config.trusted_proxies).map_err(|e| Error::internal(e.0))?;
-                let trusted = self.peer_ip().is_some_and(|ip| proxies.iter().any(|n| n.contains(ip)));
+                let trusted = self.peer_ip().is_some_and(|ip| app.inner.trusted_proxies.iter().any(|n| n.contains(ip)));
                 if !trusted {
                     return Ok(None);
                 }

@@ -245,6 +245,7 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
         client_addr: p.client_addr,
         password_res,
         cors,
+        trusted_proxies: crate::authn::trusted_proxies(&config.trusted_proxies),
         config,
     };
     Ok(App { inner: Arc::new(inner) })

@@ -178,7 +178,7 @@ impl Context {
         &self.parts.extensions
     }
 
-    /// A cookie's value.
+    /// A cookie's value (UTF-8 text, else Latin-1), read on its own from the `Cookie` header.
     pub fn cookie(&self, name: &str) -> Option<String> {
         crate::authn::cookie_in(&self.parts.headers, name)
     }

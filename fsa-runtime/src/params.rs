@@ -713,7 +713,7 @@ macro_rules! float_scalar {
                 match value {
                     // A number written as a float (`2.0`, `2e0`): JSON values are not converted,
                     // and Python's `json.loads` makes `2` an int, which FlaskSimpleAuth refuses.
-                    Value::Number(n) if n.is_f64() => n.as_f64().map(|f| f as $t).ok_or_else(|| cast_error("float")),
+                    Value::Number(n) if n.is_f64() => Self::from_json_item(value),
                     _ => Err(cast_error("float")),
                 }
             }

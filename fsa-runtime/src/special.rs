@@ -179,7 +179,7 @@ impl<T> Deref for Header<T> {
 
 fn header_value(ctx: &Context, name: &str) -> Option<String> {
     let hname = name.replace('_', "-");
-    ctx.headers().get(hname.as_str()).map(|v| crate::authn::header_latin1(v.as_bytes()).into_owned())
+    ctx.headers().get(hname.as_str()).map(|v| crate::authn::utf8_or_latin1(v.as_bytes()).into_owned())
 }
 
 impl<T: Scalar + 'static> Special for Header<T> {
@@ -199,7 +199,9 @@ impl<T: Scalar + 'static> Special for Header<T> {
     }
 }
 
-/// The value of the cookie named like the argument. Missing or unparsable: 400.
+/// The value of the cookie named like the argument: UTF-8 text, or Latin-1 when its bytes are
+/// not UTF-8; each cookie of the `Cookie` header is read on its own, so one that is not UTF-8
+/// hides no other. Missing or unparsable: 400.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cookie<T = String>(pub T);
 
