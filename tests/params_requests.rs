@@ -210,6 +210,14 @@ async fn uploads() {
     let (body, ct) = multipart(&[("doc", Some("a.bin"), b""), ("extra", Some("b.txt"), b"x")]);
     let r = c.post("/upload").body(body, &ct).await;
     assert_eq!((r.json()["label"].clone(), r.json()["extra"].clone()), (json!("none"), json!("b.txt")));
+    // file names as Werkzeug reads them: `%22` is a quote (how browsers and Python's requests
+    // escape one), and RFC 5987's `filename*` is percent-decoded UTF-8
+    let (body, ct) = multipart(&[("doc", Some("my %22doc%22.txt"), b"x")]);
+    assert_eq!(c.post("/upload").body(body, &ct).await.json()["filename"], r#"my "doc".txt"#);
+    let body =
+        "--b\r\nContent-Disposition: form-data; name=\"doc\"; filename*=UTF-8''na%C3%AFve.txt\r\n\r\nx\r\n--b--\r\n";
+    let r = c.post("/upload").body(body, "multipart/form-data; boundary=b").await;
+    assert_eq!((r.status(), r.json()["filename"].clone()), (200, json!("naïve.txt")));
     // no file part
     let (body, ct) = multipart(&[("label", None, b"mine")]);
     let r = c.post("/upload").body(body, &ct).await;

@@ -14,6 +14,8 @@ use http::{HeaderMap, Method, Uri, header};
 use http_body::Body as _;
 use http_body_util::BodyExt;
 
+mod disposition;
+
 use crate::app::{App, RouteEntry};
 use crate::error::Error;
 use crate::extract::ParamErrors;
@@ -465,8 +467,12 @@ impl Context {
             other => Error::bad_request(format!("invalid multipart body: {other}")),
         };
         while let Some(field) = mp.next_field().await.map_err(bad)? {
-            let name = field.name().unwrap_or("").to_owned();
-            let filename = field.file_name().map(str::to_owned);
+            let (name, filename) = field
+                .headers()
+                .get(header::CONTENT_DISPOSITION)
+                .map(|v| disposition::form_data_names(&String::from_utf8_lossy(v.as_bytes())))
+                .unwrap_or_default();
+            let name = name.unwrap_or_default();
             let content_type = field.content_type().map(|m| m.to_string());
             let content = field.bytes().await.map_err(bad)?;
             match filename {

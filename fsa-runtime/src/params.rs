@@ -45,10 +45,12 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-/// An uploaded file from a `multipart/form-data` part with a file name.
+/// An uploaded file from a `multipart/form-data` part with a file name (`filename=` or
+/// RFC 5987's `filename*=`).
 #[derive(Clone, Debug)]
 pub struct UploadedFile {
-    /// The client's file name.
+    /// The client's file name, read as Werkzeug reads it: `%22` and `\"` in a quoted name are
+    /// a quote, and `filename*=UTF-8''na%C3%AFve.txt` is `naïve.txt`.
     pub filename: String,
     /// The part's content type, if given.
     pub content_type: Option<String>,
