@@ -105,7 +105,12 @@ async fn expiry_is_rechecked_after_cached_validations() {
     for extra in [vec![], vec![("FSA_TOKEN_TYPE", "jwt".into())]] {
         let app = fsa_app(&extra);
         let c = app.test_client();
-        let t = app.create_token("calvin", TokenOptions::default().expires_at(now() + 1)).unwrap();
+        // As upstream (and PyJWT), a token is expired once its second of expiry has begun.
+        let ending = app.create_token("calvin", TokenOptions::default().expires_at(now())).unwrap();
+        let r = c.get("/token-only").bearer(&ending).await;
+        assert_eq!(r.status(), 401, "{extra:?}");
+        assert!(r.text().contains("expired"), "{}", r.text());
+        let t = app.create_token("calvin", TokenOptions::default().expires_at(now() + 2)).unwrap();
         assert_eq!(c.get("/token-only").bearer(&t).await.status(), 200);
         tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
         let r = c.get("/token-only").bearer(&t).await;

@@ -148,4 +148,13 @@ async fn cookie_issuing_and_renewal() {
     let renewed = set_cookie(&r).expect("a renewed cookie");
     assert_eq!(claims(&renewed)["sub"], "susie");
     assert!(claims(&renewed)["exp"].as_i64() > claims(&old)["exp"].as_i64());
+    // Only the cookie's expiry counts: another user's long-lived cookie stays as it is when a
+    // password authenticates the request, as upstream has it; an invalid cookie is replaced.
+    let r = c.get("/login").basic("calvin", "Hobbes123").cookie("auth", "not.a.token").await;
+    assert!(set_cookie(&r).is_some(), "an invalid cookie is replaced");
+    let hobbes = app.create_token("hobbes", TokenOptions::default()).unwrap();
+    let r = c.get("/login").basic("calvin", "Hobbes123").cookie("auth", &hobbes).await;
+    assert_eq!((r.status(), r.header("set-cookie")), (200, None));
+    let r = c.get("/login").basic("calvin", "Hobbes123").cookie("auth", &old).await;
+    assert_eq!(claims(&set_cookie(&r).expect("a renewed cookie"))["sub"], "calvin");
 }

@@ -218,6 +218,10 @@ async fn uploads() {
         "--b\r\nContent-Disposition: form-data; name=\"doc\"; filename*=UTF-8''na%C3%AFve.txt\r\n\r\nx\r\n--b--\r\n";
     let r = c.post("/upload").body(body, "multipart/form-data; boundary=b").await;
     assert_eq!((r.status(), r.json()["filename"].clone()), (200, json!("naïve.txt")));
+    // the part's content type as written, even one that is no media type
+    let body = "--b\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a\"\r\nContent-Type: weird\r\n\r\nx\r\n--b--\r\n";
+    let r = c.post("/upload").body(body, "multipart/form-data; boundary=b").await;
+    assert_eq!((r.status(), r.json()["type"].clone()), (200, json!("weird")));
     // no file part
     let (body, ct) = multipart(&[("label", None, b"mine")]);
     let r = c.post("/upload").body(body, &ct).await;

@@ -339,6 +339,12 @@ async fn json_members_spelled_every_way() {
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].contains("unexpected json parameter \"zz\""), "{lines:?}");
     assert!(lines[1].contains("unexpected json parameter \"yy\""), "{lines:?}");
+    // As upstream lists them: the arguments' errors first, then the unexpected names.
+    let r = c.get("/list?zz=1&l=x").await;
+    let lines: Vec<String> = r.text().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("parameter \"l\" cast error"), "{lines:?}");
+    assert_eq!(lines[1], "unexpected http parameter \"zz\"");
 }
 
 /// What a `serde_json::Value` cannot hold, a number beyond `f64` or a lone UTF-16 surrogate,
@@ -359,6 +365,32 @@ async fn json_members_a_value_cannot_hold() {
     assert_eq!((r.status(), r.text().contains("\"o\"")), (400, true), "{}", r.text());
     let r = c.post("/floats").body(r#"{"f": 2.0, "l": [1, 2.5]}"#, "application/json").await;
     assert_eq!((r.status(), r.text()), (200, "2 [1.0, 2.5] None".to_owned()));
+    // An integer beyond 64 bits is still a Python int, which serde_json would read as a float.
+    let r = c.post("/floats").body(r#"{"f": 100000000000000000000, "l": [1]}"#, "application/json").await;
+    assert_eq!(r.status(), 400, "{}", r.text());
+    let r = c.post("/floats").body(r#"{"f": 1e20, "l": [100000000000000000000]}"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "100000000000000000000 [1e20] None".to_owned()));
+    // Floats are read to the nearest double, as Python reads them.
+    let r = c.post("/floats").body(r#"{"f": 0.8e-27, "l": [7.038531e-26]}"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "0.0000000000000000000000000008 [7.038531e-26] None".to_owned()));
+    // NaN, Infinity and -Infinity, which Python's json.loads reads (and `requests` writes for
+    // non-finite floats), are floats; for any other type they are of the wrong type.
+    let r =
+        c.post("/floats").body(r#"{"f":NaN, "l": [1, Infinity,-Infinity], "o": -Infinity}"#, "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "NaN [1.0, inf, -inf] Some(-inf)".to_owned()));
+    for bad in
+        [r#"{"f": -NaN, "l": []}"#, r#"{"f": NaN1, "l": []}"#, r#"{"f": nan, "l": []}"#, r#"{"f": "NaN", "l": []}"#]
+    {
+        assert_eq!(c.post("/floats").body(bad, "application/json").await.status(), 400, "{bad}");
+    }
+    let r = c.post("/scalars").body(r#"{"i": NaN, "f": 1.5, "b": true, "s": "NaN"}"#, "application/json").await;
+    assert_eq!(r.status(), 400, "{}", r.text());
+    assert!(r.text().contains("parameter \"i\" cast error on NaN: expecting int"), "{}", r.text());
+    let r = c.post("/list").body(r#"{"l": [1, NaN]}"#, "application/json").await;
+    assert!(r.text().contains("expecting int"), "{}", r.text());
+    // A UTF-8 byte order mark before the body is skipped, as by Python's json.loads.
+    let r = c.post("/floats").body("\u{FEFF}{\"f\": 0.5, \"l\": []}", "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, "0.5 [] None".to_owned()));
     let refused = |r: &fsa::TestResponse, name: &str, reason: &str| {
         assert_eq!(r.status(), 400, "{}", r.text());
         let expected = format!("parameter \"{name}\" cast error on");

@@ -324,14 +324,17 @@ impl Context {
         for (name, json) in self.params.all_request_names() {
             if entry.def.args.iter().any(|a| a.name == name && a.in_path) {
                 if reported.insert(name) {
-                    errors.push(format!("parameter \"{name}\" is both in path and request"));
+                    errors.push_request_level(format!("parameter \"{name}\" is both in path and request"));
                 }
             } else if reject_unexpected
                 && !entry.accepted.contains(&name)
                 && !self.app.inner.auth_params.iter().any(|a| a == name)
                 && reported.insert(name)
             {
-                errors.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
+                errors.push_request_level(format!(
+                    "unexpected {} parameter \"{name}\"",
+                    if json { "json" } else { "http" }
+                ));
             }
         }
         errors
@@ -473,7 +476,9 @@ impl Context {
                 .map(|v| disposition::form_data_names(&String::from_utf8_lossy(v.as_bytes())))
                 .unwrap_or_default();
             let name = name.unwrap_or_default();
-            let content_type = field.content_type().map(|m| m.to_string());
+            // As written, as Werkzeug keeps it (multer's parsed form drops a type like `weird`).
+            let content_type =
+                field.headers().get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             let content = field.bytes().await.map_err(bad)?;
             match filename {
                 Some(filename) => self.params.files.push((name, UploadedFile { filename, content_type, content })),

@@ -207,6 +207,10 @@ pub struct ParamErrors {
     messages: Vec<String>,
     /// Boxed: the collector lives in every handler's future, across each argument's extraction.
     other: Option<Box<Error>>,
+    /// How many of the first messages are about the request's own names (unexpected ones):
+    /// they are found first, and listed last, after the arguments' errors, as upstream lists
+    /// them.
+    request_level: u32,
 }
 
 impl ParamErrors {
@@ -217,6 +221,15 @@ impl ParamErrors {
 
     /// Records an unexpected-parameter or other 400 message.
     pub fn push(&mut self, message: String) {
+        self.messages.push(message);
+    }
+
+    /// Records a message about the request's own names (an unexpected parameter), found
+    /// before any argument is extracted and listed after the arguments' errors.
+    pub(crate) fn push_request_level(&mut self, message: String) {
+        if self.messages.len() == self.request_level as usize {
+            self.request_level += 1;
+        }
         self.messages.push(message);
     }
 
@@ -256,9 +269,12 @@ impl ParamErrors {
         if self.messages.is_empty() {
             return Error::internal("parameter extraction failed without a message");
         }
-        let listed = self.messages.len().min(Self::MAX_LISTED);
-        let more = self.messages.len() - listed;
-        let mut text = self.messages[..listed].join("\n");
+        let mut messages = self.messages;
+        let request_level = (self.request_level as usize).min(messages.len());
+        messages.rotate_left(request_level);
+        let listed = messages.len().min(Self::MAX_LISTED);
+        let more = messages.len() - listed;
+        let mut text = messages[..listed].join("\n");
         if more > 0 {
             text.push_str(&format!("\nand {more} more parameter errors"));
         }

@@ -28,7 +28,8 @@
 //! repeated parameter, VALUE is all its values as a JSON array and DETAIL starts with the
 //! failing item, `item 1: …`; VALUE is cut to its first 200 characters and `…`), absent
 //! mandatory parameters `parameter "NAME" is missing`; all errors of a request are one 400, one
-//! per line (at most 100, then `and N more parameter errors`).
+//! per line (at most 100, then `and N more parameter errors`): the arguments' errors in their
+//! order, then the request's unexpected names, as upstream lists them.
 //! serde is the one data model (every Rust type already speaks it, and garde validates the
 //! same structs); `serde_json` parses the JSON body, which is kept as its text and the spans of
 //! its members: strings, integers and booleans convert straight from their member's text, and
@@ -37,8 +38,13 @@
 //! it). What a
 //! `Value` cannot hold passes the body's parse, as with `json.loads`: a float parameter reads
 //! a number beyond `f64`'s range (`1e400`, also inside a list) as an infinity, as Python does,
-//! and every other type refuses such a number, or a string with a lone UTF-16 surrogate, with
-//! `unsupported JSON value: …` ([`Found::JsonText`]), never as a `null`.
+//! and `NaN`, `Infinity` and `-Infinity` (which `json.loads` reads, and Python's `requests`
+//! writes for such floats) as themselves; every other type refuses those as of the wrong type,
+//! and a string with a lone UTF-16 surrogate with `unsupported JSON value: …`
+//! ([`Found::JsonText`]), never as a `null`. An integer beyond 64 bits stays an integer, which
+//! a float parameter refuses as it refuses `2` (`serde_json` alone would read a float). Floats
+//! are read to the nearest double (`serde_json`'s `float_roundtrip`), and a UTF-8 byte order
+//! mark before the body is skipped, as `json.loads` skips it.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -205,6 +211,8 @@ impl JsonObject {
     /// Parses a JSON object body, refusing bodies nested deeper than `max_depth` levels.
     pub(crate) fn parse(body: bytes::Bytes, max_depth: usize) -> Result<Self, JsonBodyError> {
         let invalid = |e: &dyn std::fmt::Display| JsonBodyError::Invalid(e.to_string());
+        // A UTF-8 byte order mark is skipped, as Python's `json.loads` skips it in bytes.
+        let body = if body.starts_with(b"\xEF\xBB\xBF") { body.slice(3..) } else { body };
         // Checked once: the members are then plain slices of the text.
         let body = String::from_utf8(Vec::from(body)).map_err(|e| invalid(&e))?;
         let text = body.as_str();
@@ -224,10 +232,16 @@ impl JsonObject {
                 JsonBodyError::Invalid("recursion limit exceeded".to_owned())
             });
         }
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let seed = MembersOf { base: text.as_ptr() as usize };
-        let members = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer).map_err(|e| invalid(&e))?;
-        deserializer.end().map_err(|e| invalid(&e))?;
+        let members = match object_members(text) {
+            Ok(members) => members,
+            // `NaN`, `Infinity` and `-Infinity`, which Python's `json.loads` reads as floats and
+            // `serde_json` refuses: the members are found in a copy where each is a number of
+            // the same length, so that their spans hold in the body as it was sent.
+            Err(e) => match mask_non_finite(text) {
+                Some(masked) => object_members(&masked).map_err(|_| invalid(&e))?,
+                None => return Err(invalid(&e)),
+            },
+        };
         Ok(JsonObject { text: body, members })
     }
 
@@ -253,13 +267,16 @@ impl JsonObject {
     }
 
     /// The member's value, built on first use, or its JSON text (`Err`) when a `Value`
-    /// cannot hold it: a number beyond `f64`'s range or a string with a lone UTF-16 surrogate,
-    /// anywhere in the member, which the body's parse lets through as Python's `json.loads`
-    /// does. See [`json_value`] for `-0`.
+    /// cannot hold it: a number beyond `f64`'s range, a non-finite literal (`NaN`) or a string
+    /// with a lone UTF-16 surrogate, anywhere in the member, which the body's parse lets
+    /// through as Python's `json.loads` does; and an integer beyond 64 bits, which `serde_json`
+    /// would make a float where Python keeps an int. See [`json_value`] for `-0`.
     pub(crate) fn get(&self, name: &str) -> Option<Result<&Value, &str>> {
         let member = self.member(name)?;
         let text = self.slice(&member.value);
-        let parsed = member.parsed.get_or_init(|| json_value(text));
+        let parsed = member.parsed.get_or_init(|| {
+            json_value(text).filter(|v| !(matches!(v, Value::Number(n) if n.is_f64()) && is_json_integer(text)))
+        });
         Some(parsed.as_ref().ok_or(text))
     }
 
@@ -291,6 +308,74 @@ fn json_value(text: &str) -> Option<Value> {
         Some(fixed) => serde_json::from_slice(&fixed).ok(),
         None => serde_json::from_str(text).ok(),
     }
+}
+
+/// The members of a JSON object text, as spans of it.
+fn object_members(text: &str) -> Result<Vec<JsonMember>, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let seed = MembersOf { base: text.as_ptr() as usize };
+    let members = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer)?;
+    deserializer.end()?;
+    Ok(members)
+}
+
+/// The non-finite literals of Python's `json.loads` (`NaN`, `Infinity`, `-Infinity`) and the
+/// float each stands for.
+const NON_FINITE: [(&str, f64); 3] = [("NaN", f64::NAN), ("Infinity", f64::INFINITY), ("-Infinity", f64::NEG_INFINITY)];
+
+/// A copy of JSON text where each non-finite literal standing as a value (outside strings,
+/// after `[`, `,`, `:` or a space, and before `]`, `}`, `,`, a space or the end) is a number of
+/// the same length, or `None` when the text holds no such literal. `-NaN` and `NaN1` are not
+/// literals, as for Python.
+fn mask_non_finite(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut masked: Option<Vec<u8>> = None;
+    let mut skip_to = 0;
+    for (i, b) in outside_strings(text) {
+        if i < skip_to || !matches!(b, b'N' | b'I' | b'-') {
+            continue;
+        }
+        let before_ok = i == 0 || matches!(bytes[i - 1], b'[' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r');
+        let Some((literal, _)) = NON_FINITE.iter().find(|(lit, _)| bytes[i..].starts_with(lit.as_bytes())) else {
+            continue;
+        };
+        let end = i + literal.len();
+        let after_ok = matches!(bytes.get(end), None | Some(b']' | b'}' | b',' | b' ' | b'\t' | b'\n' | b'\r'));
+        if before_ok && after_ok {
+            let out = masked.get_or_insert_with(|| bytes.to_vec());
+            // `0.0`, `0.000000`, `-0.000000`: valid JSON numbers of the literal's length.
+            let number = if literal.starts_with('-') { "-0." } else { "0." };
+            out[i..i + number.len()].copy_from_slice(number.as_bytes());
+            out[i + number.len()..end].fill(b'0');
+            skip_to = end;
+        }
+    }
+    masked.and_then(|m| String::from_utf8(m).ok())
+}
+
+/// Whether a JSON number is written as an integer (no fraction, no exponent).
+fn is_json_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The float a non-finite literal of Python's `json.loads` stands for.
+fn non_finite(text: &str) -> Option<f64> {
+    NON_FINITE.iter().find(|(lit, _)| *lit == text).map(|(_, f)| *f)
+}
+
+/// The items of a JSON array text, as slices of it (non-finite literals included).
+fn json_array_items(text: &str) -> Option<Vec<&str>> {
+    let masked = mask_non_finite(text);
+    let source = masked.as_deref().unwrap_or(text);
+    let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(source).ok()?;
+    items
+        .iter()
+        .map(|item| {
+            let start = (item.get().as_ptr() as usize).checked_sub(source.as_ptr() as usize)?;
+            text.get(start..start + item.get().len())
+        })
+        .collect()
 }
 
 /// Reads the members of a JSON object as spans of the text starting at `base` (the address of
@@ -725,11 +810,16 @@ macro_rules! float_scalar {
                     _ => Err(cast_error("float")),
                 }
             }
-            /// Only a float beyond `f64`'s range, which a `Value` cannot hold: an infinity, as
-            /// Python's `json.loads` reads it (`1e400`). An integer that long is a Python int,
-            /// refused as `2` is.
+            /// Only what a `Value` cannot hold: a float beyond `f64`'s range, an infinity as
+            /// Python's `json.loads` reads it (`1e400`), and `NaN`, `Infinity` and
+            /// `-Infinity`, which it reads too. An integer that long is a Python int, refused
+            /// as `2` is.
             fn from_json_text(text: &str) -> Option<Self> {
-                if text.contains(['.', 'e', 'E']) { json_number_overflow(text).map(|f| f as $t) } else { None }
+                if text.contains(['.', 'e', 'E']) {
+                    json_number_overflow(text).map(|f| f as $t)
+                } else {
+                    non_finite(text).map(|f| f as $t)
+                }
             }
             fn path_segment_ok(segment: &str) -> bool {
                 match segment.split_once('.') {
@@ -979,7 +1069,7 @@ fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
         Found::Path(s) => T::from_path(s),
         Found::Text(t) => T::from_text(t.first()),
         Found::Json(v) => T::from_json(v),
-        Found::JsonText(text) => T::from_json_text(text).ok_or_else(|| unrepresentable_json(text)),
+        Found::JsonText(text) => T::from_json_text(text).ok_or_else(|| json_text_error(text, &T::type_name())),
         Found::File(_) => Err(cast_error(&T::type_name())),
     }
 }
@@ -989,8 +1079,15 @@ fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
 fn json_item<T: Scalar>(text: &str) -> Result<T, String> {
     match json_value(text) {
         Some(value) => T::from_json_item(&value),
-        None => T::from_json_text(text).ok_or_else(|| unrepresentable_json(text)),
+        None => T::from_json_text(text).ok_or_else(|| json_text_error(text, &T::type_name())),
     }
+}
+
+/// Why a scalar refuses a JSON text that a `Value` cannot hold: a non-finite float, or an
+/// integer beyond 64 bits, is of the wrong type for the types that do not read it, as for
+/// Python; anything else is unsupported.
+fn json_text_error(text: &str, type_name: &str) -> String {
+    if non_finite(text).is_some() || is_json_integer(text) { cast_error(type_name) } else { unrepresentable_json(text) }
 }
 
 /// Why a JSON member that a `Value` cannot hold is refused: `serde_json`'s reason, without
@@ -1066,9 +1163,8 @@ impl<T: Scalar> FromParam for Vec<T> {
             Found::Json(Value::Array(items)) => items.iter().map(T::from_json_item).collect(),
             // An array with an item that a `Value` cannot hold: each item read on its own.
             Found::JsonText(text) => {
-                let items: Vec<&serde_json::value::RawValue> =
-                    serde_json::from_str(text).map_err(|_| cast_error(&Self::type_name()))?;
-                items.iter().map(|item| json_item::<T>(item.get())).collect()
+                let items = json_array_items(text).ok_or_else(|| cast_error(&Self::type_name()))?;
+                items.into_iter().map(json_item::<T>).collect()
             }
             _ => Err(cast_error(&Self::type_name())),
         }
@@ -1137,6 +1233,8 @@ pub fn serde_from_found<T: serde::de::DeserializeOwned>(found: Found<'_>) -> Res
     let from = |v: &Value| T::deserialize(ObjectsOnly(v));
     match found {
         Found::Json(v) => from(v).map_err(|e| e.to_string()),
+        // An integer beyond 64 bits: what serde reads from its text (a float for a `Value`).
+        Found::JsonText(text) if is_json_integer(text) => serde_from_text(text),
         Found::JsonText(text) => Err(unrepresentable_json(text)),
         Found::Path(s) => serde_from_text(s),
         Found::Text(t) => serde_from_text(t.first()),
@@ -1515,6 +1613,26 @@ mod tests {
         assert_eq!(o.get("a"), Some(Ok(&Value::from(3))));
         assert_eq!(o.text_of("a"), Some("3"));
         assert_eq!(o.text_of("b"), Some("2"));
+    }
+
+    #[test]
+    fn non_finite_literals_keep_their_spans() {
+        assert_eq!(mask_non_finite(r#"{"a": 1}"#), None);
+        assert_eq!(
+            mask_non_finite(r#"{"a":NaN, "b": [Infinity,-Infinity], "c": "NaN"}"#).as_deref(),
+            Some(r#"{"a":0.0, "b": [0.000000,-0.000000], "c": "NaN"}"#)
+        );
+        for not_literal in [r#"{"a": -NaN}"#, r#"{"a": NaN1}"#, r#"{"a": 1NaN}"#, r#"{"a": "x\" NaN"}"#, "{\"NaN\": 1}"]
+        {
+            assert_eq!(mask_non_finite(not_literal), None, "{not_literal}");
+        }
+        let o = JsonObject::parse(bytes::Bytes::from_static(b"\xEF\xBB\xBF{\"f\": NaN, \"l\": [1, -Infinity]}"), 64)
+            .expect("a body with a byte order mark and non-finite literals");
+        assert_eq!((o.text_of("f"), o.get("f")), (Some("NaN"), Some(Err("NaN"))));
+        assert_eq!(json_array_items("[1, -Infinity, \"NaN\"]"), Some(vec!["1", "-Infinity", "\"NaN\""]));
+        assert!(<f64 as Scalar>::from_json_text("NaN").is_some_and(f64::is_nan));
+        assert_eq!(<f64 as Scalar>::from_json_text("-Infinity"), Some(f64::NEG_INFINITY));
+        assert!(JsonObject::parse(bytes::Bytes::from_static(b"{\"f\": -NaN}"), 64).is_err());
     }
 
     #[test]

@@ -166,6 +166,14 @@ pub fn fsa_signature(algo: &str, length: usize, data: &str, secret: &str) -> Opt
     Some(hex(&d[..length.min(n)]))
 }
 
+/// The current UNIX time in seconds with its fraction, for expiry checks.
+fn now_precise() -> f64 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    }
+}
+
 /// Current time in seconds since the epoch.
 pub fn now() -> i64 {
     match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
@@ -360,7 +368,7 @@ impl Tokens {
         if !bool::from(expected.as_bytes().ct_eq(sig.as_bytes())) {
             return Err(Error::unauthorized("invalid fsa auth token signature"));
         }
-        if (exp as f64) < now() as f64 - self.grace * 60.0 {
+        if !self.still_valid_at(exp) {
             return Err(Error::unauthorized("expired fsa auth token"));
         }
         Ok(TokenInfo { login: login.to_owned(), exp, scopes: None })
@@ -368,7 +376,14 @@ impl Tokens {
 
     /// Whether a checked token is still valid now (expiry is re-checked after cache hits).
     pub fn still_valid(&self, info: &TokenInfo) -> bool {
-        (info.exp as f64) >= now() as f64 - self.grace * 60.0
+        self.still_valid_at(info.exp)
+    }
+
+    /// Whether a token expiring at `exp` (whole seconds) is valid now, the grace time added.
+    /// As in FlaskSimpleAuth, which compares the current instant to the second of expiry, a
+    /// token is expired once that second has begun: `now` keeps its fraction.
+    fn still_valid_at(&self, exp: i64) -> bool {
+        now_precise() - self.grace * 60.0 <= exp as f64
     }
 }
 
@@ -533,6 +548,11 @@ impl JwtKeys {
             })
         })?;
         let c = data.claims;
+        // PyJWT's token is expired once its `exp` second has begun (`exp <= now`, `now` with
+        // its fraction); jsonwebtoken still takes it during that second.
+        if c.exp.trunc() <= now_precise() - grace.max(0.0) * 60.0 {
+            return Err(Error::unauthorized("expired jwt auth token"));
+        }
         // PyJWT refuses tokens issued in the future; jsonwebtoken does not look at `iat`.
         if c.iat.is_some_and(|iat| iat > (now() as f64) + leeway as f64) {
             return Err(Error::unauthorized("invalid jwt token"));
