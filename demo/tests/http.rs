@@ -434,6 +434,17 @@ async fn types_routes(f: &Fixture) {
     assert_eq!(c.get("/types/scalars?f=nan").await.text(), "i=0, f=nan, b=False, s=");
     let r = c.get("/types/scalars").json(&json!({"i": 2, "f": 15000000000.0, "b": true, "s": "x"})).await;
     assert_eq!(r.text(), "i=2, f=15000000000.0, b=True, s=x");
+    // JSON floats to the nearest double, and Python's non-finite literals, as json.loads reads them
+    for (body, f) in [
+        (r#"{"f": 0.8e-27}"#, "8e-28"),
+        (r#"{"f": 912.0685437784987}"#, "912.0685437784987"),
+        (r#"{"f": -Infinity}"#, "-inf"),
+    ] {
+        let r = c.get("/types/scalars").body(body, "application/json").await;
+        assert_eq!((r.status(), r.text()), (200, format!("i=0, f={f}, b=False, s=")), "{body}");
+    }
+    let r = c.get("/types/scalars").body(r#"{"f": 100000000000000000000}"#, "application/json").await;
+    assert_eq!(r.status(), 400, "an integer is no float, however long");
     for bad in [json!({"f": 2}), json!({"i": 2.0}), json!({"i": true}), json!({"b": "true"}), json!({"s": 1})] {
         assert_eq!(c.get("/types/scalars").json(&bad).await.status(), 400, "{bad}");
     }
