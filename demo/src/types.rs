@@ -313,49 +313,93 @@ impl FromParam for StrList {
 }
 
 /// A character: `{"name": str, "age": int}`; `age` is read as pydantic's lax mode reads an
-/// `int` (see [`lax_int_value`]).
+/// `int` (see [`lax_int_value`]), exactly up to `i128`'s range (Python's ints have none).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Character {
     /// Name.
     pub name: String,
     /// Age.
     #[serde(deserialize_with = "lax_int")]
-    pub age: i64,
+    pub age: i128,
 }
 
-fn lax_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
+fn lax_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i128, D::Error> {
     let value = Value::deserialize(d)?;
     lax_int_value(&value).ok_or_else(|| serde::de::Error::custom(format!("invalid integer: {value}")))
+}
+
+/// A character read from its JSON text, where an `age` written as a long integer keeps every
+/// digit (a `serde_json::Value` would hold it as a float); `None` when the text is not such an
+/// object, and the reading through a `Value` then says why.
+#[derive(Deserialize)]
+struct CharacterText<'a> {
+    name: String,
+    #[serde(borrow)]
+    age: &'a serde_json::value::RawValue,
+}
+
+impl Character {
+    fn from_json_text_exact(text: &str) -> Option<Self> {
+        if !text.trim_start().starts_with('{') {
+            return None;
+        }
+        let raw: CharacterText<'_> = serde_json::from_str(text).ok()?;
+        let age = raw.age.get();
+        let exact = if age.bytes().all(|b| b.is_ascii_digit() || b == b'-') { age.parse().ok() } else { None };
+        let age = exact.or_else(|| lax_int_value(&serde_json::from_str(age).ok()?))?;
+        Some(Character { name: raw.name, age })
+    }
+}
+
+impl FromParam for Character {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("Character")
+    }
+    fn from_found(found: Found<'_>) -> std::result::Result<Self, String> {
+        let text = match &found {
+            Found::Text(t) => Some(t.first()),
+            Found::Path(s) | Found::JsonText(s) => Some(*s),
+            _ => None,
+        };
+        match text.and_then(Character::from_json_text_exact) {
+            Some(character) => Ok(character),
+            None => fsa::params::serde_from_found(found),
+        }
+    }
+    fn from_json_text(text: &str) -> Option<Self> {
+        Character::from_json_text_exact(text)
+    }
 }
 
 /// An integer as pydantic 2's lax mode takes it: a JSON integer, a float with no fractional
 /// part (`12.0`), a boolean (`true` is 1), or a string holding a decimal integer with optional
 /// surrounding spaces, sign, single underscores between digits and a fraction of zeros
-/// (`" +1_000.00 "`). Anything else, or a value beyond `i64`, is `None`.
+/// (`" +1_000.00 "`). Anything else, or a value beyond `i128`, is `None`.
 ///
 /// ```
 /// use demo::types::lax_int_value;
 /// use serde_json::json;
 /// assert_eq!(lax_int_value(&json!(" +1_000.00 ")), Some(1000));
 /// assert_eq!(lax_int_value(&json!(12.0)), Some(12));
+/// assert_eq!(lax_int_value(&json!("100000000000000000000")), Some(100000000000000000000));
 /// assert_eq!(lax_int_value(&json!(12.5)), None);
 /// assert_eq!(lax_int_value(&json!("0x10")), None);
 /// ```
-pub fn lax_int_value(value: &Value) -> Option<i64> {
+pub fn lax_int_value(value: &Value) -> Option<i128> {
     match value {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            // 2^63 is exact in f64, so the range test is exact too.
+        Value::Number(n) => n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)).or_else(|| {
+            // 2^127 is exact in f64, so the range test is exact too.
             let f = n.as_f64()?;
-            let limit = -(i64::MIN as f64);
-            (f.fract() == 0.0 && (-limit..limit).contains(&f)).then_some(f as i64)
+            let limit = -(i128::MIN as f64);
+            (f.fract() == 0.0 && (-limit..limit).contains(&f)).then_some(f as i128)
         }),
-        Value::Bool(b) => Some(i64::from(*b)),
+        Value::Bool(b) => Some(i128::from(*b)),
         Value::String(s) => lax_int_text(s),
         _ => None,
     }
 }
 
-fn lax_int_text(text: &str) -> Option<i64> {
+fn lax_int_text(text: &str) -> Option<i128> {
     let text = text.trim();
     let (negative, unsigned) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
@@ -375,8 +419,8 @@ fn lax_int_text(text: &str) -> Option<i64> {
         return None;
     }
     let digits: String = whole.chars().filter(|c| *c != '_').collect();
-    let magnitude: u64 = digits.parse().ok()?;
-    if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() }
+    let magnitude: u128 = digits.parse().ok()?;
+    if negative { 0i128.checked_sub_unsigned(magnitude) } else { i128::try_from(magnitude).ok() }
 }
 
 /// Python's `repr` of a float: shortest round-trip digits, always a fraction or an exponent.

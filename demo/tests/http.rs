@@ -531,8 +531,18 @@ async fn types_routes(f: &Fixture) {
             let r = c.post(route).json(&json!({ name: {"name": "Susie", "age": age} })).await;
             assert_eq!((r.status(), r.json()), (201, json!({"name": "Susie", "age": expected})), "{age}");
         }
-        for age in [json!(12.5), json!("12.5"), json!("0x10"), json!("1__0"), json!(null), json!("9223372036854775808")]
-        {
+        // Python's ints have no bound: beyond 64 bits, every digit is kept (up to i128 here).
+        for (body, expected) in [
+            (r#"{"name": "S", "age": 100000000000000000000}"#, "100000000000000000000"),
+            (r#"{"name": "S", "age": "-9223372036854775809"}"#, "-9223372036854775809"),
+            (r#"{"name": "S", "age": 1e20}"#, "100000000000000000000"),
+        ] {
+            let r = c.post(route).body(format!("{{\"{name}\": {body}}}"), "application/json").await;
+            assert_eq!((r.status(), r.text()), (201, format!("{{\"name\":\"S\",\"age\":{expected}}}\n")), "{body}");
+        }
+        let r = c.post(route).form(&[(name, "{\"name\": \"S\", \"age\": 18446744073709551617}")]).await;
+        assert_eq!((r.status(), r.text()), (201, "{\"name\":\"S\",\"age\":18446744073709551617}\n".to_owned()));
+        for age in [json!(12.5), json!("12.5"), json!("0x10"), json!("1__0"), json!(null), json!([1]), json!(1e40)] {
             let r = c.post(route).json(&json!({ name: {"name": "Susie", "age": age} })).await;
             assert_eq!(r.status(), 400, "{age}");
             assert!(r.text().contains("cast error"), "{}", r.text());
