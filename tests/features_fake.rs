@@ -30,6 +30,13 @@ async fn fake_authentication_from_loopback_only() {
     assert_eq!(ok(&c.get("/whoami?LOGIN=anyone").await), json!({"user": "anyone"}));
     assert!(plain(&c.get("/whoami").await, 401).contains("LOGIN"));
     assert!(plain(&c.get("/whoami?LOGIN=").await, 401).contains("LOGIN"));
+    // A JSON member that Python finds false is no login, as for upstream's `if not login`.
+    for falsy in ["null", "false", "0", "0.0", "\"\"", "[]", "{}"] {
+        let r = c.get("/whoami").body(format!("{{\"LOGIN\": {falsy}}}"), "application/json").await;
+        assert!(plain(&r, 401).contains("LOGIN"), "{falsy}");
+    }
+    let r = c.get("/whoami").body(r#"{"LOGIN": 42}"#, "application/json").await;
+    assert_eq!(ok(&r), json!({"user": "42"}));
     assert_eq!(c.get("/whoami?LOGIN=calvin").basic("calvin", "Hobbes123").await.status(), 200);
     // Not a loopback client: no fake authentication, but secure mode is off.
     let far = |uri: &str| c.get(uri).header("X-Fixture-Remote-Addr", "192.0.2.9");
@@ -132,4 +139,12 @@ async fn cors_for_one_origin() {
     assert_eq!(r.header("access-control-allow-origin"), Some("http://client.example"));
     assert!(r.header("access-control-allow-methods").is_some_and(|m| m.contains("GET")));
     assert_eq!(pre("http://evil.example").await.header("access-control-allow-origin"), None);
+    // A plain OPTIONS (no Access-Control-Request-Method) is answered by the router, with the
+    // headers of a simple request, as on any other response.
+    for path in ["/whoami", "/nowhere"] {
+        let r = c.request(fsa::http::Method::OPTIONS, path).header("Origin", "http://client.example").await;
+        assert_eq!(r.header("access-control-allow-origin"), Some("http://client.example"), "{path}");
+    }
+    let r = c.request(fsa::http::Method::OPTIONS, "/whoami").await;
+    assert_eq!((r.status(), r.header("allow").is_some()), (200, true));
 }

@@ -228,9 +228,16 @@ mod imp {
 
     impl Cors {
         /// Runs the layer on the request head: `Ok(preflight answer)` or `Err(headers to add)`.
+        /// An `OPTIONS` request that is no preflight (no `Access-Control-Request-Method`) gets
+        /// the headers of a simple request, as with flask-cors: tower-http would answer any
+        /// `OPTIONS` as a preflight.
         pub(crate) async fn run(&self, parts: &http::request::Parts) -> Result<Response, http::HeaderMap> {
             let mut req = http::Request::new(());
-            *req.method_mut() = parts.method.clone();
+            *req.method_mut() = if parts.method == http::Method::OPTIONS && !super::is_preflight(parts) {
+                http::Method::GET
+            } else {
+                parts.method.clone()
+            };
             *req.uri_mut() = parts.uri.clone();
             *req.headers_mut() = parts.headers.clone();
             let inner = tower::service_fn(|_req: http::Request<()>| async {

@@ -541,14 +541,20 @@ impl Params {
     }
 
     /// Like [`text`](Self::text) but ignoring path segments: authentication parameters come
-    /// from the request only, even when a path segment has the same name.
+    /// from the request only, even when a path segment has the same name. A JSON member that
+    /// Python finds false (`null`, `false`, `0`, `0.0`, `[]`, `{}`) is no value, as for
+    /// FlaskSimpleAuth's `if not login`; other members are their JSON text.
     pub fn request_text<'a>(&'a self, name: &'a str) -> Option<Cow<'a, str>> {
         if let Some(member) = self.json.as_ref().and_then(|j| j.get(name)) {
-            return Some(match member {
-                Ok(Value::String(s)) => Cow::Borrowed(s.as_str()),
-                Ok(v) => Cow::Owned(v.to_string()),
-                Err(text) => Cow::Borrowed(text),
-            });
+            return match member {
+                Ok(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
+                Ok(Value::Null | Value::Bool(false)) => None,
+                Ok(Value::Number(n)) if n.as_f64() == Some(0.0) => None,
+                Ok(Value::Array(a)) if a.is_empty() => None,
+                Ok(Value::Object(o)) if o.is_empty() => None,
+                Ok(v) => Some(Cow::Owned(v.to_string())),
+                Err(text) => Some(Cow::Borrowed(text)),
+            };
         }
         self.query.first(name).or_else(|| self.form.first(name)).map(Cow::Borrowed)
     }
