@@ -277,6 +277,10 @@ async fn scalars_from_query_form_and_json() {
     assert_eq!((r.status(), r.json()), (200, want));
     // repeated scalars: the first
     assert_eq!(c.get("/scalars?i=1&i=2&f=0.5&b=false&s=").await.json()["i"], 1);
+    // escapes that are not UTF-8 stay written, as Werkzeug keeps them (query and form)
+    assert_eq!(c.get("/scalars?i=1&f=0.5&b=false&s=caf%E9+%C3%A9").await.json()["s"], "caf%E9 \u{e9}");
+    let r = c.post("/scalars").body("i=1&f=0.5&b=false&s=%FF", "application/x-www-form-urlencoded").await;
+    assert_eq!(r.json()["s"], "%FF");
     // python int syntax
     assert_eq!(c.get("/scalars?i=1_000&f=inf&b=false&s=").await.json()["i"], 1000);
 }

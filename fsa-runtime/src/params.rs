@@ -131,18 +131,23 @@ pub(crate) struct Pairs {
 }
 
 impl Pairs {
-    /// Parses `application/x-www-form-urlencoded` text (percent-decoding, `+` as space).
+    /// Parses `application/x-www-form-urlencoded` text (percent-decoding, `+` as space), by
+    /// the rules of `form_urlencoded` (pairs split on `&`, empty ones skipped, the name ending
+    /// at the first `=`, a `%` without two hex digits kept as it is), except for escapes that
+    /// do not decode to UTF-8: they stay written (`%E9`), as Werkzeug keeps them, where
+    /// `form_urlencoded` would put U+FFFD.
     ///
-    /// A pair without `%` or `+`, the usual case, is copied as it is; the others are decoded by
-    /// `form_urlencoded`, whose rules these are (pairs split on `&`, empty ones skipped, the
-    /// name ending at the first `=`).
+    /// A pair without `%` or `+`, the usual case, is copied as it is.
     pub(crate) fn parse(input: &str) -> Pairs {
         let mut pairs = Pairs { text: String::with_capacity(input.len()), spans: Vec::new() };
         for segment in input.split('&').filter(|s| !s.is_empty()) {
             if segment.bytes().any(|b| b == b'%' || b == b'+') {
-                for (k, v) in form_urlencoded::parse(segment.as_bytes()) {
-                    pairs.push(&k, &v);
-                }
+                let (k, v) = segment.split_once('=').unwrap_or((segment, ""));
+                let start = pairs.text.len();
+                form_decode(k, &mut pairs.text);
+                let mid = pairs.text.len();
+                form_decode(v, &mut pairs.text);
+                pairs.spans.push([start, mid, pairs.text.len()]);
             } else {
                 let (k, v) = segment.split_once('=').unwrap_or((segment, ""));
                 pairs.push(k, v);
@@ -168,6 +173,35 @@ impl Pairs {
     /// The pairs, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.spans.iter().map(|&[a, b, c]| (&self.text[a..b], &self.text[b..c]))
+    }
+}
+
+/// Appends a percent-decoded name or value of a form (`+` as a space) to `out`; the bytes of
+/// escapes that are not UTF-8 are written back as `%XX`, as Werkzeug does.
+fn form_decode(part: &str, out: &mut String) {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = part.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => decoded.push(b' '),
+            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                (Some(h), Some(l)) => {
+                    decoded.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => decoded.push(b'%'),
+            },
+            b => decoded.push(b),
+        }
+        i += 1;
+    }
+    for chunk in decoded.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("%{b:02X}"));
+        }
     }
 }
 
@@ -1543,7 +1577,6 @@ mod tests {
             "a=%",
             "a=%4",
             "a=%zz",
-            "a=%C3",
             "%C3%A9=%e2%98%83",
             "é=☃&x=1",
             "a=1;b=2",
@@ -1555,6 +1588,15 @@ mod tests {
                 form_urlencoded::parse(input.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
             assert_eq!(ours, theirs, "{input:?}");
         }
+    }
+
+    #[test]
+    fn escapes_that_are_not_utf8_stay_written() {
+        let pairs = |input: &str| Pairs::parse(input).iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>();
+        assert_eq!(pairs("s=%E9"), ["s=%E9"]);
+        assert_eq!(pairs("s=a%e9b%C3%A9&%FF%FE=x+y"), ["s=a%E9b\u{e9}", "%FF%FE=x y"]);
+        assert_eq!(pairs("a=%C3é&b=%F0%9F%98&c=%F0%9F%98%80"), ["a=%C3\u{e9}", "b=%F0%9F%98", "c=\u{1F600}"]);
+        assert_eq!(pairs("a=%&b=%4&c=%zz%41"), ["a=%", "b=%4", "c=%zzA"]);
     }
 
     #[test]
