@@ -134,10 +134,10 @@ impl AuthRequest {
         self.headers.get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
     }
 
-    /// A query-string parameter (first value).
+    /// A query-string parameter (first value), decoded as the route's parameters are.
     pub fn query(&self, name: &str) -> Option<String> {
         let q = self.uri.query()?;
-        form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+        crate::params::Pairs::parse(q).iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
     }
 
     /// A cookie's value.
@@ -615,5 +615,25 @@ impl App {
             return Err(Error::bad_request("password quality too low"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_request_query_decodes_as_route_parameters() {
+        let req = AuthRequest {
+            method: http::Method::GET,
+            uri: "/x?key=a%2Bb+c&bad=%E9&key=2".parse().expect("a URI"),
+            headers: http::HeaderMap::new(),
+            client_ip: None,
+            peer_ip: None,
+            app: App::new().build().expect("an app"),
+        };
+        assert_eq!(req.query("key").as_deref(), Some("a+b c"));
+        assert_eq!(req.query("bad").as_deref(), Some("%E9"));
+        assert_eq!(req.query("none"), None);
     }
 }
