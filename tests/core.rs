@@ -45,6 +45,11 @@ fn str_path(s: String) -> String {
     s
 }
 
+#[get("/pathq/<a>", authorize = "OPEN")]
+fn path_and_query(a: String, b: i64) -> String {
+    format!("{a}|{b}")
+}
+
 #[get("/three/<a>/<b>/<c>", authorize = "OPEN")]
 fn three_path(a: String, b: i64, c: String) -> String {
     format!("{a}|{b}|{c}")
@@ -110,6 +115,7 @@ async fn basic_app(extra: &[(&str, toml::Value)]) -> App {
     }
     b.routes(fsa::routes![
         hello,
+        path_and_query,
         me,
         closed,
         int_path,
@@ -368,6 +374,15 @@ async fn unexpected_parameters() {
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("parameter \"s\" is both in path and request"), "{}", r.text());
     assert_eq!(lax.get("/str/a?t=b").await.status(), 200);
+    // As upstream lists them: a path argument given in the request too with the arguments,
+    // then the arguments' errors, then the unexpected names, whatever their order in the query.
+    let r = c.get("/pathq/x?q=1&b=z&a=y&r=2").await;
+    let lines: Vec<String> = r.text().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0], "parameter \"a\" is both in path and request");
+    assert!(lines[1].starts_with("parameter \"b\" cast error on z"), "{lines:?}");
+    assert_eq!(lines[2..], ["unexpected http parameter \"q\"", "unexpected http parameter \"r\""]);
+    assert_eq!(c.get("/pathq/x?b=3").await.text(), "x|3");
 }
 
 #[tokio::test]

@@ -780,8 +780,9 @@ impl App {
         let name = inner.config.token_name();
         // The cookie's token: checked by the token scheme, or here when another scheme
         // authenticated the request. A cookie that is invalid is replaced; a valid one is
-        // renewed only when it expires soon, whoever it names, as upstream (which reads only
-        // the cookie's expiry) and the fixture's spec have it.
+        // renewed only when `FSA_TOKEN_RENEWAL` > 0 and it expires soon, whoever it names: as
+        // upstream, which reads only the cookie's expiry (with a renewal of 0, upstream sets a
+        // fresh cookie on every authenticated response; here a valid one is then kept).
         let cookie_info = match (&ctx.auth.cookie_token, ctx.cookie(name)) {
             (_, None) => None,
             (Some(info), Some(_)) => Some(Some(info.clone())),

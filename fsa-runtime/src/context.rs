@@ -321,21 +321,24 @@ impl Context {
         // JSON and the query string both); a set, allocated only when there is one, so that a
         // body of many unexpected members costs linear time.
         let mut reported: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        // Listed first, as upstream reports them with the path arguments; the unexpected names
+        // after them, and after the arguments' own errors (`ParamErrors::push_unexpected`).
+        let mut unexpected = Vec::new();
         for (name, json) in self.params.all_request_names() {
             if entry.def.args.iter().any(|a| a.name == name && a.in_path) {
                 if reported.insert(name) {
-                    errors.push_request_level(format!("parameter \"{name}\" is both in path and request"));
+                    errors.push(format!("parameter \"{name}\" is both in path and request"));
                 }
             } else if reject_unexpected
                 && !entry.accepted.contains(&name)
                 && !self.app.inner.auth_params.iter().any(|a| a == name)
                 && reported.insert(name)
             {
-                errors.push_request_level(format!(
-                    "unexpected {} parameter \"{name}\"",
-                    if json { "json" } else { "http" }
-                ));
+                unexpected.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
             }
+        }
+        for message in unexpected {
+            errors.push_unexpected(message);
         }
         errors
     }

@@ -207,10 +207,10 @@ pub struct ParamErrors {
     messages: Vec<String>,
     /// Boxed: the collector lives in every handler's future, across each argument's extraction.
     other: Option<Box<Error>>,
-    /// How many of the first messages are about the request's own names (unexpected ones):
-    /// they are found first, and listed last, after the arguments' errors, as upstream lists
-    /// them.
-    request_level: u32,
+    /// Where the unexpected-name messages start and how many there are: they are found
+    /// before any argument is extracted, in one block, and listed last, after the arguments'
+    /// errors, as upstream lists them.
+    unexpected: (u32, u32),
 }
 
 impl ParamErrors {
@@ -224,12 +224,13 @@ impl ParamErrors {
         self.messages.push(message);
     }
 
-    /// Records a message about the request's own names (an unexpected parameter), found
-    /// before any argument is extracted and listed after the arguments' errors.
-    pub(crate) fn push_request_level(&mut self, message: String) {
-        if self.messages.len() == self.request_level as usize {
-            self.request_level += 1;
+    /// Records an unexpected parameter, listed after the arguments' errors; such messages
+    /// are pushed one after the other, before any argument is extracted.
+    pub(crate) fn push_unexpected(&mut self, message: String) {
+        if self.unexpected.1 == 0 {
+            self.unexpected.0 = u32::try_from(self.messages.len()).unwrap_or(u32::MAX);
         }
+        self.unexpected.1 += 1;
         self.messages.push(message);
     }
 
@@ -270,8 +271,9 @@ impl ParamErrors {
             return Error::internal("parameter extraction failed without a message");
         }
         let mut messages = self.messages;
-        let request_level = (self.request_level as usize).min(messages.len());
-        messages.rotate_left(request_level);
+        let start = (self.unexpected.0 as usize).min(messages.len());
+        let count = (self.unexpected.1 as usize).min(messages.len() - start);
+        messages[start..].rotate_left(count);
         let listed = messages.len().min(Self::MAX_LISTED);
         let more = messages.len() - listed;
         let mut text = messages[..listed].join("\n");

@@ -179,6 +179,10 @@ impl Pairs {
 /// Appends a percent-decoded name or value of a form (`+` as a space) to `out`; the bytes of
 /// escapes that are not UTF-8 are written back as `%XX`, as Werkzeug does.
 fn form_decode(part: &str, out: &mut String) {
+    if !part.bytes().any(|b| b == b'%' || b == b'+') {
+        out.push_str(part);
+        return;
+    }
     let hex = |b: u8| (b as char).to_digit(16);
     let bytes = part.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
@@ -1232,6 +1236,11 @@ impl Scalar for Value {
     }
     fn from_json(value: &Value) -> Result<Self, String> {
         Ok(value.clone())
+    }
+    /// An integer member beyond 64 bits, which the body hands over as its text: the float a
+    /// `Value` makes of it, as `serde_json` reads it.
+    fn from_json_text(text: &str) -> Option<Self> {
+        if is_json_integer(text) { json_value(text) } else { None }
     }
 }
 
