@@ -174,12 +174,9 @@ fn now_precise() -> f64 {
     }
 }
 
-/// Current time in seconds since the epoch.
+/// Current time in whole seconds since the epoch (rounded down).
 pub fn now() -> i64 {
-    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs_f64().ceil() as i64),
-    }
+    now_precise().floor() as i64
 }
 
 /// Creates and checks tokens according to the configuration.
