@@ -193,6 +193,10 @@ async fn methods_are_those_of_the_routes_taking_the_segments() {
     assert_eq!(c.get("/mix/caf%e9").await.text(), "caf\u{fffd}");
     assert_eq!(c.get("/mix/100%2525").await.text(), "100%25");
     assert_eq!(c.get("/mix/a%2Fb").await.status(), 404);
+    // Routing reads the decoded path too: escapes in a path's fixed part match it.
+    assert_eq!(c.get("/m%69x/ab%63").await.text(), "abc");
+    assert_eq!(c.get("/hell%6F").await.text(), "hello");
+    assert_eq!(c.get("/hell%6F%2F").await.status(), 404);
     // As Flask's router: `PUT /mix/abc` matches `GET /mix/<name>` only, a 405 that lists it.
     for method in [http::Method::PUT, http::Method::PATCH] {
         let r = c.request(method.clone(), "/mix/abc").await;

@@ -599,10 +599,18 @@ impl App {
     /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.
     fn route(&self, ctx: &mut Context) -> Result<Routed, Error> {
         let inner = &*self.inner;
-        let path = ctx.parts.uri.path();
+        let raw = ctx.parts.uri.path();
         // A path without variables is found by one hash look-up rather than a walk down the
         // router's tree (an exact match of such a path is also what the tree would find).
-        let (pi, matched) = match inner.static_paths.get(path) {
+        let found_as_is = inner.static_paths.get(raw);
+        // As Werkzeug routes: on the percent-decoded path (`/he%6Clo` is `/hello`, `%2F` a
+        // separator), bytes that are not UTF-8 as U+FFFD. Only a path with an escape pays,
+        // and a path found as it is has none to decode.
+        let decoded = (found_as_is.is_none() && raw.as_bytes().contains(&b'%'))
+            .then(|| percent_encoding::percent_decode_str(raw).decode_utf8_lossy());
+        let path = decoded.as_deref().unwrap_or(raw);
+        let found_decoded = || decoded.as_deref().and_then(|d| inner.static_paths.get(d));
+        let (pi, matched) = match found_as_is.or_else(found_decoded) {
             Some(pi) => (*pi, None),
             None => {
                 let matched = inner.router.at(path).map_err(|_| Error::not_found("not found"))?;
@@ -629,16 +637,15 @@ impl App {
         for (i, (k, v)) in matched.iter().flat_map(matchit::Params::iter).enumerate() {
             let name = entry.path_names.get(i);
             let k = name.map_or(k, |n| &**n);
-            let Some(decoded) = path_value(def, k, v) else {
+            if !path_takes(def, k, v) {
                 // This route's converter refuses the segment: a 405 if a route of another
                 // method takes it (`PUT /auth/abc` beside `GET /auth/<login>`), else a 404.
                 return Err(match self.allowed(pe, matched.as_ref()) {
                     Some(allow) => Self::method_not_allowed(allow),
                     None => Error::not_found("not found"),
                 });
-            };
-            path_params
-                .push((name.cloned().unwrap_or_else(|| Arc::from(k)), compact_str::CompactString::from(decoded)));
+            }
+            path_params.push((name.cloned().unwrap_or_else(|| Arc::from(k)), compact_str::CompactString::from(v)));
         }
         ctx.params.path = path_params;
         Ok(Routed::Route(idx))
@@ -655,7 +662,7 @@ impl App {
             let entry = &self.inner.routes[idx];
             matched.iter().flat_map(|m| m.iter()).enumerate().all(|(i, (k, v))| {
                 let k = entry.path_names.get(i).map_or(k, |n| &**n);
-                path_value(&entry.def, k, v).is_some()
+                path_takes(&entry.def, k, v)
             })
         };
         let methods: Vec<&Method> = pe.methods.iter().filter(|(_, i)| takes(*i)).map(|(m, _)| m).collect();
@@ -1119,17 +1126,10 @@ enum Routed {
     Options(HeaderValue),
 }
 
-/// The segment `v` of the path variable `k`, percent-decoded (bytes that are not UTF-8
-/// become U+FFFD, as Werkzeug decodes the path), when the route takes it: `None` when the
-/// argument's converter refuses it (`abc` for an `int`).
-fn path_value<'v>(def: &RouteDef, k: &str, v: &'v str) -> Option<std::borrow::Cow<'v, str>> {
-    let value = if v.contains('%') {
-        percent_encoding::percent_decode_str(v).decode_utf8_lossy()
-    } else {
-        // Nothing to decode (the usual case): spared a byte-by-byte pass.
-        std::borrow::Cow::Borrowed(v)
-    };
-    def.args.iter().find(|a| a.name == k).is_none_or(|a| (a.path_ok)(&value)).then_some(value)
+/// Whether the route takes the segment `v` (already percent-decoded, with the path) of the
+/// path variable `k`: `false` when the argument's converter refuses it (`abc` for an `int`).
+fn path_takes(def: &RouteDef, k: &str, v: &str) -> bool {
+    def.args.iter().find(|a| a.name == k).is_none_or(|a| (a.path_ok)(v))
 }
 
 #[cfg(test)]
