@@ -42,7 +42,9 @@
 //! writes for such floats) as themselves; every other type refuses those as of the wrong type,
 //! and a string with a lone UTF-16 surrogate with `unsupported JSON value: …`
 //! ([`Found::JsonText`]), never as a `null`. An integer beyond 64 bits stays an integer, which
-//! a float parameter refuses as it refuses `2` (`serde_json` alone would read a float). Floats
+//! a float parameter refuses as it refuses `2` (`serde_json` alone would read a float), also
+//! inside a member: a `Vec<i128>` item or an `i128`/`u128` field of a serde record reads it
+//! exactly, and a `Vec<f64>` takes it as a float, as `list[float]` does. Floats
 //! are read to the nearest double (`serde_json`'s `float_roundtrip`), and a UTF-8 byte order
 //! mark before the body is skipped, as `json.loads` skips it.
 
@@ -309,14 +311,12 @@ impl JsonObject {
     /// The member's value, built on first use, or its JSON text (`Err`) when a `Value`
     /// cannot hold it: a number beyond `f64`'s range, a non-finite literal (`NaN`) or a string
     /// with a lone UTF-16 surrogate, anywhere in the member, which the body's parse lets
-    /// through as Python's `json.loads` does; and an integer beyond 64 bits, which `serde_json`
-    /// would make a float where Python keeps an int. See [`json_value`] for `-0`.
+    /// through as Python's `json.loads` does; and an integer beyond 64 bits, at any depth, which
+    /// `serde_json` would make a float where Python keeps an int. See [`json_value`] for `-0`.
     pub(crate) fn get(&self, name: &str) -> Option<Result<&Value, &str>> {
         let member = self.member(name)?;
         let text = self.slice(&member.value);
-        let parsed = member.parsed.get_or_init(|| {
-            json_value(text).filter(|v| !(matches!(v, Value::Number(n) if n.is_f64()) && is_json_integer(text)))
-        });
+        let parsed = member.parsed.get_or_init(|| json_value(text).filter(|v| !loses_integers(v, text)));
         Some(parsed.as_ref().ok_or(text))
     }
 
@@ -330,10 +330,15 @@ impl JsonObject {
 /// at any depth, is the integer 0, as JSON's grammar and Python's `json.loads` have it:
 /// `serde_json` reads it as the float `-0.0`, which an integer parameter or item would refuse.
 fn json_value(text: &str) -> Option<Value> {
+    serde_json::from_str(&negative_zeros_as_zeros(text)).ok()
+}
+
+/// JSON text where each `-0` number (outside strings, not `-0.0` or `-0e1`) has lost its
+/// sign: the `-` becomes a space, which JSON allows there, so that spans keep their places.
+fn negative_zeros_as_zeros(text: &str) -> Cow<'_, str> {
     if !text.contains("-0") {
-        return serde_json::from_str(text).ok();
+        return Cow::Borrowed(text);
     }
-    // Each `-0` number loses its sign: the `-` becomes a space, which JSON allows there.
     let bytes = text.as_bytes();
     let mut fixed: Option<Vec<u8>> = None;
     for (i, b) in outside_strings(text) {
@@ -344,10 +349,56 @@ fn json_value(text: &str) -> Option<Value> {
             fixed.get_or_insert_with(|| bytes.to_vec())[i] = b' ';
         }
     }
-    match fixed {
-        Some(fixed) => serde_json::from_slice(&fixed).ok(),
-        None => serde_json::from_str(text).ok(),
+    // An ASCII byte replaced by another: still UTF-8.
+    match fixed.map(String::from_utf8) {
+        Some(Ok(fixed)) => Cow::Owned(fixed),
+        _ => Cow::Borrowed(text),
     }
+}
+
+/// Whether `serde_json` made a float, in this value of a JSON text, of an integer beyond 64
+/// bits (below `i64::MIN` or above `u64::MAX`), at any depth, where Python keeps an int.
+/// Cheap for the usual values: the text is read only when the value holds a float.
+fn loses_integers(value: &Value, text: &str) -> bool {
+    match value {
+        Value::Number(n) => n.is_f64() && is_json_integer(text),
+        Value::Array(_) | Value::Object(_) => holds_float(value) && holds_wide_integer(text),
+        _ => false,
+    }
+}
+
+/// Whether a JSON value holds a float number, at any depth.
+fn holds_float(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(items) => items.iter().any(holds_float),
+        Value::Object(members) => members.values().any(holds_float),
+        _ => false,
+    }
+}
+
+/// Whether JSON text holds, outside strings, an integer number beyond 64 bits.
+fn holds_wide_integer(text: &str) -> bool {
+    let is_wide = |number: &str| {
+        number.len() > 18 && is_json_integer(number) && number.parse::<i64>().is_err() && number.parse::<u64>().is_err()
+    };
+    // The number being read, as the span of its characters.
+    let mut number: Option<std::ops::Range<usize>> = None;
+    for (i, b) in outside_strings(text) {
+        let numeric = matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E');
+        match &mut number {
+            Some(span) if numeric && span.end == i => span.end = i + 1,
+            _ => {
+                if number.take().is_some_and(|span| is_wide(&text[span])) {
+                    return true;
+                }
+                if numeric {
+                    number = Some(i..i + 1);
+                }
+            }
+        }
+    }
+    number.is_some_and(|span| is_wide(&text[span]))
 }
 
 /// The members of a JSON object text, as spans of it.
@@ -787,19 +838,23 @@ macro_rules! int_scalar {
             // Inlined into each argument's extraction, where it is the usual way in.
             #[inline]
             fn from_json_text(text: &str) -> Option<Self> {
-                // A JSON integer of up to 38 digits, read exactly (`i128` holds them all):
-                // the member's value agrees up to 64 bits (`-0` included, which it reads as 0
-                // too), and beyond them makes a float of it, which only `i128` and `u128`
-                // parameters could have held.
+                // A JSON integer of up to 39 digits (`i128::MIN` and `u128::MAX` have 39),
+                // read exactly: the member's value agrees up to 64 bits (`-0` included, which
+                // it reads as 0 too), and beyond them makes a float of it, which only `i128`
+                // and `u128` parameters could have held.
                 let digits = text.strip_prefix('-').unwrap_or(text);
-                if digits.is_empty() || digits.len() > 38 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                if digits.is_empty() || digits.len() > 39 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                     return None;
                 }
                 if digits.len() <= 18 {
                     // The usual case, in the narrower (cheaper) parse.
                     return text.parse::<i64>().ok().and_then(|v| <$t>::try_from(v).ok());
                 }
-                text.parse::<i128>().ok().and_then(|v| <$t>::try_from(v).ok())
+                match text.parse::<i128>() {
+                    Ok(v) => <$t>::try_from(v).ok(),
+                    // Beyond `i128::MAX`: only a `u128` may hold it.
+                    Err(_) => text.parse::<u128>().ok().and_then(|v| <$t>::try_from(v).ok()),
+                }
             }
         }
     )*};
@@ -1124,6 +1179,11 @@ fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
 /// when it can be one, as for any array, else from its text.
 fn json_item<T: Scalar>(text: &str) -> Result<T, String> {
     match json_value(text) {
+        // An integer beyond 64 bits, which the `Value` holds as a float: read from its text by
+        // the types that can (`i128`, `u128`), else as that float (a `list[float]` takes it).
+        Some(value) if loses_integers(&value, text) => {
+            T::from_json_text(text).map_or_else(|| T::from_json_item(&value), Ok)
+        }
         Some(value) => T::from_json_item(&value),
         None => T::from_json_text(text).ok_or_else(|| json_text_error(text, &T::type_name())),
     }
@@ -1207,7 +1267,8 @@ impl<T: Scalar> FromParam for Vec<T> {
             // (`["2"]` is no list of integers; a float item may be `2`). FlaskSimpleAuth 36
             // would convert string items like HTTP text; JSON values are not converted here.
             Found::Json(Value::Array(items)) => items.iter().map(T::from_json_item).collect(),
-            // An array with an item that a `Value` cannot hold: each item read on its own.
+            // An array with an item that a `Value` cannot hold, or with an integer beyond 64
+            // bits: each item read on its own.
             Found::JsonText(text) => {
                 let items = json_array_items(text).ok_or_else(|| cast_error(&Self::type_name()))?;
                 items.into_iter().map(json_item::<T>).collect()
@@ -1239,10 +1300,14 @@ impl Scalar for Value {
     fn from_json(value: &Value) -> Result<Self, String> {
         Ok(value.clone())
     }
-    /// An integer member beyond 64 bits, which the body hands over as its text: the float a
-    /// `Value` makes of it, as `serde_json` reads it.
+    /// A member holding an integer beyond 64 bits, which the body hands over as its text: the
+    /// float a `Value` makes of it, as `serde_json` reads it.
     fn from_json_text(text: &str) -> Option<Self> {
-        if is_json_integer(text) { json_value(text) } else { None }
+        if is_json_integer(text) || (text.starts_with(['[', '{']) && holds_wide_integer(text)) {
+            json_value(text)
+        } else {
+            None
+        }
     }
 }
 
@@ -1284,8 +1349,8 @@ pub fn serde_from_found<T: serde::de::DeserializeOwned>(found: Found<'_>) -> Res
     let from = |v: &Value| T::deserialize(ObjectsOnly(v));
     match found {
         Found::Json(v) => from(v).map_err(|e| e.to_string()),
-        // An integer beyond 64 bits: what serde reads from its text (a float for a `Value`).
-        Found::JsonText(text) if is_json_integer(text) => serde_from_text(text),
+        // Integers beyond 64 bits (what a `Value` can hold but as floats): read from the text.
+        Found::JsonText(text) if json_value(text).is_some() => serde_from_json_text(text),
         Found::JsonText(text) => Err(unrepresentable_json(text)),
         Found::Path(s) => serde_from_text(s),
         Found::Text(t) => serde_from_text(t.first()),
@@ -1302,8 +1367,12 @@ impl<'de> serde::Deserializer<'de> for ObjectsOnly<'de> {
     fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         serde::Deserializer::deserialize_any(self.0, visitor)
     }
+    /// `Some` keeps the check: an `Option` of a struct refuses an array too.
     fn deserialize_option<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        serde::Deserializer::deserialize_option(self.0, visitor)
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
     }
     fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
         self,
@@ -1342,10 +1411,92 @@ impl<'de> serde::Deserializer<'de> for ObjectsOnly<'de> {
 /// shown is the JSON syntax error for text that looks like a JSON object, array or string, and
 /// the type's own error otherwise.
 fn serde_from_text<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
-    match serde_json::from_str::<Value>(s) {
-        Ok(v) => T::deserialize(ObjectsOnly(&v)).map_err(|e| e.to_string()),
-        Err(parse) => T::deserialize(ObjectsOnly(&Value::String(s.to_owned())))
-            .map_err(|e| if s.trim_start().starts_with(['{', '[', '"']) { parse.to_string() } else { e.to_string() }),
+    match json_value(s) {
+        Some(v) if loses_integers(&v, s) => serde_from_json_text(s),
+        Some(v) => T::deserialize(ObjectsOnly(&v)).map_err(|e| e.to_string()),
+        None => T::deserialize(ObjectsOnly(&Value::String(s.to_owned()))).map_err(|e| {
+            match serde_json::from_str::<Value>(s) {
+                Err(parse) if s.trim_start().starts_with(['{', '[', '"']) => parse.to_string(),
+                _ => e.to_string(),
+            }
+        }),
+    }
+}
+
+/// A serde type read straight from valid JSON text, for a value holding integers beyond 64
+/// bits: `i128` and `u128` fields take them exactly, where a `Value` holds them as floats.
+/// As through a `Value`: `-0` is the integer 0, a top-level array is no struct
+/// ([`ObjectsOnlyText`]), and messages do not give a position in the text.
+fn serde_from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let text = negative_zeros_as_zeros(text);
+    let mut deserializer = serde_json::Deserializer::from_str(&text);
+    let first = text.trim_start().bytes().next().unwrap_or_default();
+    let top = ObjectsOnlyText { inner: &mut deserializer, first };
+    let value = T::deserialize(top).map_err(without_position)?;
+    deserializer.end().map_err(without_position)?;
+    Ok(value)
+}
+
+/// A `serde_json` error's message without the position that its text deserializer adds.
+fn without_position(error: serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(reason) => reason.to_owned(),
+        None => message,
+    }
+}
+
+/// [`ObjectsOnly`] over JSON text: `serde_json`'s text deserializer, refusing a top-level
+/// array where a struct is expected. Every other request goes to it as it is, so that
+/// `i128` and `u128` read their numbers from the text.
+struct ObjectsOnlyText<'a, 'de> {
+    inner: &'a mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
+    /// The text's first character: `[` for an array, `n` for `null`.
+    first: u8,
+}
+
+/// `Deserializer` methods of [`ObjectsOnlyText`] that go to the text deserializer unchanged.
+macro_rules! forward_to_text {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: serde::de::Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
+            serde::Deserializer::$method(self.inner, $($arg,)* visitor)
+        }
+    )*};
+}
+
+impl<'de> serde::Deserializer<'de> for ObjectsOnlyText<'_, 'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        if self.first == b'[' {
+            return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &"a JSON object"));
+        }
+        serde::Deserializer::deserialize_struct(self.inner, name, fields, visitor)
+    }
+    /// `Some` keeps the check, as for [`ObjectsOnly`].
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        if self.first == b'n' {
+            serde::Deserializer::deserialize_option(self.inner, visitor)
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+    forward_to_text! {
+        deserialize_any(); deserialize_bool(); deserialize_i8(); deserialize_i16(); deserialize_i32();
+        deserialize_i64(); deserialize_i128(); deserialize_u8(); deserialize_u16(); deserialize_u32();
+        deserialize_u64(); deserialize_u128(); deserialize_f32(); deserialize_f64(); deserialize_char();
+        deserialize_str(); deserialize_string(); deserialize_bytes(); deserialize_byte_buf();
+        deserialize_unit(); deserialize_unit_struct(name: &'static str);
+        deserialize_newtype_struct(name: &'static str); deserialize_seq(); deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize); deserialize_map();
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+        deserialize_identifier(); deserialize_ignored_any();
     }
 }
 
@@ -1794,6 +1945,32 @@ mod tests {
         assert_eq!(text("x"), "-0.0");
         assert_eq!(<Vec<i64>>::from_found(Found::Json(&json_value("[-0, 1]").unwrap())), Ok(vec![0, 1]));
         assert_eq!(json_text_depth(r#"[{"a": "[[-0"}, [-0]]"#), 2);
+    }
+
+    #[test]
+    fn wide_integers_are_found_outside_strings() {
+        for wide in [
+            "18446744073709551616",
+            "-9223372036854775809",
+            "[1, 100000000000000000000]",
+            r#"{"a": {"b": [-100000000000000000000]}}"#,
+            r#"["x",100000000000000000000]"#,
+        ] {
+            assert!(holds_wide_integer(wide), "{wide}");
+        }
+        for narrow in [
+            "18446744073709551615",
+            "-9223372036854775808",
+            "[1e100000000000000000000, 1.00000000000000000000, 100000000000000000000.0]",
+            r#"["100000000000000000000", {"100000000000000000000": 1}]"#,
+            r#"["a\"100000000000000000000", true, false, null]"#,
+            "",
+        ] {
+            assert!(!holds_wide_integer(narrow), "{narrow}");
+        }
+        let lost = |text: &str| loses_integers(&json_value(text).expect("valid JSON"), text);
+        assert!(lost("100000000000000000000") && lost("[1.5, 100000000000000000000]"));
+        assert!(!lost("1e20") && !lost("[1.5, 2]") && !lost("[100000000000000000000.0]") && !lost("\"1\""));
     }
 
     #[test]
