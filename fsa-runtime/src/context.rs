@@ -19,7 +19,7 @@ mod disposition;
 use crate::app::{App, RouteEntry};
 use crate::error::Error;
 use crate::extract::ParamErrors;
-use crate::params::{JsonBodyError, Params, UploadedFile};
+use crate::params::{JsonBodyError, Params, UploadedFile, same_name};
 use crate::response::Response;
 use crate::route::ArgKind;
 use crate::token::{TokenInfo, TokenOptions};
@@ -325,13 +325,13 @@ impl Context {
         // after them, and after the arguments' own errors (`ParamErrors::push_unexpected`).
         let mut unexpected = Vec::new();
         for (name, json) in self.params.all_request_names() {
-            if entry.def.args.iter().any(|a| a.name == name && a.in_path) {
+            if entry.def.args.iter().any(|a| a.in_path && same_name(a.name, name)) {
                 if reported.insert(name) {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));
                 }
             } else if reject_unexpected
-                && !entry.accepted.contains(&name)
-                && !self.app.inner.auth_params.iter().any(|a| a == name)
+                && !entry.accepted.iter().any(|a| same_name(a, name))
+                && !self.app.inner.auth_params.iter().any(|a| same_name(a, name))
                 && reported.insert(name)
             {
                 unexpected.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
