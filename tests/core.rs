@@ -179,9 +179,15 @@ fn ints_delete(id: u64) -> Json<u64> {
     Json(id)
 }
 
+/// A route whose fixed part holds a `%`: Werkzeug matches it on the decoded path.
+#[get("/pct%41", authorize = "OPEN")]
+fn pct_literal() -> &'static str {
+    "pct"
+}
+
 #[tokio::test]
 async fn methods_are_those_of_the_routes_taking_the_segments() {
-    let app = App::new().routes(fsa::routes![mix_get, mix_put, ints_delete, hello]).build().unwrap();
+    let app = App::new().routes(fsa::routes![mix_get, mix_put, ints_delete, hello, pct_literal]).build().unwrap();
     let c = app.test_client();
     assert_eq!(c.get("/mix/abc").await.text(), "abc");
     assert_eq!(c.put("/mix/7").await.text(), "7\n");
@@ -197,6 +203,9 @@ async fn methods_are_those_of_the_routes_taking_the_segments() {
     assert_eq!(c.get("/m%69x/ab%63").await.text(), "abc");
     assert_eq!(c.get("/hell%6F").await.text(), "hello");
     assert_eq!(c.get("/hell%6F%2F").await.status(), 404);
+    // A `%` in a route's fixed part is a `%` of the decoded path (`%41` in a request is `A`).
+    assert_eq!(c.get("/pct%2541").await.text(), "pct");
+    assert_eq!(c.get("/pct%41").await.status(), 404);
     // As Flask's router: `PUT /mix/abc` matches `GET /mix/<name>` only, a 405 that lists it.
     for method in [http::Method::PUT, http::Method::PATCH] {
         let r = c.request(method.clone(), "/mix/abc").await;

@@ -474,6 +474,18 @@ async fn wide_integers_inside_members() {
     refused(&post(r#"{"w": {"x": 1, "y": -100000000000000000000, "f": 1, "v": 1}}"#).await, "w");
     let r = post(r#"{"w": {"x": 100000000000000000000, "y": 1, "f": 1, "v": 1, "z": "x"}}"#).await;
     assert_eq!(r.status(), 200, "{}", r.text());
+    // A repeated key keeps its last value, as through a `Value` and for Python.
+    let r = post(r#"{"w": {"x": 1, "x": 2, "y": 100000000000000000000, "f": 1.5, "v": null}}"#).await;
+    assert_eq!((r.status(), r.text()), (200, r#"[] [] Some("2 100000000000000000000 1.5 null") {}"#.to_owned()));
+    let r = post(r#"{"m": {"a": [1.5], "a": [100000000000000000000]}}"#).await;
+    assert_eq!((r.status(), r.text()), (200, r#"[] [] None {"a": [100000000000000000000]}"#.to_owned()));
+    // An exponent `-0` is no negative zero: `1e-0` is the float 1.0.
+    let r = post(r#"{"w": {"x": 1, "y": 2, "f": 1e-0, "v": [2E-0, -0]}, "l": [-0]}"#).await;
+    assert_eq!((r.status(), r.text()), (200, r#"[0] [] Some("1 2 1.0 [2.0,0]") {}"#.to_owned()));
+    // A float where an `i128` is expected says so, as through a `Value`.
+    let r = post(r#"{"w": {"x": 1.5, "y": 100000000000000000000, "f": 1, "v": 1}}"#).await;
+    refused(&r, "w");
+    assert!(r.text().contains("invalid type: floating point `1.5`, expected i128"), "{}", r.text());
     // The message names the field without a position in the text.
     let r = post(r#"{"w": {"x": 100000000000000000000, "y": 1, "f": "1", "v": 1}}"#).await;
     refused(&r, "w");

@@ -178,7 +178,9 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
             Some(pi) => *pi,
             None => match router.insert(key.clone(), paths.len()) {
                 Ok(()) => {
-                    if !key.contains(['{', '}']) {
+                    // A path with `%` is left to the router, which reads the decoded path:
+                    // the request path found as it is would skip decoding (`/a%41` is `/aA`).
+                    if !key.contains(['{', '}', '%']) {
                         static_paths.insert(key.clone().into_boxed_str(), paths.len());
                     }
                     path_index.insert(key, paths.len());

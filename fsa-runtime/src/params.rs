@@ -358,9 +358,11 @@ fn negative_zeros_as_zeros(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let mut fixed: Option<Vec<u8>> = None;
     for (i, b) in outside_strings(text) {
+        // A `-` after `e` or `E` is an exponent's sign (`1e-0` is 1.0), not a number's.
         if b == b'-'
             && bytes.get(i + 1) == Some(&b'0')
             && !matches!(bytes.get(i + 2), Some(b'.' | b'e' | b'E' | b'0'..=b'9'))
+            && !matches!(i.checked_sub(1).map(|j| bytes[j]), Some(b'e' | b'E'))
         {
             fixed.get_or_insert_with(|| bytes.to_vec())[i] = b' ';
         }
@@ -377,7 +379,8 @@ fn negative_zeros_as_zeros(text: &str) -> Cow<'_, str> {
 /// Cheap for the usual values: the text is read only when the value holds a float.
 fn loses_integers(value: &Value, text: &str) -> bool {
     match value {
-        Value::Number(n) => n.is_f64() && is_json_integer(text),
+        // JSON text from the query may have spaces around it.
+        Value::Number(n) => n.is_f64() && is_json_integer(text.trim_matches([' ', '\t', '\n', '\r'])),
         Value::Array(_) | Value::Object(_) => holds_float(value) && holds_wide_integer(text),
         _ => false,
     }
@@ -1441,16 +1444,74 @@ fn serde_from_text<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String>
 
 /// A serde type read straight from valid JSON text, for a value holding integers beyond 64
 /// bits: `i128` and `u128` fields take them exactly, where a `Value` holds them as floats.
-/// As through a `Value`: `-0` is the integer 0, a top-level array is no struct
-/// ([`ObjectsOnlyText`]), and messages do not give a position in the text.
+/// As through a `Value`: `-0` is the integer 0, a repeated key keeps its last value, a
+/// top-level array is no struct ([`ObjectsOnlyText`]), and messages do not give a position in
+/// the text.
 fn serde_from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-    let text = negative_zeros_as_zeros(text);
+    // A repeated key keeps its last value, as in a `Value`'s map and for `json.loads`: the
+    // text deserializer would refuse a struct's repeated field and read every value of a map's.
+    let mut last = String::with_capacity(text.len());
+    last_members_only(text, &mut last).map_err(without_position)?;
+    let text = negative_zeros_as_zeros(&last);
     let mut deserializer = serde_json::Deserializer::from_str(&text);
     let first = text.trim_start().bytes().next().unwrap_or_default();
     let top = ObjectsOnlyText { inner: &mut deserializer, first };
-    let value = T::deserialize(top).map_err(without_position)?;
+    let value = T::deserialize(top).map_err(|e| {
+        // The text is valid JSON: a syntax error is `serde_json` reading an `i128` or `u128`
+        // from what is not an integer (`1.5`), where the reading through a `Value` says why.
+        let through_value = (e.classify() == serde_json::error::Category::Syntax)
+            .then(|| json_value(&text))
+            .flatten()
+            .and_then(|v| T::deserialize(ObjectsOnly(&v)).err());
+        through_value.map_or_else(|| without_position(e), |e| e.to_string())
+    })?;
     deserializer.end().map_err(without_position)?;
     Ok(value)
+}
+
+/// Writes valid JSON text to `out` with each object's members of a repeated key but the last
+/// left out, at any depth (the text deserializer's view of a repeated key differs from a
+/// `Value`'s, which keeps the last). Other values are copied as they are.
+fn last_members_only(text: &str, out: &mut String) -> Result<(), serde_json::Error> {
+    let text = text.trim_matches([' ', '\t', '\n', '\r']);
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            let members = object_members(text)?;
+            let key = |m: &JsonMember| match &m.key {
+                Ok(range) => Cow::Borrowed(text.get(range.clone()).unwrap_or_default()),
+                Err(key) => Cow::Owned(key.to_string()),
+            };
+            // The members to keep: the last of each key, in body order.
+            let mut seen = std::collections::HashSet::new();
+            let mut keep = vec![false; members.len()];
+            for (i, m) in members.iter().enumerate().rev() {
+                keep[i] = seen.insert(key(m));
+            }
+            out.push('{');
+            for (n, m) in members.iter().zip(keep).filter(|(_, k)| *k).map(|(m, _)| m).enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(&key(m))?);
+                out.push(':');
+                last_members_only(text.get(m.value.clone()).unwrap_or_default(), out)?;
+            }
+            out.push('}');
+        }
+        Some(b'[') => {
+            let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(text)?;
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                last_members_only(item.get(), out)?;
+            }
+            out.push(']');
+        }
+        _ => out.push_str(text),
+    }
+    Ok(())
 }
 
 /// A `serde_json` error's message without the position that its text deserializer adds.
@@ -1963,6 +2024,35 @@ mod tests {
         assert_eq!(text("x"), "-0.0");
         assert_eq!(<Vec<i64>>::from_found(Found::Json(&json_value("[-0, 1]").unwrap())), Ok(vec![0, 1]));
         assert_eq!(json_text_depth(r#"[{"a": "[[-0"}, [-0]]"#), 2);
+        // An exponent `-0` is no number of its own: `1e-0` is the float 1.0, as for `json.loads`.
+        for (text, value) in [("1e-0", "1.0"), ("[2E-0, -0]", "[2.0,0]"), (r#"{"f": -1.5e-0}"#, r#"{"f":-1.5}"#)] {
+            assert_eq!(json_value(text).map(|v| v.to_string()).as_deref(), Some(value), "{text}");
+        }
+    }
+
+    #[test]
+    fn repeated_keys_keep_their_last_value_in_text() {
+        let last = |text: &str| {
+            let mut out = String::new();
+            last_members_only(text, &mut out).map(|()| out)
+        };
+        assert_eq!(
+            last(r#" {"a": 1, "b": [{"c": 1, "c": 2}], "a": 100000000000000000000} "#).unwrap(),
+            r#"{"b":[{"c":2}],"a":100000000000000000000}"#
+        );
+        assert_eq!(last(r#"{"\u0061": 1, "a": -0, "x\"": "\u00e9"}"#).unwrap(), r#"{"a":-0,"x\"":"\u00e9"}"#);
+        assert_eq!(last("[1, [], {}, \"a\"]").unwrap(), r#"[1,[],{},"a"]"#);
+        #[derive(Debug, serde::Deserialize, PartialEq)]
+        struct Wide {
+            x: i128,
+            y: u128,
+        }
+        let wide = serde_from_json_text::<Wide>(r#"{"x": 1.5, "x": -100000000000000000000, "y": 1}"#);
+        assert_eq!(wide, Ok(Wide { x: -100000000000000000000, y: 1 }));
+        let map = serde_from_json_text::<std::collections::BTreeMap<String, Vec<i128>>>(
+            r#"{"a": [1.5], "a": [100000000000000000000]}"#,
+        );
+        assert_eq!(map.map(|m| m["a"].clone()), Ok(vec![100000000000000000000]));
     }
 
     #[test]
@@ -1988,6 +2078,7 @@ mod tests {
         }
         let lost = |text: &str| loses_integers(&json_value(text).expect("valid JSON"), text);
         assert!(lost("100000000000000000000") && lost("[1.5, 100000000000000000000]"));
+        assert!(lost(" 100000000000000000000\n") && lost("-100000000000000000000"));
         assert!(!lost("1e20") && !lost("[1.5, 2]") && !lost("[100000000000000000000.0]") && !lost("\"1\""));
     }
 
