@@ -137,7 +137,7 @@ impl AuthRequest {
     /// A query-string parameter (first value), decoded as the route's parameters are.
     pub fn query(&self, name: &str) -> Option<String> {
         let q = self.uri.query()?;
-        crate::params::Pairs::parse(q).iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+        crate::params::Pairs::parse(q).first(name).map(str::to_owned)
     }
 
     /// A cookie's value.

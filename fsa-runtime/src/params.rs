@@ -162,7 +162,7 @@ impl Pairs {
     }
 
     /// The first value of `name`.
-    fn first(&self, name: &str) -> Option<&str> {
+    pub(crate) fn first(&self, name: &str) -> Option<&str> {
         self.iter().find(|(k, _)| same_name(k, name)).map(|(_, v)| v)
     }
 
@@ -380,7 +380,7 @@ fn negative_zeros_as_zeros(text: &str) -> Cow<'_, str> {
 fn loses_integers(value: &Value, text: &str) -> bool {
     match value {
         // JSON text from the query may have spaces around it.
-        Value::Number(n) => n.is_f64() && is_json_integer(text.trim_matches([' ', '\t', '\n', '\r'])),
+        Value::Number(n) => n.is_f64() && is_json_integer(text.trim_matches(JSON_SPACE)),
         Value::Array(_) | Value::Object(_) => holds_float(value) && holds_wide_integer(text),
         _ => false,
     }
@@ -462,6 +462,9 @@ fn mask_non_finite(text: &str) -> Option<String> {
     }
     masked.and_then(|m| String::from_utf8(m).ok())
 }
+
+/// The characters JSON allows around a value.
+const JSON_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
 /// Whether a JSON number is written as an integer (no fraction, no exponent).
 fn is_json_integer(text: &str) -> bool {
@@ -1365,7 +1368,7 @@ pub(crate) fn found_repr(found: &Found<'_>) -> String {
 /// A struct (a model record) must be given as a JSON object: serde would also build one from
 /// an array of its fields, which upstream's dataclasses and pydantic models refuse.
 pub fn serde_from_found<T: serde::de::DeserializeOwned>(found: Found<'_>) -> Result<T, String> {
-    let from = |v: &Value| T::deserialize(ObjectsOnly(v));
+    let from = |v: &Value| T::deserialize(ObjectsOnly::value(v));
     match found {
         Found::Json(v) => from(v).map_err(|e| e.to_string()),
         // Integers beyond 64 bits (what a `Value` can hold but as floats): read from the text.
@@ -1377,54 +1380,6 @@ pub fn serde_from_found<T: serde::de::DeserializeOwned>(found: Found<'_>) -> Res
     }
 }
 
-/// A JSON value deserializer that refuses arrays where a struct is expected (top level).
-struct ObjectsOnly<'a>(&'a Value);
-
-impl<'de> serde::Deserializer<'de> for ObjectsOnly<'de> {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        serde::Deserializer::deserialize_any(self.0, visitor)
-    }
-    /// `Some` keeps the check: an `Option` of a struct refuses an array too.
-    fn deserialize_option<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        serde::Deserializer::deserialize_newtype_struct(self.0, name, visitor)
-    }
-    fn deserialize_enum<V: serde::de::Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        serde::Deserializer::deserialize_enum(self.0, name, variants, visitor)
-    }
-    fn deserialize_struct<V: serde::de::Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        if let Value::Array(_) = self.0 {
-            return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &"a JSON object"));
-        }
-        serde::Deserializer::deserialize_struct(self.0, name, fields, visitor)
-    }
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct seq tuple tuple_struct map identifier ignored_any
-    }
-}
-
 /// HTTP text for a serde type: JSON text, else the text as a JSON string (for string-like
 /// types: enums' unit variants, `try_from = "String"` newtypes). When neither works, the error
 /// shown is the JSON syntax error for text that looks like a JSON object, array or string, and
@@ -1432,20 +1387,22 @@ impl<'de> serde::Deserializer<'de> for ObjectsOnly<'de> {
 fn serde_from_text<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
     match json_value(s) {
         Some(v) if loses_integers(&v, s) => serde_from_json_text(s),
-        Some(v) => T::deserialize(ObjectsOnly(&v)).map_err(|e| e.to_string()),
-        None => T::deserialize(ObjectsOnly(&Value::String(s.to_owned()))).map_err(|e| {
-            match serde_json::from_str::<Value>(s) {
-                Err(parse) if s.trim_start().starts_with(['{', '[', '"']) => parse.to_string(),
-                _ => e.to_string(),
-            }
-        }),
+        Some(v) => T::deserialize(ObjectsOnly::value(&v)).map_err(|e| e.to_string()),
+        None => {
+            T::deserialize(ObjectsOnly::value(&Value::String(s.to_owned()))).map_err(|e| {
+                match serde_json::from_str::<Value>(s) {
+                    Err(parse) if s.trim_start().starts_with(['{', '[', '"']) => parse.to_string(),
+                    _ => e.to_string(),
+                }
+            })
+        }
     }
 }
 
 /// A serde type read straight from valid JSON text, for a value holding integers beyond 64
 /// bits: `i128` and `u128` fields take them exactly, where a `Value` holds them as floats.
 /// As through a `Value`: `-0` is the integer 0, a repeated key keeps its last value, a
-/// top-level array is no struct ([`ObjectsOnlyText`]), and messages do not give a position in
+/// top-level array is no struct ([`ObjectsOnly`]), and messages do not give a position in
 /// the text.
 fn serde_from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
     // A repeated key keeps its last value, as in a `Value`'s map and for `json.loads`: the
@@ -1454,15 +1411,15 @@ fn serde_from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
     last_members_only(text, &mut last).map_err(without_position)?;
     let text = negative_zeros_as_zeros(&last);
     let mut deserializer = serde_json::Deserializer::from_str(&text);
-    let first = text.trim_start().bytes().next().unwrap_or_default();
-    let top = ObjectsOnlyText { inner: &mut deserializer, first };
+    let first = text.trim_start_matches(JSON_SPACE).bytes().next().unwrap_or_default();
+    let top = ObjectsOnly { inner: &mut deserializer, first };
     let value = T::deserialize(top).map_err(|e| {
         // The text is valid JSON: a syntax error is `serde_json` reading an `i128` or `u128`
         // from what is not an integer (`1.5`), where the reading through a `Value` says why.
         let through_value = (e.classify() == serde_json::error::Category::Syntax)
             .then(|| json_value(&text))
             .flatten()
-            .and_then(|v| T::deserialize(ObjectsOnly(&v)).err());
+            .and_then(|v| T::deserialize(ObjectsOnly::value(&v)).err());
         through_value.map_or_else(|| without_position(e), |e| e.to_string())
     })?;
     deserializer.end().map_err(without_position)?;
@@ -1473,7 +1430,7 @@ fn serde_from_json_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
 /// left out, at any depth (the text deserializer's view of a repeated key differs from a
 /// `Value`'s, which keeps the last). Other values are copied as they are.
 fn last_members_only(text: &str, out: &mut String) -> Result<(), serde_json::Error> {
-    let text = text.trim_matches([' ', '\t', '\n', '\r']);
+    let text = text.trim_matches(JSON_SPACE);
     match text.as_bytes().first() {
         Some(b'{') => {
             let members = object_members(text)?;
@@ -1524,26 +1481,38 @@ fn without_position(error: serde_json::Error) -> String {
     }
 }
 
-/// [`ObjectsOnly`] over JSON text: `serde_json`'s text deserializer, refusing a top-level
-/// array where a struct is expected. Every other request goes to it as it is, so that
-/// `i128` and `u128` read their numbers from the text.
-struct ObjectsOnlyText<'a, 'de> {
-    inner: &'a mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
-    /// The text's first character: `[` for an array, `n` for `null`.
+/// A deserializer that refuses an array where a struct is expected at the top level, as
+/// upstream's dataclasses and pydantic models do (serde would build a struct from the array of
+/// its fields). Every other request goes unchanged to the deserializer it wraps: a `Value`, or
+/// `serde_json`'s text deserializer, where `i128` and `u128` read their numbers exactly.
+struct ObjectsOnly<D> {
+    inner: D,
+    /// The value's first character: `[` for an array, `n` for `null`.
     first: u8,
 }
 
-/// `Deserializer` methods of [`ObjectsOnlyText`] that go to the text deserializer unchanged.
-macro_rules! forward_to_text {
+impl<'a> ObjectsOnly<&'a Value> {
+    fn value(value: &'a Value) -> Self {
+        let first = match value {
+            Value::Array(_) => b'[',
+            Value::Null => b'n',
+            _ => 0,
+        };
+        ObjectsOnly { inner: value, first }
+    }
+}
+
+/// `Deserializer` methods of [`ObjectsOnly`] that go to the wrapped deserializer unchanged.
+macro_rules! forward_to_inner {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<V: serde::de::Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Self::Error> {
-            serde::Deserializer::$method(self.inner, $($arg,)* visitor)
+            self.inner.$method($($arg,)* visitor)
         }
     )*};
 }
 
-impl<'de> serde::Deserializer<'de> for ObjectsOnlyText<'_, 'de> {
-    type Error = serde_json::Error;
+impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for ObjectsOnly<D> {
+    type Error = D::Error;
 
     fn deserialize_struct<V: serde::de::Visitor<'de>>(
         self,
@@ -1554,17 +1523,13 @@ impl<'de> serde::Deserializer<'de> for ObjectsOnlyText<'_, 'de> {
         if self.first == b'[' {
             return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &"a JSON object"));
         }
-        serde::Deserializer::deserialize_struct(self.inner, name, fields, visitor)
+        self.inner.deserialize_struct(name, fields, visitor)
     }
-    /// `Some` keeps the check, as for [`ObjectsOnly`].
+    /// `Some` keeps the check: an `Option` of a struct refuses an array too.
     fn deserialize_option<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        if self.first == b'n' {
-            serde::Deserializer::deserialize_option(self.inner, visitor)
-        } else {
-            visitor.visit_some(self)
-        }
+        if self.first == b'n' { self.inner.deserialize_option(visitor) } else { visitor.visit_some(self) }
     }
-    forward_to_text! {
+    forward_to_inner! {
         deserialize_any(); deserialize_bool(); deserialize_i8(); deserialize_i16(); deserialize_i32();
         deserialize_i64(); deserialize_i128(); deserialize_u8(); deserialize_u16(); deserialize_u32();
         deserialize_u64(); deserialize_u128(); deserialize_f32(); deserialize_f64(); deserialize_char();
