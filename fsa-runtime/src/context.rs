@@ -318,21 +318,23 @@ impl Context {
         }
         let reject_unexpected = !entry.has_rest && self.app.inner.config.reject_unexpected_param;
         // Names with a problem, each reported once (a name may come several times, or from
-        // JSON and the query string both); a set, allocated only when there is one, so that a
-        // body of many unexpected members costs linear time.
-        let mut reported: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        // JSON and the query string both); a set, made at the first problem (its hasher's
+        // seed costs a request without one), so that a body of many unexpected members costs
+        // linear time.
+        let mut reported: Option<std::collections::HashSet<&str>> = None;
+        let mut first_report = |name| reported.get_or_insert_default().insert(name);
         // Listed first, as upstream reports them with the path arguments; the unexpected names
         // after them, and after the arguments' own errors (`ParamErrors::push_unexpected`).
         let mut unexpected = Vec::new();
         for (name, json) in self.params.all_request_names() {
             if entry.def.args.iter().any(|a| a.in_path && same_name(a.name, name)) {
-                if reported.insert(name) {
+                if first_report(name) {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));
                 }
             } else if reject_unexpected
                 && !entry.accepted.iter().any(|a| same_name(a, name))
                 && !self.app.inner.auth_params.iter().any(|a| same_name(a, name))
-                && reported.insert(name)
+                && first_report(name)
             {
                 unexpected.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
             }
@@ -377,18 +379,14 @@ impl Context {
     }
 
     async fn read_body(&mut self, body: ReqBody) -> Result<(), Error> {
-        let has_body = self
-            .parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|v| v.trim() != "0");
-        if !has_body {
+        // A header's text has no other spaces than ASCII ones (`to_str`), which `trim_ascii`
+        // takes away as `trim` would, without its Unicode tables.
+        let length = self.parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).map(str::trim_ascii);
+        if length == Some("0") {
             return Ok(());
         }
         let max = self.app.inner.config.max_body_size;
-        if let Some(len) =
-            self.parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        if let Some(len) = length.and_then(|v| v.parse::<u64>().ok())
             && len > max as u64
         {
             return Err(Error::new(413, format!("request body larger than {max} bytes")));
@@ -396,7 +394,12 @@ impl Context {
         // The header value is shared, not copied: the context stays free to change below.
         let ct_value = self.parts.headers.get(header::CONTENT_TYPE).cloned();
         let ct = ct_value.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
-        let mime = ct.split(';').next().unwrap_or("").trim();
+        // The media type, and its parameters after the first `;` (split by bytes: a `char`
+        // pattern costs a searcher's set-up for a header of a few bytes).
+        let (mime, ct_params) = match ct.bytes().position(|b| b == b';') {
+            Some(i) => (ct[..i].trim_ascii(), &ct[i + 1..]),
+            None => (ct.trim_ascii(), ""),
+        };
         let is = |m: &str| mime.eq_ignore_ascii_case(m);
         if is("multipart/form-data") {
             // Boxed: the multipart reader's future is large, and JSON or form bodies are the
@@ -407,7 +410,11 @@ impl Context {
         if bytes.is_empty() {
             return Ok(());
         }
-        if let Some(charset) = ct.split(';').skip(1).find_map(|p| p.trim().strip_prefix("charset=")) {
+        let charset = match ct_params {
+            "" => None,
+            _ => ct_params.split(';').find_map(|p| p.trim_ascii().strip_prefix("charset=")),
+        };
+        if let Some(charset) = charset {
             let cs = charset.trim_matches('"').to_ascii_lowercase();
             if cs != "utf-8" && cs != "utf8" && cs != "us-ascii" && cs != "ascii" {
                 return Err(Error::new(415, format!("unsupported charset: {cs}")));
@@ -607,6 +614,11 @@ async fn collect_limited(mut body: ReqBody, max: usize, idle: f64) -> Result<Byt
                 }
                 out.extend_from_slice(&data);
             }
+        }
+        // A body that says it has ended (hyper's, once its `Content-Length` is read) would
+        // only answer `None`: not asked again.
+        if body.is_end_stream() {
+            break;
         }
     }
     Ok(first.unwrap_or_else(|| out.freeze()))

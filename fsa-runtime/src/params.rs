@@ -193,7 +193,23 @@ fn split_pair(segment: &str) -> (&str, &str) {
 /// `memcmp` (what `==` on strings makes) costs more than comparing their few bytes here.
 #[inline]
 pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// Byte-string equality for short strings, in line: a name of 4 to 16 bytes is compared as two
+/// machine words that overlap (its first and last 4 or 8 bytes), a shorter one byte by byte,
+/// a longer one by `==` (`memcmp`).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    match a.len() {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => a.first_chunk::<4>() == b.first_chunk::<4>() && a.last_chunk::<4>() == b.last_chunk::<4>(),
+        8..=16 => a.first_chunk::<8>() == b.first_chunk::<8>() && a.last_chunk::<8>() == b.last_chunk::<8>(),
+        _ => a == b,
+    }
 }
 
 /// Appends a percent-decoded name or value of a form (`+` as a space) to `out`; the bytes of
@@ -314,9 +330,18 @@ impl JsonObject {
         }
     }
 
+    /// A member's key as bytes, for comparisons: no check of UTF-8 boundaries, which the key's
+    /// span, found by the body's parse, holds anyway.
+    fn key_bytes<'a>(&'a self, member: &'a JsonMember) -> &'a [u8] {
+        match &member.key {
+            Ok(range) => self.text.as_bytes().get(range.clone()).unwrap_or_default(),
+            Err(key) => key.as_bytes(),
+        }
+    }
+
     /// The last member named `name` (a repeated key keeps its last value).
     fn member(&self, name: &str) -> Option<&JsonMember> {
-        self.members.iter().rfind(|m| same_name(self.key(m), name))
+        self.members.iter().rfind(|m| same_bytes(self.key_bytes(m), name.as_bytes()))
     }
 
     /// The member's JSON text.
@@ -1764,6 +1789,24 @@ mod tests {
         assert!(params.get("a").is_none());
         assert!(same_name("ab", "ab") && same_name("", "") && same_name("\u{e9}", "\u{e9}"));
         assert!(!same_name("ab", "ac") && !same_name("a", "ab") && !same_name("ab", "a"));
+    }
+
+    #[test]
+    fn same_bytes_agrees_with_equality_at_every_length() {
+        // Each length through each branch (bytes, two 4-byte words, two 8-byte words, memcmp),
+        // with a difference at every position, the middle of the overlapping words included.
+        for len in 0..=24 {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + i as u8).collect();
+            assert!(same_bytes(&a, &a.clone()), "length {len}");
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b) && !same_bytes(&b, &a), "length {len}, byte {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'z');
+            assert!(!same_bytes(&a, &longer) && !same_bytes(&longer, &a), "length {len}");
+        }
     }
 
     #[test]
