@@ -5,6 +5,7 @@
 extern crate self as fsa;
 
 pub use fsa_macros::{delete, get, patch, post, put, route};
+pub use fsa_runtime::context::ReqBody;
 pub use fsa_runtime::{
     App, AppBuilder, AuthRequest, AuthScheme, Body, Carrier, Cast, ClientAddr, Config, ConfigError, Context, Cookie,
     CurrentLogin, CurrentScheme, CurrentUser, Error, ErrorFormat, Found, FromParam, Group, Header, Json, JsonStream,

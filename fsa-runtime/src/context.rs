@@ -54,6 +54,13 @@ impl std::fmt::Debug for ReqBody {
     }
 }
 
+impl ReqBody {
+    /// Whether this is the body of a request received by hyper.
+    fn is_hyper(&self) -> bool {
+        matches!(self.0, http_body_util::Either::Left(_))
+    }
+}
+
 impl http_body::Body for ReqBody {
     type Data = Bytes;
     type Error = BoxError;
@@ -412,7 +419,13 @@ impl Context {
         }
         let charset = match ct_params {
             "" => None,
-            _ => ct_params.split(';').find_map(|p| p.trim_ascii().strip_prefix("charset=")),
+            // A parameter's name is case-insensitive (RFC 9110); one with a space before or
+            // after its `=` is no parameter, as for Werkzeug.
+            _ => ct_params.split(';').find_map(|p| {
+                let (name, value) = p.trim_ascii().split_once('=')?;
+                let spaced = value.starts_with([' ', '\t']);
+                (name.eq_ignore_ascii_case("charset") && !spaced).then_some(value)
+            }),
         };
         if let Some(charset) = charset {
             let cs = charset.trim_matches('"').to_ascii_lowercase();
@@ -615,9 +628,10 @@ async fn collect_limited(mut body: ReqBody, max: usize, idle: f64) -> Result<Byt
                 out.extend_from_slice(&data);
             }
         }
-        // A body that says it has ended (hyper's, once its `Content-Length` is read) would
-        // only answer `None`: not asked again.
-        if body.is_end_stream() {
+        // hyper's body, once its `Content-Length` is read, says it has ended and would only
+        // answer `None`: not asked again. Other bodies (a user's, given to `App::handle`) are
+        // read to their `None`, whatever their `is_end_stream` says.
+        if body.is_hyper() && body.is_end_stream() {
             break;
         }
     }
