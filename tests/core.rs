@@ -224,6 +224,39 @@ async fn methods_are_those_of_the_routes_taking_the_segments() {
 }
 
 #[tokio::test]
+async fn slashes_as_werkzeug_has_them() {
+    let app = App::new().routes(fsa::routes![mix_get, mix_put, ints_delete, hello]).build().unwrap();
+    let c = app.test_client();
+    // Slashes that start the path count as one.
+    assert_eq!(c.get("//hello").await.text(), "hello");
+    assert_eq!(c.get("///hello").await.text(), "hello");
+    assert_eq!(c.post("//hello").await.status(), 405);
+    // A path that a route takes once its runs of slashes are merged is redirected there with
+    // a 308 (any method, the query kept); escapes are decoded first (`%2F` is a slash).
+    let redirect = |r: &fsa::TestResponse| (r.status(), r.header("location").map(str::to_owned));
+    // Absolute when the request names its host, as Werkzeug writes it.
+    let r = c.get("/mix//abc").header("host", "example.org:8080").await;
+    assert_eq!(redirect(&r), (308, Some("http://example.org:8080/mix/abc".to_owned())));
+    let to = |path: &str| (308, Some(path.to_owned()));
+    assert_eq!(redirect(&c.get("/mix//abc").await), to("/mix/abc"));
+    assert_eq!(redirect(&c.get("//mix//abc").await), to("/mix/abc"));
+    assert_eq!(redirect(&c.get("/mix//abc?x=1&y=%20").await), to("/mix/abc?x=1&y=%20"));
+    assert_eq!(redirect(&c.get("/mix/%2Fabc").await), to("/mix/abc"));
+    assert_eq!(redirect(&c.get("/mix//a%20b").await), to("/mix/a%20b"));
+    assert_eq!(redirect(&c.put("/mix//7").await), to("/mix/7"));
+    assert_eq!(redirect(&c.request(http::Method::DELETE, "/ints///3").await), to("/ints/3"));
+    assert_eq!(redirect(&c.request(http::Method::OPTIONS, "/mix//abc").await), to("/mix/abc"));
+    assert_eq!(redirect(&c.request(http::Method::HEAD, "/mix//abc").await), to("/mix/abc"));
+    // The merged path's route refuses the method: a 405; no route takes it: a 404.
+    assert_eq!(c.request(http::Method::PATCH, "/mix//7").await.status(), 405);
+    assert_eq!(c.get("/ints//3").await.status(), 405);
+    for path in ["/mix/abc//", "/mix/a//b", "/hello//"] {
+        assert_eq!(c.get(path).await.status(), 404, "{path}");
+    }
+    assert_eq!(c.request(http::Method::DELETE, "/ints//abc").await.status(), 404);
+}
+
+#[tokio::test]
 async fn paths_without_variables_route_like_the_others() {
     let c = basic_app(&[]).await.test_client();
     // Found by the look-up of paths without variables: ahead of a variable sibling.

@@ -596,17 +596,117 @@ impl App {
         Box::pin(crate::response::unstream(resp, false)).await
     }
 
-    /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer.
+    /// Finds the route: 404, 405 with `Allow`, or an automatic `OPTIONS` answer. Slashes as
+    /// Werkzeug has them, looked at only when no route takes the path as it is: those that
+    /// start the path count as one (`//hello` is `/hello`), and a path that a route would take
+    /// with its runs of slashes merged (`/p//a`) is redirected there with a 308, its query
+    /// kept.
     fn route(&self, ctx: &mut Context) -> Result<Routed, Error> {
-        let inner = &*self.inner;
+        match self.route_at(ctx, None) {
+            Err(e) if e.status() == StatusCode::NOT_FOUND => self.route_slashes(ctx, e),
+            routed => routed,
+        }
+    }
+
+    /// The slashes of a path that no route takes as it is (see [`route`](Self::route)):
+    /// `not_found` when they change nothing.
+    #[cold]
+    #[inline(never)]
+    fn route_slashes(&self, ctx: &mut Context, not_found: Error) -> Result<Routed, Error> {
+        let first = Err(not_found);
+        // Werkzeug merges the slashes of the percent-decoded path (`%2F` is one).
         let raw = ctx.parts.uri.path();
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        if !decoded.contains("//") {
+            return first;
+        }
+        let leading = format!("/{}", decoded.trim_start_matches('/'));
+        if leading != decoded {
+            let again = self.route_decoded(ctx, &leading);
+            if !matches!(&again, Err(e) if e.status() == StatusCode::NOT_FOUND) {
+                return again;
+            }
+        }
+        let mut merged = String::with_capacity(leading.len());
+        for c in leading.chars() {
+            if !(c == '/' && merged.ends_with('/')) {
+                merged.push(c);
+            }
+        }
+        if merged == leading {
+            return first;
+        }
+        match self.route_decoded(ctx, &merged) {
+            // A route, or the methods of the merged path for an `OPTIONS`: there.
+            Ok(_) => {
+                ctx.params.path = Default::default();
+                Err(self.slash_redirect(ctx, &merged))
+            }
+            Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => Err(e),
+            Err(_) => first,
+        }
+    }
+
+    /// [`route_at`](Self::route_at) on a decoded path, kept out of line: the request's own
+    /// path is routed by the one copy of `route_at` that `route` holds.
+    #[inline(never)]
+    fn route_decoded(&self, ctx: &mut Context, decoded: &str) -> Result<Routed, Error> {
+        self.route_at(ctx, Some(decoded))
+    }
+
+    /// The 308 to `path` (percent-encoded as Werkzeug encodes a redirect's path), the
+    /// request's query kept, as an absolute URL when the request names its host.
+    fn slash_redirect(&self, ctx: &Context, path: &str) -> Error {
+        // The characters Werkzeug leaves as they are in a redirect's path (`quote`'s safe set).
+        const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~')
+            .remove(b'!')
+            .remove(b'$')
+            .remove(b'&')
+            .remove(b'\'')
+            .remove(b'(')
+            .remove(b')')
+            .remove(b'*')
+            .remove(b'+')
+            .remove(b',')
+            .remove(b'/')
+            .remove(b':')
+            .remove(b';')
+            .remove(b'=')
+            .remove(b'@');
+        let mut location = String::new();
+        if let Some(host) = ctx.parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+            let scheme = if ctx.is_tls() { "https" } else { "http" };
+            location.push_str(&format!("{scheme}://{host}"));
+        }
+        location.extend(percent_encoding::utf8_percent_encode(path, KEEP));
+        if let Some(query) = ctx.parts.uri.query() {
+            location.push('?');
+            location.push_str(query);
+        }
+        let error = Error::new(StatusCode::PERMANENT_REDIRECT, "redirecting");
+        match HeaderValue::from_str(&location) {
+            Ok(value) => error.with_header(header::LOCATION, value),
+            Err(_) => Error::not_found("not found"),
+        }
+    }
+
+    /// [`route`](Self::route) on the request's path, or on `decoded` when given: a path
+    /// already percent-decoded, which is not decoded again.
+    #[inline(always)]
+    fn route_at(&self, ctx: &mut Context, decoded: Option<&str>) -> Result<Routed, Error> {
+        let inner = &*self.inner;
+        let raw = decoded.unwrap_or(ctx.parts.uri.path());
         // A path without variables is found by one hash look-up rather than a walk down the
         // router's tree (an exact match of such a path is also what the tree would find).
         let found_as_is = inner.static_paths.get(raw);
         // As Werkzeug routes: on the percent-decoded path (`/he%6Clo` is `/hello`, `%2F` a
         // separator), bytes that are not UTF-8 as U+FFFD. Only a path with an escape pays,
         // and a path found as it is has none to decode.
-        let decoded = (found_as_is.is_none() && raw.as_bytes().contains(&b'%'))
+        let decoded = (decoded.is_none() && found_as_is.is_none() && raw.as_bytes().contains(&b'%'))
             .then(|| percent_encoding::percent_decode_str(raw).decode_utf8_lossy());
         let path = decoded.as_deref().unwrap_or(raw);
         let found_decoded = || decoded.as_deref().and_then(|d| inner.static_paths.get(d));
