@@ -344,6 +344,18 @@ async fn absurd_chunk_sizes_are_refused() {
     server.stop().await;
 }
 
+/// Slashes as Werkzeug has them, on paths sent as they are (hyper reads `//open` as a path).
+#[tokio::test]
+async fn doubled_slashes_over_a_socket() {
+    let server = Server::start(app(&[]).build().unwrap()).await;
+    let r = get(server.addr, "//open", "").await;
+    assert!(r.starts_with("HTTP/1.1 200") && r.ends_with("open"), "{r}");
+    let r = get(server.addr, "/nap//5?y=1", "").await;
+    assert_eq!(status(&r), 308, "{r}");
+    assert!(r.to_lowercase().contains("location: http://test/nap/5?y=1\r\n"), "{r}");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn crlf_is_never_echoed_into_headers() {
     let server = Server::start(app(&[("FSA_MODE", "dev")]).build().unwrap()).await;
