@@ -290,6 +290,14 @@ async fn path_converters_follow_flask() {
         assert_eq!(c.get(bad).await.status(), 404, "{bad}");
     }
     assert_eq!(c.get("/float/1.5").await.text(), "1.5\n");
+    // Werkzeug's `\d` takes decimal digits of every script, which `int()` and `float()` read
+    // (Arabic-Indic 3 and 5, full-width 1 2); a superscript 2 and a Roman numeral are no digits.
+    assert_eq!(c.get("/int/%D9%A3").await.text(), "3\n");
+    assert_eq!(c.get("/int/%EF%BC%91%EF%BC%92").await.text(), "12\n");
+    assert_eq!(c.get("/float/%D9%A3.%D9%A5").await.text(), "3.5\n");
+    for bad in ["/int/%C2%B2", "/int/%E2%85%A0", "/float/%D9%A3."] {
+        assert_eq!(c.get(bad).await.status(), 404, "{bad}");
+    }
     let u = "0b0e3b0c-7a54-4f0b-9a52-4a3b1f1c2d3e";
     assert_eq!(c.get(&format!("/uuid/{u}")).await.text(), u);
     assert_eq!(c.get("/str/h%C3%A9llo").await.text(), "héllo");
@@ -308,6 +316,10 @@ async fn scalar_conversions_from_text() {
     assert_eq!(r.status(), 200, "{}", r.text());
     assert_eq!(r.json(), json!({"i": 17, "f": 1000.0, "b": true, "s": "x", "c": "é"}));
     assert_eq!(c.get("/scalars?i=0o21&f=2&b=false&s=&c=x").await.json()["i"], 17);
+    let r = c.get("/scalars?i=%EF%BC%91%EF%BC%92&f=%D9%A3.5&b=true&s=&c=x").await;
+    assert_eq!(r.status(), 200, "{}", r.text());
+    assert_eq!((r.json()["i"].clone(), r.json()["f"].clone()), (json!(12), json!(3.5)), "digits of any script");
+    assert_eq!(c.get("/scalars?i=%C2%B2&f=1&b=true&s=&c=x").await.status(), 400, "a superscript is no digit");
     assert_eq!(c.get("/scalars?i=0b10001&f=2&b=false&s=&c=x").await.json()["i"], 17);
     // Repeated scalar parameters: the first value is used.
     assert_eq!(c.get("/scalars?i=1&i=2&f=2&b=false&s=&c=x").await.json()["i"], 1);

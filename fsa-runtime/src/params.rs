@@ -774,8 +774,64 @@ fn plain_json_string(text: &str) -> Option<&str> {
     (!inner.contains('\\')).then_some(inner)
 }
 
+/// The digit zero of each run of ten decimal digits beyond ASCII (Unicode category `Nd`,
+/// whose digits Unicode always encodes as runs of ten in ascending order), as Python 3.11's
+/// `unicodedata` lists them (Unicode 14.0): the digits that Python's `\d` matches and that
+/// `int()` and `float()` read, such as `٣` (3) or the full-width `１`.
+const DECIMAL_ZEROS: [u32; 65] = [
+    0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6, 0xE50, 0xED0, 0xF20,
+    0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0,
+    0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0,
+    0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0,
+    0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+];
+
+/// The value of a decimal digit of any script (Unicode category `Nd`).
+fn decimal_digit(c: char) -> Option<u32> {
+    if c.is_ascii_digit() {
+        return Some(u32::from(c) - u32::from('0'));
+    }
+    let code = u32::from(c);
+    // The last zero at or before `c`: `c` is its digit when within ten of it.
+    let i = DECIMAL_ZEROS.partition_point(|&zero| zero <= code).checked_sub(1)?;
+    let value = code - DECIMAL_ZEROS[i];
+    (value < 10).then_some(value)
+}
+
+/// Whether `text` holds decimal digits only, of any script, and at least one.
+fn all_decimal_digits(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| decimal_digit(c).is_some())
+}
+
+/// Whether a path segment that is not all ASCII digits is all decimal digits of other scripts
+/// too: out of line, so that the usual segments pay nothing for it.
+#[cold]
+#[inline(never)]
+fn other_decimal_digits(segment: &str) -> bool {
+    !segment.is_ascii() && all_decimal_digits(segment)
+}
+
+/// The value of a path segment of decimal digits that `u128` parsing refused: one with
+/// digits of other scripts, `None` when it is ASCII (then out of range).
+#[cold]
+#[inline(never)]
+fn other_decimal_number(segment: &str) -> Option<u128> {
+    if segment.is_ascii() { None } else { ascii_decimals(segment).parse().ok() }
+}
+
+/// `text` with every decimal digit of another script written as its ASCII digit, as Python's
+/// `int()` and `float()` read them (`٣٤` → `34`); borrowed when `text` is ASCII.
+fn ascii_decimals(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    let digit = |c: char| decimal_digit(c).and_then(|d| char::from_digit(d, 10));
+    Cow::Owned(text.chars().map(|c| digit(c).unwrap_or(c)).collect())
+}
+
 /// Parses Python's `int(text, 0)` syntax: optional sign and spaces, `0x`/`0o`/`0b`
-/// prefixes, `_` between digits, no leading zeros on decimal numbers.
+/// prefixes, `_` between digits, no leading zeros on decimal numbers, and decimal digits of
+/// any script (`٣`), as Python reads them.
 pub fn parse_int(text: &str) -> Option<i128> {
     // The usual case first, without allocating: decimal digits after an optional sign, no
     // leading zero, at most 38 digits (always within `i128`).
@@ -792,6 +848,7 @@ pub fn parse_int(text: &str) -> Option<i128> {
         let v = digits.iter().fold(0i128, |acc, d| acc * 10 + i128::from(d - b'0'));
         return Some(if neg { -v } else { v });
     }
+    let text = ascii_decimals(text);
     let t = text.trim();
     let (neg, t) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -824,8 +881,10 @@ pub fn parse_int(text: &str) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
-/// Parses Python's `float(text)` syntax (`1e3`, `inf`, `nan`, `1_000.5`, spaces).
+/// Parses Python's `float(text)` syntax (`1e3`, `inf`, `nan`, `1_000.5`, spaces, decimal
+/// digits of any script).
 pub fn parse_float(text: &str) -> Option<f64> {
+    let text = ascii_decimals(text);
     let t = text.trim();
     let clean: Cow<'_, str> = if t.contains('_') {
         let b = t.as_bytes();
@@ -868,8 +927,9 @@ macro_rules! int_scalar {
                 let v = v.ok_or_else(|| cast_error("int"))?;
                 <$t>::try_from(v).map_err(|_| format!("out of range for {}", stringify!($t)))
             }
+            /// Decimal digits, of any script as Werkzeug's `\d+` has them.
             fn path_segment_ok(segment: &str) -> bool {
-                !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit())
+                !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) || other_decimal_digits(segment)
             }
             fn from_path(segment: &str) -> Result<Self, String> {
                 if !<$t as Scalar>::path_segment_ok(segment) {
@@ -879,6 +939,7 @@ macro_rules! int_scalar {
                 segment
                     .parse::<u128>()
                     .ok()
+                    .or_else(|| other_decimal_number(segment))
                     .and_then(|v| <$t>::try_from(v).ok())
                     .ok_or_else(|| format!("out of range for {}", stringify!($t)))
             }
@@ -969,15 +1030,9 @@ macro_rules! float_scalar {
                     non_finite(text).map(|f| f as $t)
                 }
             }
+            /// `\d+\.\d+` as Werkzeug has it: decimal digits of any script.
             fn path_segment_ok(segment: &str) -> bool {
-                match segment.split_once('.') {
-                    Some((a, b)) => {
-                        !a.is_empty() && !b.is_empty()
-                            && a.bytes().all(|c| c.is_ascii_digit())
-                            && b.bytes().all(|c| c.is_ascii_digit())
-                    }
-                    None => false,
-                }
+                segment.split_once('.').is_some_and(|(a, b)| all_decimal_digits(a) && all_decimal_digits(b))
             }
         }
     )*};
@@ -1743,6 +1798,34 @@ mod tests {
         assert!(<time::PrimitiveDateTime as Scalar>::from_text("0000-01-02T03:04").is_err());
         assert!(<time::OffsetDateTime as Scalar>::from_text("2024-01-02T03:04:05+02:00").is_ok());
         assert!(<time::OffsetDateTime as Scalar>::from_text("-2024-01-02T03:04:05+02:00").is_err());
+    }
+
+    #[test]
+    fn decimal_digits_of_every_script() {
+        assert_eq!(decimal_digit('7'), Some(7));
+        assert_eq!(decimal_digit('\u{660}'), Some(0));
+        assert_eq!(decimal_digit('\u{669}'), Some(9));
+        assert_eq!(decimal_digit('\u{66A}'), None, "the Arabic percent sign follows the digits");
+        assert_eq!(decimal_digit('\u{FF11}'), Some(1), "full-width");
+        assert_eq!(decimal_digit('\u{1D7FF}'), Some(9), "the last of five adjoining runs");
+        assert_eq!(decimal_digit('\u{1FBF9}'), Some(9));
+        assert_eq!(decimal_digit('\u{B2}'), None, "a superscript is not a decimal digit");
+        assert_eq!(decimal_digit('\u{2160}'), None, "nor a Roman numeral");
+        assert_eq!(decimal_digit('\u{65F}'), None);
+        assert_eq!(decimal_digit('a'), None);
+        assert_eq!(ascii_decimals("\u{663}\u{664}.5"), "34.5");
+        assert!(matches!(ascii_decimals("12"), Cow::Borrowed("12")));
+        assert_eq!(parse_int("\u{663}"), Some(3));
+        assert_eq!(parse_int("\u{FF11}\u{FF12}"), Some(12));
+        assert_eq!(parse_int(" -\u{663}_\u{663} "), Some(-33));
+        assert_eq!(parse_int("\u{B2}"), None);
+        assert_eq!(parse_float("\u{663}.\u{665}"), Some(3.5));
+        assert!(<i64 as Scalar>::path_segment_ok("\u{663}\u{660}"));
+        assert_eq!(<i64 as Scalar>::from_path("\u{660}\u{663}"), Ok(3), "leading zeros, as in ASCII");
+        assert!(!<i64 as Scalar>::path_segment_ok("\u{B2}"));
+        assert!(<f64 as Scalar>::path_segment_ok("\u{663}.\u{665}"));
+        assert_eq!(<f64 as Scalar>::from_path("\u{663}.\u{665}"), Ok(3.5));
+        assert!(!<f64 as Scalar>::path_segment_ok("\u{663}."));
     }
 
     #[test]
