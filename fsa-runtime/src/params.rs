@@ -811,12 +811,22 @@ fn other_decimal_digits(segment: &str) -> bool {
     !segment.is_ascii() && all_decimal_digits(segment)
 }
 
-/// The value of a path segment of decimal digits that `u128` parsing refused: one with
-/// digits of other scripts, `None` when it is ASCII (then out of range).
+/// Whether the two sides of a float path segment that are not both ASCII digits are decimal
+/// digits of any script: out of line, as [`other_decimal_digits`].
 #[cold]
 #[inline(never)]
-fn other_decimal_number(segment: &str) -> Option<u128> {
-    if segment.is_ascii() { None } else { ascii_decimals(segment).parse().ok() }
+fn other_decimal_float(int: &str, fraction: &str) -> bool {
+    !(int.is_ascii() && fraction.is_ascii()) && all_decimal_digits(int) && all_decimal_digits(fraction)
+}
+
+/// `parse` of `text` with its decimal digits of other scripts written in ASCII, for a text
+/// that `parse` refused as it is: `None` when it is ASCII. Out of line, so that the usual
+/// texts pay nothing for it; ASCII parsing refuses any text with such a digit, so trying it
+/// first changes no result.
+#[cold]
+#[inline(never)]
+fn with_ascii_decimals<T>(text: &str, parse: fn(&str) -> Option<T>) -> Option<T> {
+    if text.is_ascii() { None } else { parse(&ascii_decimals(text)) }
 }
 
 /// `text` with every decimal digit of another script written as its ASCII digit, as Python's
@@ -848,7 +858,11 @@ pub fn parse_int(text: &str) -> Option<i128> {
         let v = digits.iter().fold(0i128, |acc, d| acc * 10 + i128::from(d - b'0'));
         return Some(if neg { -v } else { v });
     }
-    let text = ascii_decimals(text);
+    parse_int_text(text).or_else(|| with_ascii_decimals(text, parse_int_text))
+}
+
+/// [`parse_int`] past its usual case, on ASCII digits.
+fn parse_int_text(text: &str) -> Option<i128> {
     let t = text.trim();
     let (neg, t) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -877,14 +891,19 @@ pub fn parse_int(text: &str) -> Option<i128> {
     if !clean.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    let v = i128::from_str_radix(&clean, radix).ok()?;
-    Some(if neg { -v } else { v })
+    // The magnitude unsigned, so that `i128::MIN` reads too.
+    let v = u128::from_str_radix(&clean, radix).ok()?;
+    if neg { 0i128.checked_sub_unsigned(v) } else { i128::try_from(v).ok() }
 }
 
 /// Parses Python's `float(text)` syntax (`1e3`, `inf`, `nan`, `1_000.5`, spaces, decimal
 /// digits of any script).
 pub fn parse_float(text: &str) -> Option<f64> {
-    let text = ascii_decimals(text);
+    parse_float_text(text).or_else(|| with_ascii_decimals(text, parse_float_text))
+}
+
+/// [`parse_float`] on ASCII digits.
+fn parse_float_text(text: &str) -> Option<f64> {
     let t = text.trim();
     let clean: Cow<'_, str> = if t.contains('_') {
         let b = t.as_bytes();
@@ -939,7 +958,7 @@ macro_rules! int_scalar {
                 segment
                     .parse::<u128>()
                     .ok()
-                    .or_else(|| other_decimal_number(segment))
+                    .or_else(|| with_ascii_decimals(segment, |s| s.parse().ok()))
                     .and_then(|v| <$t>::try_from(v).ok())
                     .ok_or_else(|| format!("out of range for {}", stringify!($t)))
             }
@@ -1032,7 +1051,13 @@ macro_rules! float_scalar {
             }
             /// `\d+\.\d+` as Werkzeug has it: decimal digits of any script.
             fn path_segment_ok(segment: &str) -> bool {
-                segment.split_once('.').is_some_and(|(a, b)| all_decimal_digits(a) && all_decimal_digits(b))
+                segment.split_once('.').is_some_and(|(a, b)| {
+                    !a.is_empty()
+                        && !b.is_empty()
+                        && a.bytes().all(|c| c.is_ascii_digit())
+                        && b.bytes().all(|c| c.is_ascii_digit())
+                        || other_decimal_float(a, b)
+                })
             }
         }
     )*};
@@ -1835,6 +1860,9 @@ mod tests {
         assert_eq!(parse_int("0x11"), Some(17));
         assert_eq!(parse_int("0o21"), Some(17));
         assert_eq!(parse_int("0b10001"), Some(17));
+        assert_eq!(parse_int(&i128::MIN.to_string()), Some(i128::MIN));
+        assert_eq!(parse_int(&i128::MAX.to_string()), Some(i128::MAX));
+        assert_eq!(parse_int("170141183460469231731687303715884105728"), None, "i128::MAX + 1");
         assert_eq!(parse_int("1_000"), Some(1000));
         assert_eq!(parse_int("0"), Some(0));
         assert_eq!(parse_int("00"), Some(0));
