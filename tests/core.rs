@@ -463,10 +463,20 @@ async fn error_formats() {
     let json_app = basic_app(&[("FSA_ERROR_RESPONSE", "json".into())]).await.test_client();
     let r = json_app.get("/fails").await;
     assert_eq!(r.json(), json!("I am a teapot"));
+    // The bytes of FlaskSimpleAuth's bodies, Python's `json.dumps`: a space after `:` and no
+    // final newline, every non-ASCII character escaped.
+    assert_eq!(r.text(), r#""I am a teapot""#);
     let keyed = basic_app(&[("FSA_ERROR_RESPONSE", "json:error".into())]).await.test_client();
     let r = keyed.get("/fails").await;
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.json(), json!({"error": "I am a teapot"}));
+    assert_eq!(r.text(), r#"{"error": "I am a teapot"}"#);
+    let r = keyed.get("/int/%C3%A9").await;
+    assert_eq!(r.status(), 404);
+    let r = keyed.get("/scalars?i=%C3%A9&f=1&b=true&s=&c=x").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().starts_with(r#"{"error": "parameter \"i\""#), "{}", r.text());
+    assert!(r.text().contains(r#"\u00e9"#), "{}", r.text());
     let r = keyed.get("/nope").await;
     assert_eq!((r.status(), r.json()["error"].is_string()), (404, true));
     let r = keyed.post("/hello").await;

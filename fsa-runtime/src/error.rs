@@ -111,7 +111,6 @@ impl Error {
 
     /// Builds the response in the given format.
     pub fn into_response(self, format: &ErrorFormat) -> Response {
-        let json = |v: &serde_json::Value| crate::response::json_body(v).unwrap_or_else(|_| Body::empty());
         let (headers, content_type) = match self.extra {
             Some(extra) => (extra.headers, extra.content_type),
             None => (Vec::new(), None),
@@ -122,14 +121,19 @@ impl Error {
                 HeaderValue::from_static("text/plain; charset=utf-8"),
                 Body::from(Bytes::from(self.message.into_owned())),
             ),
-            (None, ErrorFormat::Json) => (
-                HeaderValue::from_static("application/json"),
-                json(&serde_json::Value::String(self.message.into_owned())),
-            ),
+            (None, ErrorFormat::Json) => {
+                let mut out = String::with_capacity(self.message.len() + 2);
+                python_json_string(&self.message, &mut out);
+                (HeaderValue::from_static("application/json"), Body::from(out))
+            }
             (None, ErrorFormat::JsonKey(key)) => {
-                let mut map = serde_json::Map::new();
-                map.insert(key.clone(), serde_json::Value::String(self.message.into_owned()));
-                (HeaderValue::from_static("application/json"), json(&serde_json::Value::Object(map)))
+                let mut out = String::with_capacity(key.len() + self.message.len() + 8);
+                out.push('{');
+                python_json_string(key, &mut out);
+                out.push_str(": ");
+                python_json_string(&self.message, &mut out);
+                out.push('}');
+                (HeaderValue::from_static("application/json"), Body::from(out))
             }
         };
         let mut resp = Response::new(body);
@@ -140,6 +144,35 @@ impl Error {
         }
         resp
     }
+}
+
+/// Appends `text` as a JSON string written the way Python's `json.dumps` writes it, as
+/// FlaskSimpleAuth's error bodies are (`{"error": "I am a teapot"}`): every character beyond
+/// ASCII as a `\uXXXX` escape (two, a surrogate pair, beyond the Basic Multilingual Plane),
+/// control characters as `\n`, `\r`, `\t`, `\b`, `\f` or `\u00XX`, and `"` and `\` escaped.
+fn python_json_string(text: &str, out: &mut String) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    // Writing to a `String` cannot fail.
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+        }
+    }
+    out.push('"');
 }
 
 impl fmt::Debug for Error {
@@ -171,6 +204,10 @@ pub enum ErrorFormat {
     /// `json`: the message as a JSON string.
     Json,
     /// `json:<key>`: a JSON object `{"<key>": message}`.
+    ///
+    /// Both JSON forms are written byte for byte as FlaskSimpleAuth writes them (Python's
+    /// `json.dumps`): `{"error": "no such user: caf\u00e9"}`, a space after the colon,
+    /// characters beyond ASCII escaped, no final newline.
     JsonKey(String),
 }
 
@@ -209,5 +246,23 @@ mod tests {
         let plain = Error::bad_request("no").into_response(&ErrorFormat::Json);
         assert_eq!(plain.headers()[header::CONTENT_TYPE], "application/json");
         assert!(plain.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    /// The bytes of FlaskSimpleAuth 36's error bodies for the same messages
+    /// (`FSA_ERROR_RESPONSE` `json:error` and `json`): Python's `json.dumps`.
+    #[tokio::test]
+    async fn json_errors_are_written_as_python_writes_them() {
+        let mut out = String::new();
+        python_json_string("I am a \"teapot\" \u{e9} \u{2603} \u{1d11e}\n\t/\u{1}\u{7f}\\", &mut out);
+        assert_eq!(out, r#""I am a \"teapot\" \u00e9 \u2603 \ud834\udd1e\n\t/\u0001\u007f\\""#);
+        let mut out = String::new();
+        python_json_string("\u{8}\u{c}\r~ ", &mut out);
+        assert_eq!(out, r#""\b\f\r~ ""#);
+        let key = ErrorFormat::JsonKey("error".to_owned());
+        let resp = Error::new(418, "I am a teapot").into_response(&key);
+        let body = resp.into_body().collect().await.expect("a full body");
+        assert_eq!(&body[..], br#"{"error": "I am a teapot"}"#);
+        let resp = Error::new(418, "x \u{e9}").into_response(&ErrorFormat::Json);
+        assert_eq!(&resp.into_body().collect().await.expect("a full body")[..], br#""x \u00e9""#);
     }
 }
