@@ -679,8 +679,8 @@ impl App {
             .remove(b'@');
         let mut location = String::new();
         if let Some(host) = ctx.parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-            let scheme = if ctx.is_tls() { "https" } else { "http" };
-            location.push_str(&format!("{scheme}://{host}"));
+            location.push_str(if ctx.is_tls() { "https://" } else { "http://" });
+            location.push_str(host);
         }
         location.extend(percent_encoding::utf8_percent_encode(path, KEEP));
         if let Some(query) = ctx.parts.uri.query() {

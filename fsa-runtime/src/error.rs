@@ -147,32 +147,14 @@ impl Error {
 }
 
 /// Appends `text` as a JSON string written the way Python's `json.dumps` writes it, as
-/// FlaskSimpleAuth's error bodies are (`{"error": "I am a teapot"}`): every character beyond
-/// ASCII as a `\uXXXX` escape (two, a surrogate pair, beyond the Basic Multilingual Plane),
-/// control characters as `\n`, `\r`, `\t`, `\b`, `\f` or `\u00XX`, and `"` and `\` escaped.
+/// FlaskSimpleAuth's error bodies are (`{"error": "I am a teapot"}`): `serde_json`'s string
+/// with the characters beyond ASCII and DEL escaped too
+/// ([`push_python_ascii`](crate::response::push_python_ascii)).
 fn python_json_string(text: &str, out: &mut String) {
-    use std::fmt::Write;
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    // Writing to a `String` cannot fail.
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-        }
+    // A string always serializes.
+    if let Ok(quoted) = serde_json::to_string(text) {
+        crate::response::push_python_ascii(out, &quoted);
     }
-    out.push('"');
 }
 
 impl fmt::Debug for Error {

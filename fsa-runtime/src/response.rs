@@ -216,6 +216,26 @@ impl<T: Serialize> Responder for Json<T> {
 /// out; larger ones are handed over without a copy.
 const JSON_COPY_MAX: usize = 4096;
 
+/// Appends the JSON text `json`, as `serde_json` writes it, to `out` with the characters that
+/// Python's `json.dumps` also escapes by default (`ensure_ascii`) escaped: each one beyond
+/// ASCII, and DEL, as `\uXXXX` (a UTF-16 surrogate pair beyond the Basic Multilingual Plane).
+/// `serde_json` already writes quotes, backslashes and control characters as Python does, and
+/// these characters can only stand inside strings, so escaping them afterwards is exact.
+pub(crate) fn push_python_ascii(out: &mut String, json: &str) {
+    use std::fmt::Write;
+    for c in json.chars() {
+        if c.is_ascii() && c != '\u{7f}' {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                // Writing to a `String` cannot fail.
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        }
+    }
+}
+
 /// The JSON text of `value` and a newline, as a body. The text is written into a reused
 /// per-thread buffer and copied out at its exact size: one allocation per response, where a
 /// growing vector handed to `Bytes` costs two (the vector and `Bytes`' shared header, as its
@@ -343,6 +363,16 @@ pub(crate) async fn unstream(resp: Response, streaming: bool) -> Result<Response
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Python's `json.dumps({"s": "\x7f é 𝄞"}, separators=(",", ":"))`, as the fsa tokens
+    /// and JSON error bodies need it.
+    #[test]
+    fn python_ascii_escapes_what_python_escapes() {
+        let text = serde_json::to_string(&serde_json::json!({"s": "\u{7f} \u{e9} \u{1d11e}\n"})).expect("JSON");
+        let mut out = String::new();
+        push_python_ascii(&mut out, &text);
+        assert_eq!(out, r#"{"s":"\u007f \u00e9 \ud834\udd1e\n"}"#);
+    }
     use futures_util::FutureExt;
 
     fn text(r: Result<Response, Error>) -> String {

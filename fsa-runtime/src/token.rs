@@ -411,24 +411,14 @@ struct ReadClaims {
     scope: Option<String>,
 }
 
-/// JSON as Python's `json.dumps(…, separators=(",", ":"))` writes it: non-ASCII characters as
-/// `\uXXXX` escapes (UTF-16 surrogate pairs beyond the BMP). serde_json already escapes quotes,
-/// backslashes and control characters like Python, and non-ASCII characters can only appear
-/// inside strings, so escaping them afterwards is exact.
+/// JSON as Python's `json.dumps(…, separators=(",", ":"))` writes it: `serde_json`'s compact
+/// text with the characters Python escapes beyond it escaped too
+/// ([`push_python_ascii`](crate::response::push_python_ascii)).
 #[cfg(feature = "jwt")]
 fn python_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
     let text = serde_json::to_string(value).map_err(Error::internal)?;
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{u:04x}"));
-            }
-        }
-    }
+    crate::response::push_python_ascii(&mut out, &text);
     Ok(out)
 }
 
