@@ -362,6 +362,9 @@ mod object_permissions {
         assert_eq!(sj(&get("9", "susie", "Derkins789").await).0, 404);
         assert_eq!(c.get("/stuff/9").await.status(), 401);
         assert_eq!(sj(&get("abc", "susie", "Derkins789").await).0, 404);
+        // An id beyond the parameter's type is no object's: 404, after authentication.
+        assert_eq!(sj(&get("99999999999999999999", "calvin", "Hobbes123").await).0, 404);
+        assert_eq!(c.get("/stuff/99999999999999999999").await.status(), 401);
         // update: owner only, parameters checked before permissions.
         let patch = |sid: &str, u: &str, p: &str| c.patch(&format!("/stuff/{sid}")).basic(u, p);
         assert_eq!(patch("1", "hobbes", "Tiger456").await.status(), 400);
@@ -392,6 +395,7 @@ mod object_permissions {
         let r = c.put("/docs/moe/100").basic("moe", "Bully1000").await;
         assert_eq!(sj(&r), (200, json!({"folder": "moe", "num": 100, "written": true})));
         assert_eq!(sj(&c.put("/docs/moe/x").basic("moe", "Bully1000").await).0, 404);
+        assert_eq!(sj(&c.get("/docs/moe/99999999999999999999").basic("moe", "Bully1000").await).0, 404);
     }
 }
 

@@ -18,7 +18,9 @@ use serde::de::DeserializeOwned;
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::params::{FromParam, conversion_error, found_repr, garde_report, serde_from_found, serde_when_absent};
+use crate::params::{
+    Found, FromParam, conversion_error, found_repr, garde_report, quoted, serde_from_found, serde_when_absent,
+};
 use crate::route::ArgKind;
 use crate::special::Special;
 
@@ -34,16 +36,33 @@ fn missing(name: &str) -> Error {
     Error::bad_request(format!("parameter \"{name}\" is missing"))
 }
 
+/// The 404 of a path segment whose value the parameter's type cannot hold.
+#[cold]
+fn beyond_type(name: &str, segment: &str, detail: String) -> Error {
+    Error::not_found(format!("parameter \"{name}\" names nothing: {}: {detail}", quoted(segment)))
+}
+
+/// For the types whose every path segment converts or is refused as a 400.
+fn never_beyond(_segment: &str) -> bool {
+    false
+}
+
+/// `beyond` tells a path segment that names nothing the type can hold (see
+/// [`FromParam::path_beyond_type`]): its refusal is a 404, the others' a 400.
 fn lookup<T>(
     ctx: &Context,
     name: &'static str,
     default: Option<impl FnOnce() -> T>,
     absent: impl FnOnce() -> Option<T>,
-    convert: impl FnOnce(crate::params::Found<'_>) -> Result<T, String>,
-    repr: impl FnOnce(&crate::params::Found<'_>) -> String,
+    convert: impl FnOnce(Found<'_>) -> Result<T, String>,
+    repr: impl FnOnce(&Found<'_>) -> String,
+    beyond: fn(&str) -> bool,
 ) -> Result<T, Error> {
     match ctx.params().get(name) {
-        Some(found) => convert(found).map_err(|detail| conversion_error("parameter", name, &repr(&found), detail)),
+        Some(found) => convert(found).map_err(|detail| match found {
+            Found::Path(segment) if beyond(segment) => beyond_type(name, segment, detail),
+            _ => conversion_error("parameter", name, &repr(&found), detail),
+        }),
         None => match default {
             Some(d) => Ok(d()),
             None => absent().ok_or_else(|| missing(name)),
@@ -117,7 +136,7 @@ impl<T: FromParam> ViaParam<T> for &&Arg<T> {
         if let Some(value) = ctx.params().json_text(name).and_then(T::from_json_text) {
             return ready(Ok(value));
         }
-        ready(lookup(ctx, name, default, T::when_absent, T::from_found, T::value_repr))
+        ready(lookup(ctx, name, default, T::when_absent, T::from_found, T::value_repr, T::path_beyond_type))
     }
     fn kind(&self) -> ArgKind {
         ArgKind::Request
@@ -156,10 +175,10 @@ where
         // Validation failures read like other conversion errors, the detail listing every
         // field: `parameter "p" cast error on {…}: age: lower than 18; login: …`. Defaults are
         // the handler's own values and are not validated.
-        let convert = |found: crate::params::Found<'_>| {
+        let convert = |found: Found<'_>| {
             serde_from_found::<T>(found).and_then(|v| v.validate().map(|()| v).map_err(|report| garde_report(&report)))
         };
-        ready(lookup(ctx, name, default, serde_when_absent::<T>, convert, found_repr))
+        ready(lookup(ctx, name, default, serde_when_absent::<T>, convert, found_repr, never_beyond))
     }
     fn kind(&self) -> ArgKind {
         ArgKind::Request
@@ -191,7 +210,7 @@ impl<T: DeserializeOwned + Send> ViaSerde<T> for Arg<T> {
         name: &'static str,
         default: Option<D>,
     ) -> Ready<Result<T, Error>> {
-        ready(lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>, found_repr))
+        ready(lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>, found_repr, never_beyond))
     }
     fn kind(&self) -> ArgKind {
         ArgKind::Request

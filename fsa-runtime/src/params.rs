@@ -759,6 +759,14 @@ pub trait Scalar: Sized + Send {
     fn from_path(segment: &str) -> Result<Self, String> {
         Self::from_text(segment)
     }
+    /// Whether a path segment that [`Scalar::path_segment_ok`] took holds a value beyond the
+    /// type: an integer too large for it. FlaskSimpleAuth's integers have no bound, so that its
+    /// route runs and finds no object of that id (a 404, or the 401 of a missing login first);
+    /// here such a parameter answers 404 where other refused values answer 400.
+    #[doc(hidden)]
+    fn path_beyond_type(_segment: &str) -> bool {
+        false
+    }
     /// Converts a JSON body member straight from its JSON text, when the type reads the text
     /// itself: a shortcut for the common types, which spares building a `Value`, or a reading
     /// that the parsed value would lose (integers beyond 64 bits, which `serde_json` makes
@@ -817,6 +825,18 @@ fn other_decimal_digits(segment: &str) -> bool {
 #[inline(never)]
 fn other_decimal_float(int: &str, fraction: &str) -> bool {
     !(int.is_ascii() && fraction.is_ascii()) && all_decimal_digits(int) && all_decimal_digits(fraction)
+}
+
+/// The value of a path segment of decimal digits (of any script, leading zeros included) when
+/// the integer type holds it: `u128` parsing takes leading zeros and fails only past its
+/// range. In line, as the conversion of every integer path segment.
+#[inline]
+fn path_digits_value<T: TryFrom<u128>>(segment: &str) -> Option<T> {
+    segment
+        .parse::<u128>()
+        .ok()
+        .or_else(|| with_ascii_decimals(segment, |s| s.parse().ok()))
+        .and_then(|v| T::try_from(v).ok())
 }
 
 /// `parse` of `text` with its decimal digits of other scripts written in ASCII, for a text
@@ -951,13 +971,10 @@ macro_rules! int_scalar {
                 if !<$t as Scalar>::path_segment_ok(segment) {
                     return <$t as Scalar>::from_text(segment);
                 }
-                // Digits only: `u128` parsing takes leading zeros, and fails only past its range.
-                segment
-                    .parse::<u128>()
-                    .ok()
-                    .or_else(|| with_ascii_decimals(segment, |s| s.parse().ok()))
-                    .and_then(|v| <$t>::try_from(v).ok())
-                    .ok_or_else(|| format!("out of range for {}", stringify!($t)))
+                path_digits_value(segment).ok_or_else(|| format!("out of range for {}", stringify!($t)))
+            }
+            fn path_beyond_type(segment: &str) -> bool {
+                <$t as Scalar>::path_segment_ok(segment) && path_digits_value::<$t>(segment).is_none()
             }
             // Inlined into each argument's extraction, where it is the usual way in.
             #[inline]
@@ -1002,6 +1019,9 @@ macro_rules! nonzero_scalar {
             }
             fn from_path(segment: &str) -> Result<Self, String> {
                 <$t>::new(<$inner as Scalar>::from_path(segment)?).ok_or_else(|| "must not be zero".to_owned())
+            }
+            fn path_beyond_type(segment: &str) -> bool {
+                <$inner as Scalar>::path_beyond_type(segment)
             }
         }
     )*};
@@ -1287,6 +1307,12 @@ pub trait FromParam: Sized + Send {
     fn value_repr(found: &Found<'_>) -> String {
         found_repr(found)
     }
+    /// Whether a path segment that [`path_segment_ok`](Self::path_segment_ok) took names
+    /// nothing this type can hold (an integer beyond it): the refusal is then a 404, not a 400.
+    #[doc(hidden)]
+    fn path_beyond_type(_segment: &str) -> bool {
+        false
+    }
 }
 
 fn scalar_from_found<T: Scalar>(found: Found<'_>) -> Result<T, String> {
@@ -1346,6 +1372,9 @@ impl<T: Scalar> FromParam for T {
     fn path_segment_ok(segment: &str) -> bool {
         T::path_segment_ok(segment)
     }
+    fn path_beyond_type(segment: &str) -> bool {
+        T::path_beyond_type(segment)
+    }
     fn from_json_text(text: &str) -> Option<Self> {
         T::from_json_text(text)
     }
@@ -1367,6 +1396,9 @@ impl<T: Scalar> FromParam for Option<T> {
     }
     fn path_segment_ok(segment: &str) -> bool {
         T::path_segment_ok(segment)
+    }
+    fn path_beyond_type(segment: &str) -> bool {
+        T::path_beyond_type(segment)
     }
     fn from_json_text(text: &str) -> Option<Self> {
         if text == "null" { Some(None) } else { T::from_json_text(text).map(Some) }
@@ -1441,7 +1473,7 @@ pub(crate) const QUOTED_MAX: usize = 200;
 
 /// A value as an error message quotes it: whole up to [`QUOTED_MAX`] characters, else its
 /// beginning and `…`.
-fn quoted(value: &str) -> Cow<'_, str> {
+pub(crate) fn quoted(value: &str) -> Cow<'_, str> {
     match value.char_indices().nth(QUOTED_MAX) {
         None => Cow::Borrowed(value),
         Some((end, _)) => Cow::Owned(format!("{}…", &value[..end])),
@@ -1991,6 +2023,17 @@ mod tests {
     #[test]
     fn path_converters() {
         assert!(<i64 as Scalar>::path_segment_ok("12"));
+        // Digits beyond the type: refused, as naming nothing (a 404), unlike other refusals.
+        assert_eq!(<u8 as Scalar>::from_path("256"), Err("out of range for u8".to_owned()));
+        assert!(<u8 as Scalar>::path_beyond_type("256") && <u8 as Scalar>::path_beyond_type("0256"));
+        assert!(!<u8 as Scalar>::path_beyond_type("255") && !<u8 as Scalar>::path_beyond_type("x"));
+        assert!(<i64 as Scalar>::path_beyond_type("9223372036854775808"));
+        assert!(!<i64 as Scalar>::path_beyond_type(&format!("{}1", "0".repeat(60))));
+        assert!(<i8 as Scalar>::path_beyond_type("\u{661}\u{662}\u{668}"));
+        assert!(<std::num::NonZeroU8 as Scalar>::path_beyond_type("256"));
+        assert!(!<std::num::NonZeroU8 as Scalar>::path_beyond_type("0"));
+        assert!(<Option<u8> as FromParam>::path_beyond_type("300"));
+        assert!(!<f64 as Scalar>::path_beyond_type(&"9".repeat(400)));
         assert!(!<i64 as Scalar>::path_segment_ok("-1"));
         assert!(<f64 as Scalar>::path_segment_ok("1.5"));
         assert!(!<f64 as Scalar>::path_segment_ok("1"));
