@@ -6,7 +6,7 @@
 #   scripts/demo.sh stop [PORT]              stop the demo started on PORT (by its PID)
 #
 # PORT defaults to $PORT or 5000, the token mode to $DEMO_TOKEN or jwt. DATABASE_URL and
-# OTP_DIGITS are passed on; the database is always recreated (DEMO_INIT=1). The scratch
+# OTP_DIGITS are passed on; the database is always recreated (DEMO_INIT=1, the default). The scratch
 # directory (database, uploads, MFA code files, log) is printed and removed by stop.
 set -euo pipefail
 

@@ -9,7 +9,8 @@
 //!
 //! Environment (see [`Settings::from_env`]): `PORT` (5000), `DEMO_TOKEN` (`jwt` or `fsa`),
 //! `DATABASE_URL` (default the SQLite file `stuff.db`; `postgres://…` for PostgreSQL),
-//! `DEMO_INIT=1` (recreate the database), `OTP_DIGITS` (6).
+//! `DEMO_INIT` (`1`, the default: recreate the database at start, as the specification's seed
+//! state; `0`: keep an existing one), `OTP_DIGITS` (6).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -80,7 +81,8 @@ pub struct Settings {
     pub mode: TokenMode,
     /// Database.
     pub db: DbSettings,
-    /// Recreate the database from scratch.
+    /// Recreate the database from scratch at start (the default); else create it only when
+    /// absent.
     pub init: bool,
     /// MFA digits.
     pub otp_digits: u32,
@@ -93,7 +95,7 @@ impl Default for Settings {
         Settings {
             mode: TokenMode::Jwt,
             db: DbSettings::default(),
-            init: false,
+            init: true,
             otp_digits: 6,
             upload_dir: PathBuf::from("."),
         }
@@ -109,7 +111,7 @@ impl Settings {
             s.mode = m.parse()?;
         }
         s.db.url = var("DATABASE_URL");
-        s.init = var("DEMO_INIT").is_some_and(|v| v != "0");
+        s.init = var("DEMO_INIT").is_none_or(|v| v != "0");
         if let Some(d) = var("OTP_DIGITS") {
             s.otp_digits = d.parse().ok().filter(|d| (1..=10).contains(d)).ok_or("OTP_DIGITS: expecting 1 to 10")?;
         }
@@ -157,7 +159,8 @@ pub fn routes(mode: TokenMode) -> Vec<fsa::RouteDef> {
     all
 }
 
-/// Connects to the database (creating it when absent or asked to) and builds the app.
+/// Connects to the database (creating it from scratch when [`Settings::init`] asks, or when it
+/// is absent) and builds the app.
 pub async fn build(settings: &Settings) -> Result<App, BoxError> {
     let (pool, absent) = db::connect(&settings.db).await?;
     let app = hooks::register(configure(App::new(), settings.mode), &pool)
@@ -174,7 +177,9 @@ pub async fn build(settings: &Settings) -> Result<App, BoxError> {
 }
 
 /// Adds a user or resets its password (and admin flag when given): the original's `pass.py`.
-/// Returns a line telling what was done.
+/// It edits the database as it is (creating it when absent), whatever [`Settings::init`] says;
+/// a server started with `DEMO_INIT=0` then keeps the change. Returns a line telling what was
+/// done.
 pub async fn set_password(
     settings: &Settings,
     login: &str,
@@ -182,7 +187,7 @@ pub async fn set_password(
     email: Option<&str>,
     admin: Option<bool>,
 ) -> Result<String, BoxError> {
-    let app = build(settings).await?;
+    let app = build(&Settings { init: false, ..settings.clone() }).await?;
     let pool = app.state::<Pool>().ok_or("no pool")?;
     let hash = app.hash_password(password).await?;
     let db = db::Db::new((*pool).clone());

@@ -4,12 +4,18 @@
 //! cargo run -p demo                       # jwt mode on 127.0.0.1:5000, SQLite stuff.db
 //! cargo run -p demo -- 5001 fsa           # port and token mode as arguments
 //! cargo run -p demo -- pass calvin hobbes [--email calvin@comics.org] [--admin]
+//! DEMO_INIT=0 cargo run -p demo           # keep the database as it is (with calvin)
 //! ```
+//!
+//! The server recreates the database from scratch at every start (the specification's seed
+//! state) unless `DEMO_INIT=0`.
 
 use std::net::SocketAddr;
 
-const USAGE: &str = "usage: demo [PORT] [jwt|fsa]\n       demo pass LOGIN PASSWORD [--email EMAIL] [--admin|--no-admin]\n\
-environment: PORT (5000), DEMO_TOKEN (jwt|fsa), DATABASE_URL (stuff.db), DEMO_INIT=1, OTP_DIGITS (6)";
+const USAGE: &str =
+    "usage: demo [PORT] [jwt|fsa]\n       demo pass LOGIN PASSWORD [--email EMAIL] [--admin|--no-admin]\n\
+environment: PORT (5000), DEMO_TOKEN (jwt|fsa), DATABASE_URL (stuff.db),
+             DEMO_INIT (1: recreate the database at start; 0: keep it), OTP_DIGITS (6)";
 
 #[tokio::main]
 async fn main() {

@@ -310,6 +310,25 @@ impl FromParam for StrList {
             _ => Err(fail()),
         }
     }
+    /// The received value as FlaskSimpleAuth's message quotes it, with Python's `str`: a JSON
+    /// body member `[1, 2]` as `[1, 2]`, `"ab"` as `ab`, `null` as `None`.
+    fn value_repr(found: &Found<'_>) -> String {
+        let value = match found {
+            Found::Json(v) => PyValue::from(*v),
+            Found::JsonText(text) => match PyValue::parse(text) {
+                Ok(v) => v,
+                Err(_) => return (*text).to_owned(),
+            },
+            Found::Text(t) => return t.first().to_owned(),
+            Found::Path(s) => return (*s).to_owned(),
+            Found::File(f) => return f.filename.clone(),
+            _ => return String::new(),
+        };
+        match value {
+            PyValue::Str(s) => s,
+            other => repr(&other),
+        }
+    }
 }
 
 /// A character: `{"name": str, "age": int}`; `age` is read as pydantic's lax mode reads an

@@ -46,6 +46,9 @@ fn free_port() -> u16 {
 #[test]
 fn serves_on_a_socket_with_a_fresh_database_in_the_working_directory() {
     let dir = scratch_dir();
+    // A database left by an earlier run (here with calvin): recreated at start.
+    let out = demo(&dir).args(["pass", "calvin", "hobbes1"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let port = free_port();
     let _server = Server(demo(&dir).arg(port.to_string()).arg("fsa").spawn().expect("demo starts"));
     let get_now = "GET /now HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
@@ -68,6 +71,9 @@ fn serves_on_a_socket_with_a_fresh_database_in_the_working_directory() {
     assert!(token.starts_with("demo:foo:"), "{r}");
     let r = http(port, &format!("GET /who?AUTH={token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).unwrap();
     assert!(r.ends_with("\r\n\r\n\"foo\"\n"), "{r}");
+    let calvin = "Authorization: Basic Y2FsdmluOmhvYmJlczE=\r\n"; // calvin:hobbes1
+    let r = http(port, &format!("GET /scare/token HTTP/1.1\r\nHost: x\r\n{calvin}Connection: close\r\n\r\n")).unwrap();
+    assert!(r.starts_with("HTTP/1.1 401"), "the seed state has no calvin: {r}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -85,7 +91,8 @@ fn pass_adds_and_resets_users() {
     assert!(!out.status.success());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
-        let mut s = demo::Settings { upload_dir: dir.clone(), ..demo::Settings::default() };
+        // A server started with DEMO_INIT=0 serves the edited database.
+        let mut s = demo::Settings { upload_dir: dir.clone(), init: false, ..demo::Settings::default() };
         s.db.url = Some(dir.join("stuff.db").to_string_lossy().into_owned());
         let app = demo::build(&s).await.expect("app");
         let c = app.test_client();

@@ -553,7 +553,21 @@ async fn types_routes(f: &Fixture) {
     let r = c.get("/types/ls").query(&[("ls", "[\"x\"]")]).await;
     assert_eq!(r.json(), json!({"len": 1, "all": "x"}));
     let r = c.get("/types/ls").json(&json!({"ls": [1, 2]})).await;
-    assert_eq!((r.status(), r.text()), (400, "parameter \"ls\" cast error on [1,2]: expecting list[str]".to_owned()));
+    assert_eq!((r.status(), r.text()), (400, "parameter \"ls\" cast error on [1, 2]: expecting list[str]".to_owned()));
+    // The value as Python's `str` writes it, as FlaskSimpleAuth's message does.
+    for (ls, shown) in [
+        (json!("ab"), "ab"),
+        (json!({"a": 1, "b": [true, null, 1.5]}), "{'a': 1, 'b': [True, None, 1.5]}"),
+        (json!(null), "None"),
+        (json!(["x", 1e20]), "['x', 1e+20]"),
+    ] {
+        let r = c.get("/types/ls").json(&json!({ "ls": ls })).await;
+        assert_eq!(r.text(), format!("parameter \"ls\" cast error on {shown}: expecting list[str]"));
+    }
+    let r = c.get("/types/ls").body(r#"{"ls": [1e400, 99999999999999999999999]}"#, "application/json").await;
+    assert_eq!(r.text(), "parameter \"ls\" cast error on [inf, 99999999999999999999999]: expecting list[str]");
+    let r = c.get("/types/ls").query(&[("ls", "[1, 2]")]).await;
+    assert_eq!(r.text(), "parameter \"ls\" cast error on [1, 2]: expecting list[str]");
 }
 
 fn jwt_claims(token: &str) -> Value {
@@ -690,21 +704,32 @@ async fn postgres_fsa_all_routes() {
     }
 }
 
+/// Every start recreates the seed state (the specification's "created at start from
+/// scratch"), unless `init` is off (`DEMO_INIT=0`), which keeps the database as it is.
 #[tokio::test]
-async fn database_is_kept_unless_init() {
+async fn database_is_recreated_at_start_unless_kept() {
     let dir = scratch_dir();
     let mut s = Settings { upload_dir: dir.clone(), ..Settings::default() };
     s.db.url = Some(dir.join("stuff.db").to_string_lossy().into_owned());
+    let stuff_count = |app: &fsa::App| {
+        let c = app.test_client();
+        async move { c.get("/stuff").basic("foo", "bla").await.json().as_array().map(Vec::len) }
+    };
+    let add = |app: &fsa::App| {
+        let c = app.test_client();
+        async move { c.post("/stuff").basic("foo", "bla").form(&[("sname", "kept")]).await.status() }
+    };
     let app = demo::build(&s).await.expect("app");
-    let r = app.test_client().post("/stuff").basic("foo", "bla").form(&[("sname", "kept")]).await;
-    assert_eq!(r.status(), 201);
+    assert_eq!(add(&app).await, 201);
+    assert_eq!(stuff_count(&app).await, Some(4));
     drop(app);
     let app = demo::build(&s).await.expect("app");
-    assert_eq!(app.test_client().get("/stuff").basic("foo", "bla").await.json().as_array().map(Vec::len), Some(4));
+    assert_eq!(stuff_count(&app).await, Some(3), "recreated at start");
+    assert_eq!(add(&app).await, 201);
     drop(app);
-    s.init = true;
+    s.init = false;
     let app = demo::build(&s).await.expect("app");
-    assert_eq!(app.test_client().get("/stuff").basic("foo", "bla").await.json().as_array().map(Vec::len), Some(3));
+    assert_eq!(stuff_count(&app).await, Some(4), "kept");
     let _ = std::fs::remove_dir_all(dir);
 }
 
