@@ -364,6 +364,9 @@ mod object_permissions {
         assert_eq!(sj(&get("abc", "susie", "Derkins789").await).0, 404);
         // An id beyond the parameter's type is no object's: 404, after authentication.
         assert_eq!(sj(&get("99999999999999999999", "calvin", "Hobbes123").await).0, 404);
+        // Parameters first (§3.1): a missing name is a 400 there, as for an unknown id in range.
+        let r = c.patch("/stuff/99999999999999999999").basic("hobbes", "Tiger456").await;
+        assert_eq!(sj(&r), (400, json!({"error": "parameter \"name\" is missing"})));
         assert_eq!(c.get("/stuff/99999999999999999999").await.status(), 401);
         // update: owner only, parameters checked before permissions.
         let patch = |sid: &str, u: &str, p: &str| c.patch(&format!("/stuff/{sid}")).basic(u, p);

@@ -262,7 +262,10 @@ impl ParamErrors {
                 None
             }
             Err(e) => {
-                if self.other.is_none() {
+                // The first such error, but a 404 (a value that names nothing) gives way to any
+                // other, as it gives way to the 400s in `into_error`.
+                let weaker = |o: &Error| o.status() == http::StatusCode::NOT_FOUND;
+                if self.other.as_deref().is_none_or(|o| weaker(o) && !weaker(&e)) {
                     self.other = Some(Box::new(e));
                 }
                 None
@@ -281,9 +284,13 @@ impl ParamErrors {
 
     /// The error to answer: a non-400 error first (e.g. 401 from a special argument), else one
     /// 400 listing every message, one per line (at most [`MAX_LISTED`](Self::MAX_LISTED), then
-    /// `and N more parameter errors`).
+    /// `and N more parameter errors`). A 404 (a path id beyond its type, which names nothing)
+    /// comes after the 400s, as FlaskSimpleAuth checks every parameter before an object
+    /// permission finds nothing.
     pub fn into_error(self) -> Error {
-        if let Some(e) = self.other {
+        if let Some(e) = self.other
+            && (e.status() != http::StatusCode::NOT_FOUND || self.messages.is_empty())
+        {
             return *e;
         }
         if self.messages.is_empty() {
@@ -305,5 +312,38 @@ impl ParamErrors {
     /// `Err` when any error was recorded.
     pub fn check(self) -> Result<(), Error> {
         if self.is_empty() { Ok(()) } else { Err(self.into_error()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(errors: ParamErrors) -> u16 {
+        errors.into_error().status().as_u16()
+    }
+
+    /// A 404 (a path id beyond its type) gives way to the 400s of the other parameters and to
+    /// any other error (a 401 of an on-demand login), whichever comes first.
+    #[test]
+    fn a_not_found_parameter_comes_after_the_others() {
+        let not_found = || Err::<(), _>(Error::not_found("names nothing"));
+        let mut alone = ParamErrors::new();
+        alone.take(not_found());
+        assert_eq!(status(alone), 404);
+        let mut with_400 = ParamErrors::new();
+        with_400.take(not_found());
+        with_400.take(Err::<(), _>(Error::bad_request("parameter \"n\" is missing")));
+        let e = with_400.into_error();
+        assert_eq!((e.status().as_u16(), e.message()), (400, "parameter \"n\" is missing"));
+        let mut with_401 = ParamErrors::new();
+        with_401.take(not_found());
+        with_401.take(Err::<(), _>(Error::new(http::StatusCode::UNAUTHORIZED, "no login")));
+        with_401.take(not_found());
+        assert_eq!(status(with_401), 401);
+        let mut first_stays = ParamErrors::new();
+        first_stays.take(Err::<(), _>(Error::new(http::StatusCode::FORBIDDEN, "no")));
+        first_stays.take(Err::<(), _>(Error::new(http::StatusCode::UNAUTHORIZED, "no login")));
+        assert_eq!(status(first_stays), 403);
     }
 }
