@@ -111,7 +111,12 @@ impl Settings {
             s.mode = m.parse()?;
         }
         s.db.url = var("DATABASE_URL");
-        s.init = var("DEMO_INIT").is_none_or(|v| v != "0");
+        s.init = match var("DEMO_INIT").as_deref() {
+            None | Some("1") => true,
+            Some("0") => false,
+            // Anything else might be meant either way, and one way loses the data.
+            Some(_) => return Err("DEMO_INIT: expecting 1 (recreate the database) or 0 (keep it)".into()),
+        };
         if let Some(d) = var("OTP_DIGITS") {
             s.otp_digits = d.parse().ok().filter(|d| (1..=10).contains(d)).ok_or("OTP_DIGITS: expecting 1 to 10")?;
         }

@@ -103,3 +103,15 @@ fn pass_adds_and_resets_users() {
     });
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `DEMO_INIT` is 1 (recreate) or 0 (keep): any other value is refused before the database is
+/// touched, since one of its readings loses the data.
+#[test]
+fn demo_init_is_0_or_1() {
+    let dir = scratch_dir();
+    let out = demo(&dir).env("DEMO_INIT", "false").args(["pass", "calvin", "hobbes1"]).output().expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DEMO_INIT: expecting 1"), "{out:?}");
+    assert!(!dir.join("stuff.db").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
