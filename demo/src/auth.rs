@@ -4,7 +4,7 @@ use fsa::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::args;
-use crate::db::{Db, Q};
+use crate::db::{Db, Q, RowId};
 use crate::users;
 
 /// An auth object as given: `upass` is the clear password, `aid` optional.
@@ -78,12 +78,16 @@ async fn post_auth(db: Db, app: App, user: AuthIn) -> Result<(Json<serde_json::V
 
 /// Replaces every column of a user.
 #[put("/auth/<aid>", authorize = "ADMIN")]
-async fn put_auth_aid(db: Db, app: App, aid: i64, user: AuthIn) -> Result<((), u16)> {
-    if user.aid.is_some_and(|a| a != aid) {
+async fn put_auth_aid(db: Db, app: App, aid: RowId, user: AuthIn) -> Result<((), u16)> {
+    if user.aid.is_some_and(|a| Some(a) != aid.row()) {
         return Err(Error::bad_request("inconsistent aid"));
     }
     let hash = app.hash_password(&user.upass).await?;
-    if db.exec(SET, args![user.login, user.email, hash, user.admin, user.secret, aid]).await? == 0 {
+    let changed = match aid.row() {
+        Some(id) => db.exec(SET, args![user.login, user.email, hash, user.admin, user.secret, id]).await?,
+        None => 0,
+    };
+    if changed == 0 {
         return Err(Error::not_found(format!("no such aid: {aid}")));
     }
     db.users_changed();

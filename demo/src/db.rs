@@ -350,3 +350,70 @@ pub async fn create_schema(app: &App, pool: &Pool) -> Result<(), Error> {
     }
     db.finish(true).await
 }
+
+/// A row id from the path (`/stuff/<sid>`, `/auth/<aid>`): decimal digits, as the original's
+/// `int` converter takes them. Python's `int` has no bound, so digits beyond `i64` name a row
+/// that cannot exist, and the route answers as for any missing row (`no such sid: N`, or the
+/// 204 of a `DELETE`), where an `i64` parameter would answer a 404 of its own before the
+/// handler runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowId {
+    /// An id that a row may have.
+    Row(i64),
+    /// Digits beyond `i64`, written as Python writes the integer (no leading zeros, ASCII).
+    Beyond(String),
+}
+
+impl RowId {
+    /// The id, when a row may have it.
+    pub fn row(&self) -> Option<i64> {
+        match self {
+            RowId::Row(id) => Some(*id),
+            RowId::Beyond(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for RowId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowId::Row(id) => write!(f, "{id}"),
+            RowId::Beyond(digits) => f.write_str(digits),
+        }
+    }
+}
+
+impl fsa::Scalar for RowId {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("int")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        <i64 as fsa::Scalar>::from_text(text).map(RowId::Row)
+    }
+    fn path_segment_ok(segment: &str) -> bool {
+        <i64 as fsa::Scalar>::path_segment_ok(segment)
+    }
+    fn from_path(segment: &str) -> Result<Self, String> {
+        match <i64 as fsa::Scalar>::from_path(segment) {
+            Ok(id) => Ok(RowId::Row(id)),
+            // Decimal digits (of any script) that `i64` cannot hold.
+            Err(_) if Self::path_segment_ok(segment) => Ok(RowId::Beyond(python_int_text(segment))),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A segment of decimal digits of any script as Python's `str(int(segment))` writes it: ASCII
+/// digits without leading zeros.
+fn python_int_text(segment: &str) -> String {
+    let mut utf8 = [0; 4];
+    let digits: String = segment
+        .chars()
+        .filter_map(|c| <u8 as fsa::Scalar>::from_path(c.encode_utf8(&mut utf8)).ok())
+        .map(|d| char::from(b'0' + d))
+        .collect();
+    match digits.trim_start_matches('0') {
+        "" => "0".to_owned(),
+        significant => significant.to_owned(),
+    }
+}

@@ -3,7 +3,7 @@
 use fsa::prelude::*;
 
 use crate::args;
-use crate::db::{Db, Q};
+use crate::db::{Db, Q, RowId};
 
 const LIST: Q = Q::each(
     "SELECT sid, sname FROM Stuff WHERE $1 = '' OR sname LIKE $1 ORDER BY sid",
@@ -37,14 +37,22 @@ async fn post_stuff(db: Db, sname: String) -> Result<(Json<i64>, u16)> {
 
 /// `[sname]` of one sid.
 #[get("/stuff/<sid>", authorize = "AUTH")]
-async fn get_stuff_sid(db: Db, sid: i64) -> Result<Json<(String,)>> {
-    db.one(GET, args![sid]).await?.map(Json).ok_or_else(|| Error::not_found(format!("no such sid: {sid}")))
+async fn get_stuff_sid(db: Db, sid: RowId) -> Result<Json<(String,)>> {
+    let found = match sid.row() {
+        Some(id) => db.one(GET, args![id]).await?,
+        None => None,
+    };
+    found.map(Json).ok_or_else(|| Error::not_found(format!("no such sid: {sid}")))
 }
 
 /// Renames one sid.
 #[patch("/stuff/<sid>", authorize = "AUTH")]
-async fn patch_stuff_sid(db: Db, sid: i64, sname: String) -> Result<((), u16)> {
-    match db.exec(SET, args![sname, sid]).await? {
+async fn patch_stuff_sid(db: Db, sid: RowId, sname: String) -> Result<((), u16)> {
+    let changed = match sid.row() {
+        Some(id) => db.exec(SET, args![sname, id]).await?,
+        None => 0,
+    };
+    match changed {
         0 => Err(Error::not_found(format!("no such sid: {sid}"))),
         _ => Ok(((), 204)),
     }
@@ -52,8 +60,10 @@ async fn patch_stuff_sid(db: Db, sid: i64, sname: String) -> Result<((), u16)> {
 
 /// Deletes one sid (204 even if it does not exist).
 #[delete("/stuff/<sid>", authorize = "AUTH")]
-async fn delete_stuff_sid(db: Db, sid: i64) -> Result<((), u16)> {
-    db.exec(DEL, args![sid]).await?;
+async fn delete_stuff_sid(db: Db, sid: RowId) -> Result<((), u16)> {
+    if let Some(id) = sid.row() {
+        db.exec(DEL, args![id]).await?;
+    }
     Ok(((), 204))
 }
 

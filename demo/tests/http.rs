@@ -221,6 +221,17 @@ async fn stuff_routes(f: &Fixture) {
     assert_eq!(c.delete("/stuff/4").basic("foo", "bla").await.status(), 204);
     assert_eq!(c.get("/stuff/4").basic("foo", "bla").await.status(), 404);
     assert_eq!(c.put("/stuff/1").basic("foo", "bla").await.status(), 405);
+    // Digits beyond 64 bits name no row, as Python's unbounded `int` has it.
+    let r = c.get("/stuff/0099999999999999999999").basic("foo", "bla").await;
+    assert_eq!((r.status(), r.text()), (404, "no such sid: 99999999999999999999".to_owned()));
+    let r = c.get(&format!("/stuff/{}", "%D9%A3".repeat(20))).basic("foo", "bla").await;
+    assert_eq!((r.status(), r.text()), (404, format!("no such sid: {}", "3".repeat(20))));
+    let r = c.patch("/stuff/99999999999999999999").basic("foo", "bla").json(&json!({"sname": "x"})).await;
+    assert_eq!((r.status(), r.text()), (404, "no such sid: 99999999999999999999".to_owned()));
+    let r = c.patch("/stuff/99999999999999999999").basic("foo", "bla").await;
+    assert_eq!((r.status(), r.text()), (400, "parameter \"sname\" is missing".to_owned()));
+    assert_eq!(c.delete("/stuff/99999999999999999999").basic("foo", "bla").await.status(), 204);
+    assert_eq!(c.delete("/stuff/99999999999999999999").await.status(), 401);
 }
 
 async fn users_routes(f: &Fixture) {
@@ -366,6 +377,12 @@ async fn auth_routes(f: &Fixture) {
     put["aid"] = json!(9999);
     let r = c.put("/auth/9999").basic("foo", "bla").json(&json!({ "user": put })).await;
     assert_eq!((r.status(), r.text()), (404, "no such aid: 9999".to_owned()));
+    put["aid"] = Value::Null;
+    let r = c.put("/auth/99999999999999999999").basic("foo", "bla").json(&json!({ "user": put })).await;
+    assert_eq!((r.status(), r.text()), (404, "no such aid: 99999999999999999999".to_owned()));
+    put["aid"] = json!(9999);
+    let r = c.put("/auth/99999999999999999999").basic("foo", "bla").json(&json!({ "user": put })).await;
+    assert_eq!((r.status(), r.text()), (400, "inconsistent aid".to_owned()));
     // `/auth/abc` is the path of `GET /auth/<login>`, not of `PUT /auth/<int:aid>`: a 405, as
     // Flask answers, that lists the methods of `/auth/<login>`.
     let r = c.put("/auth/abc").basic("foo", "bla").json(&json!({ "user": put })).await;
