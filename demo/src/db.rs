@@ -403,17 +403,8 @@ impl fsa::Scalar for RowId {
     }
 }
 
-/// A segment of decimal digits of any script as Python's `str(int(segment))` writes it: ASCII
-/// digits without leading zeros.
+/// A segment of decimal digits of any script, beyond `i64`, as Python's `str(int(segment))`
+/// writes it: ASCII digits without leading zeros (there is a non-zero one).
 fn python_int_text(segment: &str) -> String {
-    let mut utf8 = [0; 4];
-    let digits: String = segment
-        .chars()
-        .filter_map(|c| <u8 as fsa::Scalar>::from_path(c.encode_utf8(&mut utf8)).ok())
-        .map(|d| char::from(b'0' + d))
-        .collect();
-    match digits.trim_start_matches('0') {
-        "" => "0".to_owned(),
-        significant => significant.to_owned(),
-    }
+    fsa::params::ascii_decimals(segment).trim_start_matches('0').to_owned()
 }

@@ -317,12 +317,9 @@ impl FromParam for StrList {
             Found::Json(v) => PyValue::from(*v),
             Found::JsonText(text) => match PyValue::parse(text) {
                 Ok(v) => v,
-                Err(_) => return (*text).to_owned(),
+                Err(_) => return fsa::params::found_repr(found),
             },
-            Found::Text(t) => return t.first().to_owned(),
-            Found::Path(s) => return (*s).to_owned(),
-            Found::File(f) => return f.filename.clone(),
-            _ => return String::new(),
+            _ => return fsa::params::found_repr(found),
         };
         match value {
             PyValue::Str(s) => s,

@@ -42,6 +42,12 @@ fn beyond_type(name: &str, segment: &str, detail: String) -> Error {
     Error::not_found(format!("parameter \"{name}\" names nothing: {}: {detail}", quoted(segment)))
 }
 
+/// Whether an argument's error is a 404, such as [`beyond_type`]'s: it comes after the other
+/// arguments' errors.
+fn names_nothing(e: &Error) -> bool {
+    e.status() == http::StatusCode::NOT_FOUND
+}
+
 /// For the types whose every path segment converts or is refused as a 400.
 fn never_beyond(_segment: &str) -> bool {
     false
@@ -264,8 +270,7 @@ impl ParamErrors {
             Err(e) => {
                 // The first such error, but a 404 (a value that names nothing) gives way to any
                 // other, as it gives way to the 400s in `into_error`.
-                let weaker = |o: &Error| o.status() == http::StatusCode::NOT_FOUND;
-                if self.other.as_deref().is_none_or(|o| weaker(o) && !weaker(&e)) {
+                if self.other.as_deref().is_none_or(|o| names_nothing(o) && !names_nothing(&e)) {
                     self.other = Some(Box::new(e));
                 }
                 None
@@ -289,7 +294,7 @@ impl ParamErrors {
     /// permission finds nothing.
     pub fn into_error(self) -> Error {
         if let Some(e) = self.other
-            && (e.status() != http::StatusCode::NOT_FOUND || self.messages.is_empty())
+            && (!names_nothing(&e) || self.messages.is_empty())
         {
             return *e;
         }

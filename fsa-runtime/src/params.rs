@@ -850,8 +850,12 @@ fn with_ascii_decimals<T>(text: &str, parse: fn(&str) -> Option<T>) -> Option<T>
 }
 
 /// `text` with every decimal digit of another script written as its ASCII digit, as Python's
-/// `int()` and `float()` read them (`٣٤` → `34`).
-fn ascii_decimals(text: &str) -> String {
+/// `int()` and `float()` read them: the digits that an `int` path segment may hold.
+///
+/// ```
+/// assert_eq!(fsa_runtime::params::ascii_decimals("٣٤.５"), "34.5");
+/// ```
+pub fn ascii_decimals(text: &str) -> String {
     let digit = |c: char| decimal_digit(c).and_then(|d| char::from_digit(d, 10));
     text.chars().map(|c| digit(c).unwrap_or(c)).collect()
 }
@@ -1302,8 +1306,7 @@ pub trait FromParam: Sized + Send {
         None
     }
     /// The received value as a conversion error quotes it: by default what
-    /// [`from_found`](Self::from_found) reads first.
-    #[doc(hidden)]
+    /// [`from_found`](Self::from_found) reads first ([`found_repr`]).
     fn value_repr(found: &Found<'_>) -> String {
         found_repr(found)
     }
@@ -1487,7 +1490,10 @@ pub(crate) fn conversion_error(what: &str, name: &str, value: &str, detail: impl
 }
 
 /// Formats the value part of a cast error message.
-pub(crate) fn found_repr(found: &Found<'_>) -> String {
+///
+/// The default of [`FromParam::value_repr`], for a type of your own that quotes some values
+/// its own way and the others as usual.
+pub fn found_repr(found: &Found<'_>) -> String {
     match found {
         Found::Path(s) => (*s).to_owned(),
         Found::Text(t) => t.first().to_owned(),
