@@ -17,6 +17,7 @@ use fsa::http;
 use fsa::prelude::*;
 use fsa::{CurrentLogin, CurrentScheme, Kwargs, Response, Scalar, Scopes, Special, UploadedFile};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- data (§1)
@@ -401,9 +402,17 @@ fn types_optional(
     Json(json!({"i": i, "s": s, "n": n, "b": b}))
 }
 
+/// The list and its sum, which may go beyond 64 bits (Python's is exact): summed in 128 bits.
+#[derive(Serialize)]
+struct ListSum {
+    l: Vec<i64>,
+    sum: i128,
+}
+
 #[route("/types/list", method = ["GET", "POST"], authorize = "OPEN")]
-fn types_list(l: Vec<i64>) -> Json<Value> {
-    Json(json!({"sum": l.iter().sum::<i64>(), "l": l}))
+fn types_list(l: Vec<i64>) -> Json<ListSum> {
+    let sum = l.iter().map(|&i| i128::from(i)).sum();
+    Json(ListSum { l, sum })
 }
 
 #[get("/types/list-default", authorize = "OPEN")]
@@ -416,18 +425,28 @@ fn types_generic(data: BTreeMap<String, Vec<i64>>) -> Json<BTreeMap<String, usiz
     Json(data.into_iter().map(|(k, v)| (k, v.len())).collect())
 }
 
+/// Any JSON value, sent back as it came (integers beyond 64 bits included, as Python's
+/// `json.loads` keeps them), with its Python type name.
+#[derive(Serialize)]
+struct AnyJson {
+    data: Box<RawValue>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
 #[route("/types/json", method = ["GET", "POST"], authorize = "OPEN")]
-fn types_json(data: Value) -> Json<Value> {
-    let t = match &data {
-        Value::Object(_) => "dict",
-        Value::Array(_) => "list",
-        Value::String(_) => "str",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::Bool(_) => "bool",
-        Value::Null => "NoneType",
+fn types_json(data: Box<RawValue>) -> Json<AnyJson> {
+    let text = data.get();
+    let kind = match text.as_bytes().first() {
+        Some(b'{') => "dict",
+        Some(b'[') => "list",
+        Some(b'"') => "str",
+        Some(b't' | b'f') => "bool",
+        Some(b'n') => "NoneType",
+        _ if text.contains(['.', 'e', 'E']) => "float",
+        _ => "int",
     };
-    Json(json!({"data": data, "type": t}))
+    Json(AnyJson { data, kind })
 }
 
 #[get("/types/int/<i>", authorize = "OPEN")]
@@ -559,8 +578,9 @@ fn models_point(p: Point) -> Json<Value> {
 }
 
 #[get("/models/squares", authorize = "OPEN")]
-fn models_squares(#[default(4)] n: i64) -> fsa::JsonStream<impl Iterator<Item = i64> + Send> {
-    fsa::JsonStream::new((0..n).map(|i| i * i))
+fn models_squares(#[default(4)] n: i64) -> fsa::JsonStream<impl Iterator<Item = i128> + Send> {
+    // Squares in 128 bits: every `i64` has one there, as every int has one in Python.
+    fsa::JsonStream::new((0..n).map(|i| i128::from(i) * i128::from(i)))
 }
 
 // ---------------------------------------------------------------- main §4.8 responses and errors

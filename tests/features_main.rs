@@ -452,6 +452,17 @@ mod parameters {
         assert_eq!(sj(&c.get("/types/list?l=4").await), (200, json!({"l": [4], "sum": 4})));
         assert_eq!(sj(&c.post("/types/list").json(&json!({"l": [1, 2]})).await).1["sum"], 3);
         assert_eq!(sj(&c.post("/types/list").json(&json!({"l": 1})).await).0, 400);
+        // The sum of 64-bit items goes beyond 64 bits, exactly, as Python's does.
+        let r = c.get("/types/list?l=9223372036854775807&l=1").await;
+        assert_eq!(
+            (r.status(), r.text().trim_end()),
+            (200, r#"{"l":[9223372036854775807,1],"sum":9223372036854775808}"#)
+        );
+        let r = c.post("/types/list").body(r#"{"l": [-9223372036854775808, -1]}"#, "application/json").await;
+        assert_eq!(
+            (r.status(), r.text().trim_end()),
+            (200, r#"{"l":[-9223372036854775808,-1],"sum":-9223372036854775809}"#)
+        );
         // JSON values are not converted: a string item is a bad item.
         let r = c.post("/types/list").json(&json!({"l": [1, "2"]})).await;
         assert_eq!(r.status(), 400);
@@ -476,6 +487,28 @@ mod parameters {
         assert_eq!(sj(&r), (200, json!({"data": {"k": [1, null]}, "type": "dict"})));
         let r = c.post("/types/json").json(&json!({"data": [1, "a"]})).await;
         assert_eq!(sj(&r), (200, json!({"data": [1, "a"], "type": "list"})));
+        // Integers beyond 64 bits come back as sent, where a float would lose their digits.
+        let r = c.get("/types/json").query(&[("data", r#"{"a": 12345678901234567890123}"#)]).await;
+        assert_eq!(
+            (r.status(), r.text().trim_end()),
+            (200, r#"{"data":{"a": 12345678901234567890123},"type":"dict"}"#)
+        );
+        let r = c.post("/types/json").body(r#"{"data": [123456789012345678901234567890]}"#, "application/json").await;
+        assert_eq!(
+            (r.status(), r.text().trim_end()),
+            (200, r#"{"data":[123456789012345678901234567890],"type":"list"}"#)
+        );
+        for (data, kind) in [
+            ("2", "int"),
+            ("-2.5", "float"),
+            ("1e3", "float"),
+            (r#""s""#, "str"),
+            ("true", "bool"),
+            ("null", "NoneType"),
+        ] {
+            let r = c.get("/types/json").query(&[("data", data)]).await;
+            assert_eq!(sj(&r).1["type"], kind, "{data}");
+        }
         assert_eq!(sj(&c.get("/types/json?data=nojson").await).0, 400);
         assert_eq!(sj(&c.get("/types/json").await).0, 400);
     }

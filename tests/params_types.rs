@@ -10,6 +10,7 @@ use std::num::NonZeroU32;
 use fsa::Cast;
 use fsa::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 #[route("/scalars", authorize = "OPEN", method = ["GET", "POST"])]
@@ -151,6 +152,18 @@ fn any_json(data: Value) -> Json<Value> {
     Json(json!({"data": data, "type": t}))
 }
 
+/// Any JSON value exactly as sent: `Box<RawValue>` keeps the digits a `Value` would lose.
+#[derive(Serialize)]
+struct RawOut {
+    data: Box<RawValue>,
+    items: Vec<Box<RawValue>>,
+}
+
+#[route("/raw", authorize = "OPEN", method = ["GET", "POST"])]
+fn raw_json(data: Box<RawValue>, #[default(Vec::new())] items: Vec<Box<RawValue>>) -> Json<RawOut> {
+    Json(RawOut { data, items })
+}
+
 /// A colour `#rrggbb`, a `FromStr` type opted in with one line.
 #[derive(Debug)]
 struct Color(u8, u8, u8);
@@ -274,6 +287,7 @@ fn app() -> App {
             generic,
             generic2,
             any_json,
+            raw_json,
             color,
             nat,
             slug,
@@ -714,4 +728,26 @@ async fn common_types() {
     assert_eq!(r.json()["offset"], 2);
     assert_eq!(c.get("/datetime?dt=2024-01-02+03:04").await.json()["offset"], Value::Null);
     assert_eq!(c.get("/datetime?dt=yesterday").await.status(), 400);
+}
+
+#[tokio::test]
+async fn raw_json_values_keep_their_text() {
+    let c = app().test_client();
+    // A JSON body member as written: integers beyond 64 bits, `1.50` and `-0` unchanged, where
+    // a `Value` would make 1.2345678901234568e22 of the first.
+    let body = r#"{"data": {"a": 12345678901234567890123, "b": [1.50, -0]}, "items": [99999999999999999999, "x", {}]}"#;
+    let r = c.post("/raw").body(body, "application/json").await;
+    assert_eq!(
+        (r.status(), r.text().trim_end()),
+        (200, r#"{"data":{"a": 12345678901234567890123, "b": [1.50, -0]},"items":[99999999999999999999,"x",{}]}"#)
+    );
+    // HTTP text is checked as JSON and kept too.
+    let r = c.get("/raw?data=%20%5B1,%2012345678901234567890123%5D%20&items=true&items=%22s%22").await;
+    assert_eq!((r.status(), r.text().trim_end()), (200, r#"{"data":[1, 12345678901234567890123],"items":[true,"s"]}"#));
+    let r = c.get("/raw?data=%7B").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("parameter \"data\" cast error on {: invalid JSON"), "{}", r.text());
+    let r = c.get("/raw").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("parameter \"data\" is missing"), "{}", r.text());
 }

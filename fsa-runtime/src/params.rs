@@ -7,7 +7,8 @@
 //! Conversion is layered so that new types plug in without touching the route macro:
 //! - [`Scalar`]: a value read from one text (`int`, `float`, `bool`, `str`, UUIDs, dates, any
 //!   `FromStr` type opted in with [`scalar_from_str!`](crate::scalar_from_str)) or from a JSON
-//!   value of the matching JSON type;
+//!   value of the matching JSON type; `serde_json::Value` and `Box<RawValue>` take any JSON
+//!   value, the second exactly as written (integers beyond 64 bits included);
 //! - [`FromParam`]: how an argument type uses the parameter: a scalar, `Option<scalar>`,
 //!   `Vec<scalar>` (repeated parameter, or JSON array of values of the scalar's JSON type);
 //! - any other `serde::Deserialize` type (structs, enums, maps, tuples, nested generics,
@@ -1467,6 +1468,35 @@ impl Scalar for Value {
         } else {
             None
         }
+    }
+}
+
+/// Any JSON value kept as its text (`serde_json`'s `RawValue`): a JSON body member exactly as
+/// sent, HTTP text checked as JSON (invalid JSON is a 400). Where a [`Value`] holds an integer
+/// beyond 64 bits as a float, this keeps every number's digits, as Python's `json.loads` keeps
+/// its integers, and [`Json`](crate::Json) writes it back unchanged.
+///
+/// ```
+/// use serde_json::value::RawValue;
+/// use fsa_runtime::Scalar;
+///
+/// let data = <Box<RawValue> as Scalar>::from_text(r#"{"a": 12345678901234567890123}"#).unwrap();
+/// assert_eq!(data.get(), r#"{"a": 12345678901234567890123}"#);
+/// assert!(<Box<RawValue> as Scalar>::from_text("{").is_err());
+/// ```
+impl Scalar for Box<serde_json::value::RawValue> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("JSON")
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))
+    }
+    fn from_json(value: &Value) -> Result<Self, String> {
+        serde_json::value::to_raw_value(value).map_err(|e| e.to_string())
+    }
+    /// The member's text, as it came in the body.
+    fn from_json_text(text: &str) -> Option<Self> {
+        serde_json::value::RawValue::from_string(text.to_owned()).ok()
     }
 }
 
