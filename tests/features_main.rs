@@ -416,6 +416,19 @@ mod parameters {
         assert_eq!(sj(&r), (200, json!({"i": 3, "f": 2.0, "b": false, "s": ""})));
         let r = c.post("/types/scalars").json(&json!({"i": 1, "f": 2.5, "b": true, "s": "y"})).await;
         assert_eq!(sj(&r), (200, json!({"i": 1, "f": 2.5, "b": true, "s": "y"})));
+        // Python's ints have no bound: 20 digits are a value (the fixture's i128 holds 38).
+        let r = c.get("/types/scalars?i=-99999999999999999999&f=1.5&b=true&s=x").await;
+        assert_eq!((r.status(), r.text().trim_end()), (200, r#"{"i":-99999999999999999999,"f":1.5,"b":true,"s":"x"}"#));
+        let r = c
+            .post("/types/scalars")
+            .body(r#"{"i": 18446744073709551616, "f": 1.5, "b": true, "s": "x"}"#, "application/json")
+            .await;
+        assert_eq!((r.status(), r.text().trim_end()), (200, r#"{"i":18446744073709551616,"f":1.5,"b":true,"s":"x"}"#));
+        let r = c.get("/types/optional?i=0x1FFFFFFFFFFFFFFFF").await;
+        assert_eq!(
+            (r.status(), r.text().trim_end()),
+            (200, r#"{"i":36893488147419103231,"s":"hello","n":42,"b":false}"#)
+        );
         // Decimal or exponent notation only, and a value a JSON number can hold.
         for f in ["nan", "inf", "-Infinity", "1e400"] {
             let r = c.get(&format!("/types/scalars?i=1&f={f}&b=true&s=x")).await;
@@ -517,6 +530,8 @@ mod parameters {
     async fn path_converters() {
         let c = client().await;
         assert_eq!(sj(&c.get("/types/int/42").await), (200, json!({"i": 42})));
+        let r = c.get("/types/int/99999999999999999999").await;
+        assert_eq!((r.status(), r.text().trim_end()), (200, r#"{"i":99999999999999999999}"#));
         assert_eq!(sj(&c.get("/types/float/2.5").await), (200, json!({"f": 2.5})));
         assert_eq!(sj(&c.get("/types/str/a%20b").await), (200, json!({"s": "a b"})));
         assert_eq!(sj(&c.get("/types/path/a/b/c").await), (200, json!({"p": "a/b/c"})));
@@ -599,6 +614,8 @@ mod parameters {
         assert_eq!(sj(&c.get("/models/user/2").await).1["lastname"], "Derkins");
         let r = c.get("/models/user/3").await;
         assert_eq!((r.status(), error(&r)), (404, "no such person: 3".to_owned()));
+        let r = c.get("/models/user/99999999999999999999").await;
+        assert_eq!((r.status(), error(&r)), (404, "no such person: 99999999999999999999".to_owned()));
         assert_eq!(
             sj(&c.post("/models/point").json(&json!({"p": {"x": 1, "y": 2}})).await),
             (200, json!({"x": 2, "y": 1}))
