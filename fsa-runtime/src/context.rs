@@ -520,17 +520,12 @@ impl Context {
         let declared =
             |n: &str| self.entry().is_some_and(|e| e.def.args.iter().any(|a| a.name == n && a.kind != ArgKind::Rest));
         let auth = |n: &str| self.app.inner.auth_params.iter().any(|a| a == n);
-        let mut out = BTreeMap::new();
-        for (name, _) in self.params.all_request_names() {
-            if !out.contains_key(name)
-                && !declared(name)
-                && !auth(name)
-                && let Some(v) = self.params.text(name)
-            {
-                out.insert(name.to_owned(), v.into_owned());
-            }
-        }
-        out
+        self.params
+            .request_texts()
+            .into_iter()
+            .filter(|(name, _)| !declared(name) && !auth(name))
+            .map(|(name, text)| (name.to_owned(), text.into_owned()))
+            .collect()
     }
 
     /// Registers work to run once the handler's response (or error) is known, before the

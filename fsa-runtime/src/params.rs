@@ -50,6 +50,7 @@
 //! mark before the body is skipped, as `json.loads` skips it.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde_json::Value;
@@ -356,10 +357,14 @@ impl JsonObject {
     /// through as Python's `json.loads` does; and an integer beyond 64 bits, at any depth, which
     /// `serde_json` would make a float where Python keeps an int. See [`json_value`] for `-0`.
     pub(crate) fn get(&self, name: &str) -> Option<Result<&Value, &str>> {
-        let member = self.member(name)?;
+        self.member(name).map(|member| self.value(member))
+    }
+
+    /// A member's value, as [`get`](Self::get) gives it.
+    fn value<'a>(&'a self, member: &'a JsonMember) -> Result<&'a Value, &'a str> {
         let text = self.slice(&member.value);
         let parsed = member.parsed.get_or_init(|| json_value(text).filter(|v| !loses_integers(v, text)));
-        Some(parsed.as_ref().ok_or(text))
+        parsed.as_ref().ok_or(text)
     }
 
     /// The keys, in body order; a repeated key comes again.
@@ -677,6 +682,29 @@ impl Params {
             Found::JsonText(s) => Some(Cow::Borrowed(s)),
             Found::File(_) => None,
         }
+    }
+
+    /// Each request parameter's name once, with the text [`text`](Self::text) gives it, in
+    /// one pass over the request, which may carry thousands of names (a name looked up again
+    /// for each would take their square): the JSON members (a repeated key's last value, as
+    /// `json.loads` keeps it), then the query string and the form (a name's first value). Files
+    /// have no text, and path segments are no request parameters.
+    pub(crate) fn request_texts(&self) -> BTreeMap<&str, Cow<'_, str>> {
+        let mut texts = BTreeMap::new();
+        if let Some(json) = &self.json {
+            for member in &json.members {
+                let text = match json.value(member) {
+                    Ok(Value::String(s)) => Cow::Borrowed(s.as_str()),
+                    Ok(v) => Cow::Owned(v.to_string()),
+                    Err(text) => Cow::Borrowed(text),
+                };
+                texts.insert(json.key(member), text);
+            }
+        }
+        for (name, value) in self.query.iter().chain(self.form.iter()) {
+            texts.entry(name).or_insert(Cow::Borrowed(value));
+        }
+        texts
     }
 
     /// Like [`text`](Self::text) but ignoring path segments: authentication parameters come
