@@ -53,6 +53,10 @@ pub fn current_step() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() / 30).unwrap_or(0)
 }
 
+/// The longest file name of the usual file systems (ext4, XFS, Btrfs, tmpfs: `NAME_MAX`), in
+/// bytes.
+const NAME_MAX: usize = 255;
+
 /// Step 1: stores a new code for the identity and answers a one-minute `mfa` token.
 #[get("/mfa/login", authorize = "AUTH", auth = "basic")]
 async fn get_mfa_login(
@@ -62,14 +66,17 @@ async fn get_mfa_login(
     mfa: State<Mfa>,
     dir: State<UploadDir>,
 ) -> Result<Json<String>> {
-    if user.contains(['/', '\\']) || user.starts_with('.') {
+    // The identity names a file of the code directory: not a path elsewhere, nor a name the
+    // file system refuses (a NUL byte, more than 255 bytes), which is the client's 400.
+    let file = format!("{user}_code.txt");
+    if user.contains(['/', '\\', '\0']) || user.starts_with('.') || file.len() > NAME_MAX {
         return Err(Error::bad_request("cannot set user code"));
     }
     let code = random_code(mfa.digits)?;
     if db.exec(SET_CODE, args![&code, &*user]).await? != 1 {
         return Err(Error::bad_request("cannot set user code"));
     }
-    tokio::fs::write(dir.file(&format!("{user}_code.txt")), &code).await.map_err(Error::internal)?;
+    tokio::fs::write(dir.file(&file), &code).await.map_err(Error::internal)?;
     Ok(Json(app.create_token(&user, TokenOptions::realm("mfa").delay(1.0))?))
 }
 

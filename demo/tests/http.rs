@@ -14,7 +14,8 @@ struct Fixture {
     app: App,
     mode: TokenMode,
     dir: PathBuf,
-    _schema: Option<PgSchema>,
+    /// The PostgreSQL schema (dropped with the fixture); `None` on SQLite.
+    schema: Option<PgSchema>,
 }
 
 impl Drop for Fixture {
@@ -56,7 +57,7 @@ async fn sqlite(mode: TokenMode) -> Fixture {
     let mut s = Settings { mode, upload_dir: dir.clone(), ..Settings::default() };
     s.db.url = Some(dir.join("stuff.db").to_string_lossy().into_owned());
     let app = demo::build(&s).await.expect("demo app on SQLite");
-    Fixture { app, mode, dir, _schema: None }
+    Fixture { app, mode, dir, schema: None }
 }
 
 /// `None` (and a message) when `FSA_TEST_DATABASE_URL` is unset; panics when it is set and
@@ -80,7 +81,7 @@ async fn postgres(mode: TokenMode) -> Option<Fixture> {
     s.db.url = Some(url);
     s.db.schema = Some(name);
     let app = demo::build(&s).await.expect("demo app on PostgreSQL");
-    Some(Fixture { app, mode, dir, _schema: Some(schema) })
+    Some(Fixture { app, mode, dir, schema: Some(schema) })
 }
 
 impl Fixture {
@@ -232,6 +233,21 @@ async fn stuff_routes(f: &Fixture) {
     assert_eq!((r.status(), r.text()), (400, "parameter \"sname\" is missing".to_owned()));
     assert_eq!(c.delete("/stuff/99999999999999999999").basic("foo", "bla").await.status(), 204);
     assert_eq!(c.delete("/stuff/99999999999999999999").await.status(), 401);
+    // Each `%` is one recursive call deeper in the database's matcher: 24,999 of them against a
+    // name of 25,000 `a`s overflowed the stack of SQLite's thread, which killed the server.
+    let r = c.post("/stuff").basic("foo", "bla").form(&[("sname", "a".repeat(25_000).as_str())]).await;
+    assert_eq!(r.status(), 201);
+    let r =
+        c.get("/stuff").basic("foo", "bla").form(&[("pattern", format!("{}b", "%a".repeat(24_999)).as_str())]).await;
+    assert_eq!((r.status(), r.text()), (400, "parameter \"pattern\" holds more than 1000 \"%\" wildcards".to_owned()));
+    let r =
+        c.get("/stuff").basic("foo", "bla").query(&[("pattern", format!("{}b", "%a".repeat(1_000)).as_str())]).await;
+    assert_eq!((r.status(), r.json()), (200, json!([])));
+    let r = c.get("/stuff").basic("foo", "bla").query(&[("pattern", format!("{}%", "%a".repeat(999)).as_str())]).await;
+    let rows = r.json();
+    assert_eq!((r.status(), rows.as_array().map(Vec::len)), (200, Some(1)), "{rows}");
+    let sid = rows[0][0].as_i64().unwrap_or_default();
+    assert_eq!(c.delete(&format!("/stuff/{sid}")).basic("foo", "bla").await.status(), 204);
 }
 
 async fn users_routes(f: &Fixture) {
@@ -672,6 +688,22 @@ async fn fsa_routes(f: &Fixture) {
     assert_eq!(c.get("/mfa/login").basic("nobody", "x1").await.status(), 401);
     let r = c.get("/mfa/login").basic("foo@school.org", "bla").await;
     assert_eq!((r.status(), r.text()), (400, "cannot set user code".to_owned()), "the row is found by login");
+    // Identities that name no file here: the client's 400, not the file system's 500. A name
+    // beyond 255 bytes; a NUL byte, which SQLite stores and PostgreSQL's text refuses (a failed
+    // insert, the spec's 5xx).
+    let long = "L".repeat(300);
+    f.register(&long, "pass1").await;
+    let r = c.get("/mfa/login").basic(&long, "pass1").await;
+    assert_eq!((r.status(), r.text()), (400, "cannot set user code".to_owned()));
+    let nul = "nul\0byte";
+    let r = c.post("/scare").form(&[("login", nul), ("email", "n@x.org"), ("pass", "pass1"), ("secret", "ABCD")]).await;
+    if f.schema.is_some() {
+        assert_eq!(r.status(), 500, "{}", r.text());
+    } else {
+        assert_eq!(r.status(), 201, "{}", r.text());
+        let r = c.get("/mfa/login").basic(nul, "pass1").await;
+        assert_eq!((r.status(), r.text()), (400, "cannot set user code".to_owned()));
+    }
     // MFA by TOTP
     let mfa = c.get("/mfa/login").basic("bla", "foo").await.json().as_str().expect("token").to_owned();
     let otp = demo::mfa::totp("BLASECRETBLASECRET", demo::mfa::current_step(), 6).expect("otp");
