@@ -182,6 +182,22 @@ async fn http2_prior_knowledge_is_recognised() {
 }
 
 #[tokio::test]
+async fn partial_http2_preface_then_close_is_not_held() {
+    // A header timeout beyond the test's patience: only seeing the client's close ends this.
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "600")]).build().unwrap()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"PRI * HTTP/2.0\r\n\r\nS").await.unwrap();
+    stream.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "the connection was held until the header timeout");
+    // HTTP/1 had those bytes: a request line of version 2.0, which it refuses.
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.is_empty() || out.starts_with("HTTP/1.1 4") || out.starts_with("HTTP/1.1 5"), "{out}");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn slow_header_client_is_cut_off() {
     let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "2")]).build().unwrap()).await;
     let stream = TcpStream::connect(server.addr).await.unwrap();

@@ -38,6 +38,7 @@ use bytes::Bytes;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::sync::Arc;
+use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::app::App;
@@ -221,7 +222,12 @@ async fn sniff_h2(stream: &TcpStream, timeout: Duration) -> Option<bool> {
             if n == PREFACE.len() {
                 return Some(true);
             }
-            // A partial preface: the data stays readable, so poll again shortly.
+            // A partial preface: the data stays readable, so poll again shortly, unless the
+            // client has closed its side, when the rest can never come: HTTP/1 then answers
+            // the bytes there are, where waiting would hold the connection until the timeout.
+            if stream.ready(Interest::READABLE).await.ok()?.is_read_closed() {
+                return Some(false);
+            }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
