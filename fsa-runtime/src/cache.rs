@@ -200,7 +200,23 @@ thread_local! {
     static KEY_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// The longest login or object id, in bytes, whose answers the cache keeps. Entries are
+/// counted, not weighed, and a client chooses these parts before any check (a login sent
+/// for authentication, the id of a permission check): 262,144 entries of 16 MiB logins would
+/// hold 4 TiB. Longer ones are answered by their hook each time, uncached; logins and ids are
+/// far shorter. Tokens are kept whatever their length, since only valid ones are stored.
+const CLIENT_PART_MAX: usize = 1024;
+
 impl<'a> Key<'a> {
+    /// Whether a part the client chose is too long to be kept ([`CLIENT_PART_MAX`]).
+    fn too_long(&self) -> bool {
+        match self.parts {
+            Parts::User(login) => login.len() > CLIENT_PART_MAX,
+            Parts::Perm { login, id, .. } => login.len() > CLIENT_PART_MAX || id.len() > CLIENT_PART_MAX,
+            Parts::Group(..) | Parts::Token { .. } => false,
+        }
+    }
+
     /// `get_user_pass` key.
     pub(crate) fn user_pass(login: &'a str) -> Self {
         Key { kind: Kind::User, parts: Parts::User(login) }
@@ -568,7 +584,7 @@ impl Cache {
     /// future of a check that hits then holds no loader and no key, and stays small.
     pub(crate) fn hit(&self, key: &Key<'_>) -> Option<Arc<CacheValue>> {
         match &self.backend {
-            Backend::Memory(m) if self.kinds[key.kind as usize] => {
+            Backend::Memory(m) if self.kinds[key.kind as usize] && !key.too_long() => {
                 let now = Instant::now();
                 key.with_bytes(|bytes| m.get(bytes, now))
             }
@@ -582,7 +598,7 @@ impl Cache {
     where
         F: Future<Output = Result<CacheValue, Error>> + Send,
     {
-        if !self.kinds[key.kind as usize] {
+        if !self.kinds[key.kind as usize] || key.too_long() {
             return load.await.map(Arc::new);
         }
         match &self.backend {
@@ -1143,6 +1159,25 @@ mod tests {
             .await
             .unwrap();
         (*v).clone()
+    }
+
+    #[tokio::test]
+    async fn long_logins_and_ids_are_not_kept() {
+        let cache = Cache::new(&Config::default()).unwrap();
+        let calls = AtomicUsize::new(0);
+        let n = || calls.load(Ordering::SeqCst);
+        let (long, longest) = ("x".repeat(CLIENT_PART_MAX + 1), "x".repeat(CLIENT_PART_MAX));
+        for _ in 0..2 {
+            load(&cache, Key::user_pass(&long), CacheValue::Bool(false), &calls).await;
+            load(&cache, Key::perm("stuff", "calvin", &long, None), CacheValue::Bool(true), &calls).await;
+        }
+        assert_eq!(n(), 4, "each asked its hook");
+        assert!(cache.hit(&Key::user_pass(&long)).is_none());
+        for _ in 0..2 {
+            load(&cache, Key::user_pass(&longest), CacheValue::Bool(false), &calls).await;
+            load(&cache, Key::perm("stuff", "calvin", &longest, None), CacheValue::Bool(true), &calls).await;
+        }
+        assert_eq!(n(), 6, "kept up to the bound");
     }
 
     #[tokio::test]
