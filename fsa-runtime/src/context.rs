@@ -467,14 +467,9 @@ impl Context {
         // client sending small frames makes quadratic (3 s of CPU for 16 MiB in 1 KiB frames).
         let whole = collect_limited(body, max, self.body_idle()).await?;
         let stream = futures_util::stream::once(std::future::ready(Ok::<Bytes, std::io::Error>(whole)));
-        let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(max as u64));
-        let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);
-        let bad = |e: multer::Error| match e {
-            multer::Error::StreamSizeExceeded { .. } => {
-                Error::new(413, format!("request body larger than {max} bytes"))
-            }
-            other => Error::bad_request(format!("invalid multipart body: {other}")),
-        };
+        // `collect_limited` has applied the size limit (413) and the idle timeout (408).
+        let mut mp = multer::Multipart::new(stream, boundary);
+        let bad = |e: multer::Error| Error::bad_request(format!("invalid multipart body: {e}"));
         while let Some(field) = mp.next_field().await.map_err(bad)? {
             let (name, filename) = field
                 .headers()

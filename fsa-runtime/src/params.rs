@@ -125,6 +125,20 @@ pub enum Found<'a> {
     File(&'a UploadedFile),
 }
 
+impl<'a> Found<'a> {
+    /// The value as text: the first one of HTTP text, a JSON string's content, other JSON as
+    /// JSON text; a file has none.
+    fn into_text(self) -> Option<Cow<'a, str>> {
+        match self {
+            Found::Path(s) | Found::JsonText(s) => Some(Cow::Borrowed(s)),
+            Found::Text(t) => Some(Cow::Borrowed(t.first())),
+            Found::Json(Value::String(s)) => Some(Cow::Borrowed(s)),
+            Found::Json(v) => Some(Cow::Owned(v.to_string())),
+            Found::File(_) => None,
+        }
+    }
+}
+
 /// Decoded `name=value` pairs of a query string or form, in request order, kept in one text
 /// buffer: two allocations however many pairs (a query is parsed on every request).
 #[derive(Clone, Debug, Default)]
@@ -674,14 +688,7 @@ impl Params {
 
     /// The first text value of a parameter from the query, form or JSON string member.
     pub fn text<'a>(&'a self, name: &'a str) -> Option<Cow<'a, str>> {
-        match self.get(name)? {
-            Found::Path(s) => Some(Cow::Borrowed(s)),
-            Found::Text(t) => Some(Cow::Borrowed(t.first())),
-            Found::Json(Value::String(s)) => Some(Cow::Borrowed(s)),
-            Found::Json(v) => Some(Cow::Owned(v.to_string())),
-            Found::JsonText(s) => Some(Cow::Borrowed(s)),
-            Found::File(_) => None,
-        }
+        self.get(name)?.into_text()
     }
 
     /// Each request parameter's name once, with the text [`text`](Self::text) gives it, in
@@ -693,12 +700,9 @@ impl Params {
         let mut texts = BTreeMap::new();
         if let Some(json) = &self.json {
             for member in &json.members {
-                let text = match json.value(member) {
-                    Ok(Value::String(s)) => Cow::Borrowed(s.as_str()),
-                    Ok(v) => Cow::Owned(v.to_string()),
-                    Err(text) => Cow::Borrowed(text),
-                };
-                texts.insert(json.key(member), text);
+                if let Some(text) = json.value(member).map_or_else(Found::JsonText, Found::Json).into_text() {
+                    texts.insert(json.key(member), text);
+                }
             }
         }
         for (name, value) in self.query.iter().chain(self.form.iter()) {
