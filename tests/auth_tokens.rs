@@ -441,6 +441,12 @@ async fn cookie_issuing_and_renewal() {
     let sc = set_cookie(&r).expect("cookie issued");
     let (token, attrs) = sc.strip_prefix("auth=").unwrap().split_once(';').unwrap();
     assert!(attrs.contains("Max-Age=3600") && attrs.contains("Path=/"), "{sc}");
+    // `Expires` as well, as Werkzeug writes it: the same hour on.
+    let expires = attrs.split(';').map(str::trim).find_map(|a| a.strip_prefix("Expires=")).expect("Expires");
+    let expires = httpdate::parse_http_date(expires).expect("an HTTP date");
+    let hour = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    let off = expires.duration_since(hour).unwrap_or_else(|e| e.duration());
+    assert!(off.as_secs() <= 60, "{sc}");
     let cl = claims_of(token);
     assert_eq!((cl["sub"].clone(), cl["aud"].clone()), (json!("calvin"), json!("features-jwt")));
     assert!(cl.get("scope").is_none() && cl["exp"].is_i64(), "{cl}");

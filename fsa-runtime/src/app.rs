@@ -912,10 +912,20 @@ impl App {
         let realm = ctx.token_realm().to_owned();
         let Ok(token) = inner.tokens.create(user, &realm, &TokenOptions::default()) else { return };
         let max_age = (inner.tokens.delay() * 60.0) as i64;
-        if let Ok(v) = HeaderValue::from_str(&format!("{name}={token}; Max-Age={max_age}; Path=/")) {
+        let expires = cookie_expires(std::time::SystemTime::now(), max_age);
+        if let Ok(v) = HeaderValue::from_str(&format!("{name}={token}; Expires={expires}; Max-Age={max_age}; Path=/")) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
+}
+
+/// The `Expires` date of a cookie that lives `max_age` seconds from `now`, as Werkzeug writes
+/// it beside `Max-Age` for clients that know only `Expires`; HTTP dates end with year 9999.
+fn cookie_expires(now: std::time::SystemTime, max_age: i64) -> String {
+    // 9999-12-31T23:59:59Z, the last date `httpdate` writes.
+    let last = std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_799);
+    let at = now.checked_add(std::time::Duration::from_secs(max_age.max(0).unsigned_abs())).unwrap_or(last);
+    httpdate::fmt_http_date(at.clamp(std::time::UNIX_EPOCH, last))
 }
 
 pub(crate) async fn blocking<T: Send + 'static>(
@@ -1246,5 +1256,17 @@ mod tests {
         let pipeline = app.dispatch(req, None, false);
         let size = std::mem::size_of_val(&*pipeline);
         assert!(size <= 1032, "the request pipeline's future is {size} bytes");
+    }
+
+    /// A cookie's `Expires` is `max_age` seconds on, and a lifetime beyond what an HTTP date
+    /// can say ends at its last date instead of panicking.
+    #[test]
+    fn cookie_expiry_dates() {
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
+        assert_eq!(cookie_expires(now, 3600), "Wed, 18 Nov 2026 12:06:40 GMT");
+        assert_eq!(cookie_expires(now, 0), "Wed, 18 Nov 2026 11:06:40 GMT");
+        assert_eq!(cookie_expires(now, -5), "Wed, 18 Nov 2026 11:06:40 GMT");
+        assert_eq!(cookie_expires(now, i64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(cookie_expires(now, 300_000_000_000), "Fri, 31 Dec 9999 23:59:59 GMT");
     }
 }
