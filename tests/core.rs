@@ -427,6 +427,14 @@ async fn unexpected_parameters() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 101, "{}", r.text());
     assert!(lines[99].contains("\"p99\"") && lines[100] == "and 50 more parameter errors", "{}", r.text());
+    // The arguments' errors come first; the unexpected names beyond those listed are counted.
+    let r = c.get(&format!("/scalars?i=x&f=1&b=true&s=s&c=c&{}", query.join("&"))).await;
+    let text = r.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 101, "{text}");
+    assert!(lines[0].starts_with("parameter \"i\" cast error on x"), "{text}");
+    assert!(lines[1].contains("\"p0\"") && lines[99].contains("\"p98\""), "{text}");
+    assert_eq!(lines[100], "and 51 more parameter errors");
     let long = "9".repeat(10_000);
     let r = c.get(&format!("/scalars?i=x{long}&f=1&b=true&s=s&c=c")).await;
     assert_eq!(r.status(), 400);

@@ -253,7 +253,12 @@ async fn kwargs_collects_the_rest() {
 
 #[tokio::test]
 async fn kwargs_of_many_names_and_of_a_json_body() {
-    let c = builder().config("FSA_MAX_BODY_SIZE", 1_000_000).build().unwrap().test_client();
+    let c = builder()
+        .config("FSA_MAX_BODY_SIZE", 1_000_000)
+        .config("FSA_MAX_PARAMS", 30_000)
+        .build()
+        .unwrap()
+        .test_client();
     // 20,000 names, each collected once with its first value, in one pass over the request:
     // a look-up per name takes their square (this test took 10 s that way, 0.1 s now).
     let names: Vec<(String, String)> = (0..20_000).map(|i| (format!("k{i}"), format!("v{i}"))).collect();
@@ -271,6 +276,41 @@ async fn kwargs_of_many_names_and_of_a_json_body() {
     let r = c.post("/kwargs?b=query&d=q").body(body, "application/json").await;
     let others = json!({"b": "last", "c": "[1,{\"x\":null}]", "n": "12345678901234567890123", "d": "q"});
     assert_eq!((r.status(), r.json()), (200, json!({"a": 1, "others": others})));
+}
+
+/// `FSA_MAX_PARAMS` bounds the parameters of a body, of any kind, with a 413 (10,000 by
+/// default); the query string is bounded by the server's header limits instead.
+#[tokio::test]
+async fn too_many_body_parameters() {
+    let c = builder().config("FSA_MAX_PARAMS", 3).build().unwrap().test_client();
+    let too_many = |r: &fsa::TestResponse| {
+        r.status() == 413 && r.text().contains("too many parameters in request body: more than 3")
+    };
+    let r = c.post("/kwargs").form(&[("a", "1"), ("b", "2"), ("c", "3")]).await;
+    assert_eq!((r.status(), r.json()), (200, json!({"a": 1, "others": {"b": "2", "c": "3"}})));
+    let r = c.post("/kwargs").form(&[("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")]).await;
+    assert!(too_many(&r), "{} {}", r.status(), r.text());
+    assert_eq!(c.post("/kwargs").body(r#"{"a": 1, "b": 2, "c": NaN}"#, "application/json").await.status(), 200);
+    for body in
+        [r#"{"a": 1, "b": 2, "c": 3, "d": 4}"#, r#"{"a": 1, "b": 2, "c": NaN, "d": 4}"#, r#"{"a":1,"a":1,"a":1,"a":1"#]
+    {
+        let r = c.post("/kwargs").body(body, "application/json").await;
+        assert!(too_many(&r), "{body}: {} {}", r.status(), r.text());
+    }
+    let part = |name: &str| format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n1\r\n");
+    let three = format!("{}{}{}", part("a"), part("b"), part("c"));
+    let r = c.post("/kwargs").body(format!("{three}--b--\r\n"), "multipart/form-data; boundary=b").await;
+    assert_eq!(r.status(), 200, "{}", r.text());
+    let r = c.post("/kwargs").body(format!("{three}{}--b--\r\n", part("d")), "multipart/form-data; boundary=b").await;
+    assert!(too_many(&r), "{} {}", r.status(), r.text());
+    let r = c.get("/kwargs?a=1&b=2&c=3&d=4&e=5").await;
+    assert_eq!(r.status(), 200, "{}", r.text());
+    // The default: 10,000.
+    let c = builder().config("FSA_MAX_BODY_SIZE", 1_000_000).build().unwrap().test_client();
+    let members = |n: usize| format!("{{\"a\": 1{}}}", (1..n).map(|i| format!(", \"k{i}\": 0")).collect::<String>());
+    assert_eq!(c.post("/kwargs").body(members(10_000), "application/json").await.status(), 200);
+    let r = c.post("/kwargs").body(members(10_001), "application/json").await;
+    assert_eq!(r.status(), 413, "{}", r.text());
 }
 
 #[tokio::test]

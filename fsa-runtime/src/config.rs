@@ -168,6 +168,11 @@ pub struct Config {
     pub max_body_size: usize,
     /// `FSA_MAX_JSON_DEPTH` (fsa): maximum nesting of JSON request bodies.
     pub max_json_depth: usize,
+    /// `FSA_MAX_PARAMS` (fsa): the most parameters a request body may hold (form fields,
+    /// multipart parts or top-level JSON members; 413 above), as Flask's `MAX_FORM_PARTS`
+    /// bounds multipart parts: what a body of many tiny parameters costs in memory is then
+    /// bounded, however large the body limit.
+    pub max_params: usize,
     /// `FSA_HTTPD_HEADER` (fsa): header set by the fronting server for `httpd` auth.
     pub httpd_header: String,
     /// `FSA_TRUSTED_PROXIES` (fsa): peers allowed to set `httpd` and forwarded headers.
@@ -245,6 +250,7 @@ impl Default for Config {
             cors_opts: BTreeMap::new(),
             max_body_size: 16 * 1024 * 1024,
             max_json_depth: 64,
+            max_params: 10_000,
             httpd_header: "X-Remote-User".into(),
             trusted_proxies: Vec::new(),
             add_headers: BTreeMap::new(),
@@ -549,6 +555,7 @@ impl Config {
             "FSA_CORS_OPTS" => self.cors_opts = as_table(n, &v)?,
             "FSA_MAX_BODY_SIZE" => self.max_body_size = as_u64(n, &v)? as usize,
             "FSA_MAX_JSON_DEPTH" => self.max_json_depth = as_u64(n, &v)? as usize,
+            "FSA_MAX_PARAMS" => self.max_params = as_u64(n, &v)? as usize,
             "FSA_HTTPD_HEADER" => self.httpd_header = as_str(n, &v)?,
             "FSA_TRUSTED_PROXIES" => self.trusted_proxies = as_list(n, &v)?,
             "FSA_ADD_HEADERS" => {

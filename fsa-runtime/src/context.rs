@@ -331,8 +331,9 @@ impl Context {
         let mut reported: Option<std::collections::HashSet<&str>> = None;
         let mut first_report = |name| reported.get_or_insert_default().insert(name);
         // Listed first, as upstream reports them with the path arguments; the unexpected names
-        // after them, and after the arguments' own errors (`ParamErrors::push_unexpected`).
+        // after them, and after the arguments' own errors (`ParamErrors::set_unexpected`).
         let mut unexpected = Vec::new();
+        let mut total = 0;
         for (name, json) in self.params.all_request_names() {
             if entry.def.args.iter().any(|a| a.in_path && same_name(a.name, name)) {
                 if first_report(name) {
@@ -343,11 +344,15 @@ impl Context {
                 && !self.app.inner.auth_params.iter().any(|a| same_name(a, name))
                 && first_report(name)
             {
-                unexpected.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
+                // Only as many messages as a 400 lists; the others are counted.
+                total += 1;
+                if unexpected.len() < ParamErrors::MAX_LISTED {
+                    unexpected.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
+                }
             }
         }
-        for message in unexpected {
-            errors.push_unexpected(message);
+        if total > 0 {
+            errors.set_unexpected(unexpected, total);
         }
         errors
     }
@@ -438,14 +443,21 @@ impl Context {
             && m[..12].eq_ignore_ascii_case(b"application/")
             && m[m.len() - 5..].eq_ignore_ascii_case(b"+json");
         if is("application/json") || json_suffix {
-            let max_depth = self.app.inner.config.max_json_depth;
-            self.params.json = Some(crate::params::JsonObject::parse(bytes, max_depth).map_err(|e| match e {
-                JsonBodyError::Invalid(e) => Error::bad_request(format!("invalid JSON body: {e}")),
-                JsonBodyError::NotObject => Error::bad_request("JSON body must be an object"),
-                JsonBodyError::TooDeep => Error::bad_request("JSON body nested too deeply"),
-            })?);
+            let config = &self.app.inner.config;
+            let (max_depth, max_params) = (config.max_json_depth, config.max_params);
+            self.params.json =
+                Some(crate::params::JsonObject::parse(bytes, max_depth, max_params).map_err(|e| match e {
+                    JsonBodyError::Invalid(e) => Error::bad_request(format!("invalid JSON body: {e}")),
+                    JsonBodyError::NotObject => Error::bad_request("JSON body must be an object"),
+                    JsonBodyError::TooDeep => Error::bad_request("JSON body nested too deeply"),
+                    JsonBodyError::TooMany => too_many_params(max_params),
+                })?);
         } else if is("application/x-www-form-urlencoded") {
             let text = std::str::from_utf8(&bytes).map_err(|_| Error::bad_request("form body is not valid UTF-8"))?;
+            let max_params = self.app.inner.config.max_params;
+            if crate::params::Pairs::count(text) > max_params {
+                return Err(too_many_params(max_params));
+            }
             self.params.form = crate::params::Pairs::parse(text);
         }
         Ok(())
@@ -470,7 +482,11 @@ impl Context {
         // `collect_limited` has applied the size limit (413) and the idle timeout (408).
         let mut mp = multer::Multipart::new(stream, boundary);
         let bad = |e: multer::Error| Error::bad_request(format!("invalid multipart body: {e}"));
+        let max_params = self.app.inner.config.max_params;
         while let Some(field) = mp.next_field().await.map_err(bad)? {
+            if self.params.form.len() + self.params.files.len() == max_params {
+                return Err(too_many_params(max_params));
+            }
             let (name, filename) = field
                 .headers()
                 .get(header::CONTENT_DISPOSITION)
@@ -553,6 +569,11 @@ impl Context {
     pub fn before_exec(&self) -> Option<Response> {
         self.app.inner.hooks.before_exec.iter().find_map(|h| h(self))
     }
+}
+
+/// The 413 of a request body holding more than `FSA_MAX_PARAMS` parameters.
+fn too_many_params(max: usize) -> Error {
+    Error::new(413, format!("too many parameters in request body: more than {max}"))
 }
 
 /// The 408 of a request body that sent nothing for too long.

@@ -232,9 +232,11 @@ pub struct ParamErrors {
     messages: Vec<String>,
     /// Boxed: the collector lives in every handler's future, across each argument's extraction.
     other: Option<Box<Error>>,
-    /// Where the unexpected-name messages start and how many there are: they are found
-    /// before any argument is extracted, in one block, and listed last, after the arguments'
-    /// errors, as upstream lists them.
+    /// Where the unexpected-name messages start and how many unexpected names there are:
+    /// their messages are found before any argument is extracted, in one block, and listed
+    /// last, after the arguments' errors, as upstream lists them. Names beyond the most a 400
+    /// lists are counted but get no message: a body of a million unknown names must not cost
+    /// a million messages.
     unexpected: (u32, u32),
 }
 
@@ -249,14 +251,18 @@ impl ParamErrors {
         self.messages.push(message);
     }
 
-    /// Records an unexpected parameter, listed after the arguments' errors; such messages
-    /// are pushed one after the other, before any argument is extracted.
-    pub(crate) fn push_unexpected(&mut self, message: String) {
-        if self.unexpected.1 == 0 {
-            self.unexpected.0 = u32::try_from(self.messages.len()).unwrap_or(u32::MAX);
+    /// Records the request's unexpected parameters, once, before any argument is extracted:
+    /// the messages of the first ones, of which at most [`MAX_LISTED`](Self::MAX_LISTED) are
+    /// kept, and how many there are in all. They are listed after the arguments' errors.
+    pub(crate) fn set_unexpected(&mut self, mut messages: Vec<String>, total: usize) {
+        let total = total.max(messages.len());
+        if total == 0 {
+            return;
         }
-        self.unexpected.1 += 1;
-        self.messages.push(message);
+        messages.truncate(Self::MAX_LISTED);
+        let start = u32::try_from(self.messages.len()).unwrap_or(u32::MAX);
+        self.unexpected = (start, u32::try_from(total).unwrap_or(u32::MAX));
+        self.messages.extend(messages);
     }
 
     /// Keeps the value, or records its error and returns `None`.
@@ -303,10 +309,12 @@ impl ParamErrors {
         }
         let mut messages = self.messages;
         let start = (self.unexpected.0 as usize).min(messages.len());
-        let count = (self.unexpected.1 as usize).min(messages.len() - start);
+        // The unexpected names with a message (the first `MAX_LISTED`).
+        let count = (self.unexpected.1 as usize).min(Self::MAX_LISTED).min(messages.len() - start);
         messages[start..].rotate_left(count);
+        let unlisted = self.unexpected.1 as usize - count;
         let listed = messages.len().min(Self::MAX_LISTED);
-        let more = messages.len() - listed;
+        let more = messages.len() - listed + unlisted;
         let mut text = messages[..listed].join("\n");
         if more > 0 {
             text.push_str(&format!("\nand {more} more parameter errors"));

@@ -30,7 +30,9 @@
 //! failing item, `item 1: …`; VALUE is cut to its first 200 characters and `…`), absent
 //! mandatory parameters `parameter "NAME" is missing`; all errors of a request are one 400, one
 //! per line (at most 100, then `and N more parameter errors`): the arguments' errors in their
-//! order, then the request's unexpected names, as upstream lists them.
+//! order, then the request's unexpected names, as upstream lists them. A body of more than
+//! `FSA_MAX_PARAMS` parameters (form fields, multipart parts or top-level JSON members; 10,000
+//! by default) is refused with 413 before any conversion.
 //! serde is the one data model (every Rust type already speaks it, and garde validates the
 //! same structs); `serde_json` parses the JSON body, which is kept as its text and the spans of
 //! its members: strings, integers and booleans convert straight from their member's text, and
@@ -177,6 +179,17 @@ impl Pairs {
         pairs
     }
 
+    /// How many pairs [`parse`](Self::parse) finds in `input`, without decoding them: a form
+    /// body's count is checked against `FSA_MAX_PARAMS` before anything is kept.
+    pub(crate) fn count(input: &str) -> usize {
+        input.split('&').filter(|s| !s.is_empty()).count()
+    }
+
+    /// The number of pairs.
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
     /// The first value of `name`.
     pub(crate) fn first(&self, name: &str) -> Option<&str> {
         self.iter().find(|(k, _)| same_name(k, name)).map(|(_, v)| v)
@@ -295,11 +308,14 @@ pub(crate) enum JsonBodyError {
     NotObject,
     /// Nested deeper than the limit.
     TooDeep,
+    /// More members than the limit.
+    TooMany,
 }
 
 impl JsonObject {
-    /// Parses a JSON object body, refusing bodies nested deeper than `max_depth` levels.
-    pub(crate) fn parse(body: bytes::Bytes, max_depth: usize) -> Result<Self, JsonBodyError> {
+    /// Parses a JSON object body, refusing bodies nested deeper than `max_depth` levels and
+    /// objects of more than `max_members` members (found without keeping more than that many).
+    pub(crate) fn parse(body: bytes::Bytes, max_depth: usize, max_members: usize) -> Result<Self, JsonBodyError> {
         let invalid = |e: &dyn std::fmt::Display| JsonBodyError::Invalid(e.to_string());
         // A UTF-8 byte order mark is skipped, as Python's `json.loads` skips it in bytes.
         let body = if body.starts_with(b"\xEF\xBB\xBF") { body.slice(3..) } else { body };
@@ -322,13 +338,19 @@ impl JsonObject {
                 JsonBodyError::Invalid("recursion limit exceeded".to_owned())
             });
         }
-        let members = match object_members(text) {
+        let too_many = std::cell::Cell::new(false);
+        let members = match object_members(text, max_members, &too_many) {
             Ok(members) => members,
+            Err(_) if too_many.get() => return Err(JsonBodyError::TooMany),
             // `NaN`, `Infinity` and `-Infinity`, which Python's `json.loads` reads as floats and
             // `serde_json` refuses: the members are found in a copy where each is a number of
             // the same length, so that their spans hold in the body as it was sent.
             Err(e) => match mask_non_finite(text) {
-                Some(masked) => object_members(&masked).map_err(|_| invalid(&e))?,
+                Some(masked) => match object_members(&masked, max_members, &too_many) {
+                    Ok(members) => members,
+                    Err(_) if too_many.get() => return Err(JsonBodyError::TooMany),
+                    Err(_) => return Err(invalid(&e)),
+                },
                 None => return Err(invalid(&e)),
             },
         };
@@ -465,10 +487,15 @@ fn holds_wide_integer(text: &str) -> bool {
     number.is_some_and(|span| is_wide(&text[span]))
 }
 
-/// The members of a JSON object text, as spans of it.
-fn object_members(text: &str) -> Result<Vec<JsonMember>, serde_json::Error> {
+/// The members of a JSON object text, as spans of it; an error, with `too_many` set, as soon
+/// as there are more than `max`.
+fn object_members(
+    text: &str,
+    max: usize,
+    too_many: &std::cell::Cell<bool>,
+) -> Result<Vec<JsonMember>, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let seed = MembersOf { base: text.as_ptr() as usize };
+    let seed = MembersOf { base: text.as_ptr() as usize, max, too_many };
     let members = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer)?;
     deserializer.end()?;
     Ok(members)
@@ -538,25 +565,28 @@ fn json_array_items(text: &str) -> Option<Vec<&str>> {
 
 /// Reads the members of a JSON object as spans of the text starting at `base` (the address of
 /// the text the deserializer reads): values and unescaped keys are borrowed from it.
-struct MembersOf {
+struct MembersOf<'a> {
     base: usize,
+    /// The most members to keep: one more sets `too_many` and ends the parse with an error.
+    max: usize,
+    too_many: &'a std::cell::Cell<bool>,
 }
 
-impl MembersOf {
+impl MembersOf<'_> {
     fn span(&self, s: &str) -> std::ops::Range<usize> {
         let start = (s.as_ptr() as usize).saturating_sub(self.base);
         start..start + s.len()
     }
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for MembersOf {
+impl<'de> serde::de::DeserializeSeed<'de> for MembersOf<'_> {
     type Value = Vec<JsonMember>;
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for MembersOf {
+impl<'de> serde::de::Visitor<'de> for MembersOf<'_> {
     type Value = Vec<JsonMember>;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object")
@@ -564,6 +594,10 @@ impl<'de> serde::de::Visitor<'de> for MembersOf {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
         while let Some(RawKey(key)) = map.next_key()? {
+            if members.len() == self.max {
+                self.too_many.set(true);
+                return Err(serde::de::Error::custom("too many members"));
+            }
             let value: &'de serde_json::value::RawValue = map.next_value()?;
             let key = match key {
                 Cow::Borrowed(k) => Ok(self.span(k)),
@@ -1635,7 +1669,7 @@ fn last_members_only(text: &str, out: &mut String) -> Result<(), serde_json::Err
     let text = text.trim_matches(JSON_SPACE);
     match text.as_bytes().first() {
         Some(b'{') => {
-            let members = object_members(text)?;
+            let members = object_members(text, usize::MAX, &std::cell::Cell::new(false))?;
             let key = |m: &JsonMember| match &m.key {
                 Ok(range) => Cow::Borrowed(text.get(range.clone()).unwrap_or_default()),
                 Err(key) => Cow::Owned(key.to_string()),
@@ -2109,7 +2143,7 @@ mod tests {
     }
 
     fn object(text: &str) -> JsonObject {
-        JsonObject::parse(bytes::Bytes::copy_from_slice(text.as_bytes()), 64).expect("a JSON object")
+        JsonObject::parse(bytes::Bytes::copy_from_slice(text.as_bytes()), 64, usize::MAX).expect("a JSON object")
     }
 
     #[test]
@@ -2141,18 +2175,22 @@ mod tests {
         {
             assert_eq!(mask_non_finite(not_literal), None, "{not_literal}");
         }
-        let o = JsonObject::parse(bytes::Bytes::from_static(b"\xEF\xBB\xBF{\"f\": NaN, \"l\": [1, -Infinity]}"), 64)
-            .expect("a body with a byte order mark and non-finite literals");
+        let o = JsonObject::parse(
+            bytes::Bytes::from_static(b"\xEF\xBB\xBF{\"f\": NaN, \"l\": [1, -Infinity]}"),
+            64,
+            usize::MAX,
+        )
+        .expect("a body with a byte order mark and non-finite literals");
         assert_eq!((o.text_of("f"), o.get("f")), (Some("NaN"), Some(Err("NaN"))));
         assert_eq!(json_array_items("[1, -Infinity, \"NaN\"]"), Some(vec!["1", "-Infinity", "\"NaN\""]));
         assert!(<f64 as Scalar>::from_json_text("NaN").is_some_and(f64::is_nan));
         assert_eq!(<f64 as Scalar>::from_json_text("-Infinity"), Some(f64::NEG_INFINITY));
-        assert!(JsonObject::parse(bytes::Bytes::from_static(b"{\"f\": -NaN}"), 64).is_err());
+        assert!(JsonObject::parse(bytes::Bytes::from_static(b"{\"f\": -NaN}"), 64, usize::MAX).is_err());
     }
 
     #[test]
     fn json_object_refusals() {
-        let parse = |t: &str, depth| JsonObject::parse(bytes::Bytes::copy_from_slice(t.as_bytes()), depth);
+        let parse = |t: &str, depth| JsonObject::parse(bytes::Bytes::copy_from_slice(t.as_bytes()), depth, usize::MAX);
         assert!(matches!(parse("[1, 2]", 64), Err(JsonBodyError::NotObject)));
         assert!(matches!(parse(" \"a\"", 64), Err(JsonBodyError::NotObject)));
         assert!(matches!(parse("{\"a\": }", 64), Err(JsonBodyError::Invalid(_))));
@@ -2173,7 +2211,7 @@ mod tests {
         fn same<T: FromParam + PartialEq + std::fmt::Debug>(text: &str) {
             // The member's value as a request body gives it (`-0` is the integer 0 there).
             let body = format!("{{\"v\": {text}}}");
-            let object = JsonObject::parse(bytes::Bytes::from(body), 64).expect("a JSON object");
+            let object = JsonObject::parse(bytes::Bytes::from(body), 64, usize::MAX).expect("a JSON object");
             let found = object.get("v").expect("the member").map_or_else(Found::JsonText, Found::Json);
             if let Some(fast) = T::from_json_text(text) {
                 assert_eq!(Ok(fast), T::from_found(found), "{text}");
