@@ -200,6 +200,11 @@ thread_local! {
     static KEY_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// The largest key buffer a thread keeps between look-ups: a longer key (a client's oversized
+/// login or token, up to the body limit for one sent as a parameter) is written into it for
+/// its one look-up, then the buffer is let go, so that no thread holds such a size for good.
+const KEY_BUFFER_KEPT: usize = 16 * 1024;
+
 /// The longest login or object id, in bytes, whose answers the cache keeps. Entries are
 /// counted, not weighed, and a client chooses these parts before any check (a login sent
 /// for authentication, the id of a permission check): 262,144 entries of 16 MiB logins would
@@ -358,7 +363,11 @@ impl<'a> Key<'a> {
             Ok(mut buf) => {
                 buf.clear();
                 self.write_bytes(&mut buf);
-                f(&buf)
+                let result = f(&buf);
+                if buf.capacity() > KEY_BUFFER_KEPT {
+                    *buf = Vec::new();
+                }
+                result
             }
             Err(_) => f(&self.bytes()),
         })
@@ -1179,6 +1188,17 @@ mod tests {
             load(&cache, Key::perm("stuff", "calvin", &longest, None), CacheValue::Bool(true), &calls).await;
         }
         assert_eq!(n(), 6, "kept up to the bound");
+    }
+
+    /// The thread's key buffer does not keep the size of an oversized key.
+    #[test]
+    fn the_key_buffer_lets_go_of_a_long_key() {
+        let capacity = || KEY_BUFFER.with(|b| b.borrow().capacity());
+        let long = "x".repeat(1 << 20);
+        assert!(Key::user_pass(&long).with_bytes(|k| k.len()) > long.len());
+        assert!(capacity() <= KEY_BUFFER_KEPT, "{}", capacity());
+        Key::token("t1", "r").with_bytes(|_| ());
+        assert!(capacity() > 0, "a short key's buffer stays");
     }
 
     #[tokio::test]
