@@ -400,6 +400,10 @@ async fn unexpected_parameters() {
     assert!(r.text().contains("\"x\""));
     let r = c.post("/list").json(&json!({"l": [1], "zz": 2})).await;
     assert!(r.text().contains("unexpected json parameter \"zz\""), "{}", r.text());
+    // A JSON request's parameters are all `json` ones, its query string's too, as upstream
+    // names them by the request's body.
+    let r = c.post("/list?qq=1").json(&json!({"l": [1]})).await;
+    assert_eq!(r.text(), "unexpected json parameter \"qq\"");
     // Names that come only in a form body, or only as an uploaded file, are checked too.
     let r = c.post("/list").form(&[("l", "1"), ("yy", "2")]).await;
     assert_eq!(r.status(), 400);

@@ -334,7 +334,8 @@ impl Context {
         // after them, and after the arguments' own errors (`ParamErrors::set_unexpected`).
         let mut unexpected = Vec::new();
         let mut total = 0;
-        for (name, json) in self.params.all_request_names() {
+        let source = if self.params.is_json() { "json" } else { "http" };
+        for name in self.params.all_request_names() {
             if entry.def.args.iter().any(|a| a.in_path && same_name(a.name, name)) {
                 if first_report(name) {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));
@@ -347,7 +348,7 @@ impl Context {
                 // Only as many messages as a 400 lists; the others are counted.
                 total += 1;
                 if unexpected.len() < ParamErrors::MAX_LISTED {
-                    unexpected.push(format!("unexpected {} parameter \"{name}\"", if json { "json" } else { "http" }));
+                    unexpected.push(format!("unexpected {source} parameter \"{name}\""));
                 }
             }
         }

@@ -764,12 +764,19 @@ impl Params {
         self.query.first(name).or_else(|| self.form.first(name)).map(Cow::Borrowed)
     }
 
-    /// Names of all request (non-path) parameters, with whether it came from JSON: JSON members
-    /// first, then the query string, the form and the files; a repeated name comes again.
-    pub(crate) fn all_request_names(&self) -> impl Iterator<Item = (&str, bool)> {
-        let json = self.json.iter().flat_map(|j| j.keys()).map(|k| (k, true));
+    /// Names of all request (non-path) parameters: JSON members first, then the query string,
+    /// the form and the files; a repeated name comes again.
+    pub(crate) fn all_request_names(&self) -> impl Iterator<Item = &str> {
+        let json = self.json.iter().flat_map(|j| j.keys());
         let text = self.query.iter().chain(self.form.iter()).map(|(k, _)| k);
-        json.chain(text.chain(self.files.iter().map(|(k, _)| k.as_str())).map(|k| (k, false)))
+        json.chain(text.chain(self.files.iter().map(|(k, _)| k.as_str())))
+    }
+
+    /// Whether the request has a JSON object body: its parameters are then all `json` ones in
+    /// messages, those of the query string included, as upstream names a request's parameters
+    /// by its body's type.
+    pub(crate) fn is_json(&self) -> bool {
+        self.json.is_some()
     }
 
     /// Whether [`Params::all_request_names`] yields anything (a query, form, JSON member or
