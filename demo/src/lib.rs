@@ -56,6 +56,17 @@ impl std::str::FromStr for TokenMode {
     }
 }
 
+impl TokenMode {
+    /// The `WWW-Authenticate` value of every 401 (spec §1): `Basic realm="demo"`, and in jwt
+    /// mode `Bearer realm="demo"` too.
+    pub fn challenge(self) -> fsa::http::HeaderValue {
+        fsa::http::HeaderValue::from_static(match self {
+            TokenMode::Jwt => r#"Basic realm="demo", Bearer realm="demo""#,
+            TokenMode::Fsa => r#"Basic realm="demo""#,
+        })
+    }
+}
+
 /// Number of MFA code and TOTP digits (state of the `/mfa` routes).
 #[derive(Clone, Copy, Debug)]
 pub struct Mfa {
@@ -137,7 +148,14 @@ pub fn configure(builder: fsa::AppBuilder, mode: TokenMode) -> fsa::AppBuilder {
         .config("FSA_PASSWORD_RE", vec!["[a-zA-Z]"])
         .config("FSA_TOKEN_SECRET", SECRET)
         .config("FSA_TOKEN_DELAY", 60.0)
-        .add_header("Service", "Demo/1.0");
+        .add_header("Service", "Demo/1.0")
+        .after_request(move |_, resp| {
+            // The spec's challenge on every 401, whatever schemes the route takes: fsa lists a
+            // route's own (none on a route of fsa tokens alone, which are no header scheme).
+            if resp.status() == fsa::http::StatusCode::UNAUTHORIZED {
+                resp.headers_mut().insert(fsa::http::header::WWW_AUTHENTICATE, mode.challenge());
+            }
+        });
     match mode {
         TokenMode::Jwt => builder
             .config("FSA_AUTH", vec!["token", "basic", "oauth", "none"])

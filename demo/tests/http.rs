@@ -177,15 +177,20 @@ async fn open_routes(f: &Fixture) {
     assert_eq!(r.status(), 404);
 }
 
+/// A 401 with the spec's challenge (§1), on any authenticated route, one scheme's included.
+fn challenged(r: &TestResponse, mode: TokenMode) {
+    assert_eq!(r.status(), 401, "{}", r.text());
+    let www = r.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap_or("")).collect::<Vec<_>>();
+    let www = www.join(", ");
+    assert!(www.contains("Basic realm=\"demo\""), "{www}");
+    assert_eq!(www.contains("Bearer realm=\"demo\""), mode == TokenMode::Jwt, "{www}");
+}
+
 async fn stuff_routes(f: &Fixture) {
     let c = f.c();
     let r = c.get("/stuff").await;
     svc(&r);
-    assert_eq!(r.status(), 401);
-    let www = r.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap_or("")).collect::<Vec<_>>();
-    let www = www.join(", ");
-    assert!(www.contains("Basic realm=\"demo\""), "{www}");
-    assert_eq!(www.contains("Bearer realm=\"demo\""), f.mode == TokenMode::Jwt, "{www}");
+    challenged(&r, f.mode);
     let r = c.get("/stuff").basic("foo", "bla").await;
     assert_eq!(json_body(&r), json!([[1, "Hello"], [2, "World"], [3, "!"]]));
     let r = c.get("/stuff").basic("foo", "bla").query(&[("pattern", "%O%")]).await;
@@ -431,7 +436,8 @@ async fn scare_routes(f: &Fixture) {
     assert_eq!(c.get("/scare").await.status(), 401);
     // tokens: basic only
     let t = f.token("miss", "wormwood1").await;
-    assert_eq!(f.tok(c.get("/scare/token"), &t).await.status(), 401);
+    challenged(&f.tok(c.get("/scare/token"), &t).await, f.mode);
+    challenged(&c.get("/scare/token").await, f.mode);
     assert_eq!(f.tok(c.get("/scare"), &t).await.json()[0], json!("miss"));
     let r = c.get("/scare/token2").basic("miss", "wormwood1").query(&[("code", "miss:41")]).await;
     assert_eq!((r.status(), r.text()), (400, "invalid validation code for miss".to_owned()));
@@ -637,7 +643,7 @@ async fn jwt_routes(f: &Fixture) {
     assert_eq!(json_body(&r)[0], json!("oauthy"));
     assert_eq!(c.get("/oauth").bearer(&scoped(&["write"])).await.status(), 403);
     assert_eq!(c.get("/oauth").basic("oauthy", "scoped1").await.status(), 401);
-    assert_eq!(c.get("/oauth").await.status(), 401);
+    challenged(&c.get("/oauth").await, f.mode);
     let ghost = f.app.create_token("ghost", TokenOptions::default().scopes(["read"])).expect("token");
     assert_eq!(c.get("/oauth").bearer(&ghost).await.json(), Value::Null);
     let r = c.patch("/oauth").bearer(&scoped(&["read", "write"])).form(&[("email", "o@auth.org")]).await;
@@ -674,6 +680,8 @@ async fn fsa_routes(f: &Fixture) {
     let code = std::fs::read_to_string(f.dir.join("foo_code.txt")).expect("code file");
     assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "{code}");
     assert_eq!(c.get("/mfa/test").query(&[("AUTH", &mfa)]).await.status(), 401, "mfa realm token");
+    challenged(&c.get("/mfa/test").await, f.mode);
+    challenged(&c.post("/mfa/code").form(&[("code", "1")]).await, f.mode);
     assert_eq!(c.post("/mfa/code").query(&[("AUTH", &t)]).form(&[("code", &code)]).await.status(), 401);
     let wrong = if code == "000000" { "000001" } else { "000000" };
     assert_eq!(c.post("/mfa/code").form(&[("AUTH", &mfa), ("code", wrong)]).await.status(), 401);
