@@ -5,9 +5,16 @@ use fsa::prelude::*;
 use crate::args;
 use crate::db::{Db, Q, RowId};
 
+/// SQLite's `LIKE`, which the specification names: ASCII letters match either case, other
+/// letters only themselves, and no escape character. PostgreSQL's `ILIKE` would fold every
+/// letter (`été` matching `Été`) and its `LIKE` takes `\` as an escape, so there both sides are
+/// lowercased in ASCII only, with no escape.
 const LIST: Q = Q::each(
     "SELECT sid, sname FROM Stuff WHERE $1 = '' OR sname LIKE $1 ORDER BY sid",
-    "SELECT sid, sname FROM Stuff WHERE $1 = '' OR sname ILIKE $1 ORDER BY sid",
+    "SELECT sid, sname FROM Stuff WHERE $1 = '' \
+     OR translate(sname, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') \
+        LIKE translate($1, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') ESCAPE '' \
+     ORDER BY sid",
 );
 const ADD: Q = Q::same("INSERT INTO Stuff(sname) VALUES ($1) RETURNING sid");
 const GET: Q = Q::same("SELECT sname FROM Stuff WHERE sid = $1");

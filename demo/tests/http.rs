@@ -253,6 +253,28 @@ async fn stuff_routes(f: &Fixture) {
     assert_eq!((r.status(), rows.as_array().map(Vec::len)), (200, Some(1)), "{rows}");
     let sid = rows[0][0].as_i64().unwrap_or_default();
     assert_eq!(c.delete(&format!("/stuff/{sid}")).basic("foo", "bla").await.status(), 204);
+    // SQLite's `LIKE` on both databases: ASCII letters in either case, others only as they
+    // are, and `\` no escape.
+    let mut sids = Vec::new();
+    for name in ["Été", "a\\b", "a%b"] {
+        let r = c.post("/stuff").basic("foo", "bla").form(&[("sname", name)]).await;
+        sids.push(r.json().as_i64().unwrap_or_default());
+    }
+    let client = &c;
+    let names = |pattern: &'static str| async move {
+        let r = client.get("/stuff").basic("foo", "bla").query(&[("pattern", pattern)]).await;
+        r.json().as_array().map(|rows| rows.iter().map(|row| row[1].clone()).collect::<Vec<_>>()).unwrap_or_default()
+    };
+    assert_eq!(names("été").await, Vec::<Value>::new());
+    assert_eq!(names("ÉTÉ").await, Vec::<Value>::new());
+    assert_eq!(names("Été").await, [json!("Été")]);
+    assert_eq!(names("%T%").await, [json!("Été")]);
+    assert_eq!(names("A\\%").await, [json!("a\\b")]);
+    assert_eq!(names("a\\_").await, [json!("a\\b")]);
+    assert_eq!(names("a_b").await, [json!("a\\b"), json!("a%b")]);
+    for sid in sids {
+        assert_eq!(c.delete(&format!("/stuff/{sid}")).basic("foo", "bla").await.status(), 204);
+    }
 }
 
 async fn users_routes(f: &Fixture) {
