@@ -246,7 +246,8 @@ impl ParamErrors {
         Self::default()
     }
 
-    /// Records an unexpected-parameter or other 400 message.
+    /// Records a 400 message (a path segment also sent in the request, a hook's own check);
+    /// unexpected names come through `set_unexpected`.
     pub fn push(&mut self, message: String) {
         self.messages.push(message);
     }
