@@ -256,10 +256,6 @@ impl ParamErrors {
     /// the messages of the first ones, of which at most [`MAX_LISTED`](Self::MAX_LISTED) are
     /// kept, and how many there are in all. They are listed after the arguments' errors.
     pub(crate) fn set_unexpected(&mut self, mut messages: Vec<String>, total: usize) {
-        let total = total.max(messages.len());
-        if total == 0 {
-            return;
-        }
         messages.truncate(Self::MAX_LISTED);
         let start = u32::try_from(self.messages.len()).unwrap_or(u32::MAX);
         self.unexpected = (start, u32::try_from(total).unwrap_or(u32::MAX));

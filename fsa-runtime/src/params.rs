@@ -339,20 +339,18 @@ impl JsonObject {
             });
         }
         let too_many = std::cell::Cell::new(false);
-        let members = match object_members(text, max_members, &too_many) {
+        // `NaN`, `Infinity` and `-Infinity`, which Python's `json.loads` reads as floats and
+        // `serde_json` refuses: the members are found in a copy where each is a number of the
+        // same length, so that their spans hold in the body as it was sent; the error told is
+        // the body's own.
+        let members = object_members(text, max_members, &too_many).or_else(|e| match mask_non_finite(text) {
+            Some(masked) if !too_many.get() => object_members(&masked, max_members, &too_many).map_err(|_| e),
+            _ => Err(e),
+        });
+        let members = match members {
             Ok(members) => members,
             Err(_) if too_many.get() => return Err(JsonBodyError::TooMany),
-            // `NaN`, `Infinity` and `-Infinity`, which Python's `json.loads` reads as floats and
-            // `serde_json` refuses: the members are found in a copy where each is a number of
-            // the same length, so that their spans hold in the body as it was sent.
-            Err(e) => match mask_non_finite(text) {
-                Some(masked) => match object_members(&masked, max_members, &too_many) {
-                    Ok(members) => members,
-                    Err(_) if too_many.get() => return Err(JsonBodyError::TooMany),
-                    Err(_) => return Err(invalid(&e)),
-                },
-                None => return Err(invalid(&e)),
-            },
+            Err(e) => return Err(invalid(&e)),
         };
         Ok(JsonObject { text: body, members })
     }
