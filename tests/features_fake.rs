@@ -44,6 +44,7 @@ async fn fake_authentication_from_loopback_only() {
     assert_eq!(ok(&far("/config").await), json!({"config": "fake"}));
     plain(&c.get("/whoami?LOGIN=calvin").peer("192.0.2.9").await, 401);
     assert_eq!(c.get("/whoami?LOGIN=calvin").header("X-Fixture-Remote-Addr", "::1").await.status(), 200);
+    plain(&c.get("/whoami?LOGIN=calvin").header("X-Fixture-Remote-Addr", "localhost").await, 401);
     assert_eq!(ok(&c.get("/writer?LOGIN=susie").await), json!({"user": "susie"}));
     assert!(plain(&c.get("/writer?LOGIN=hobbes").await, 403).contains("writer"));
 }

@@ -660,6 +660,11 @@ mod responses {
         assert_eq!(c.get("/config").header("X-Fixture-Remote-Addr", "127.0.0.2").await.status(), 200);
         assert_eq!(c.get("/config").header("X-Fixture-Remote-Addr", "::1").await.status(), 200);
         assert_eq!(c.get("/config").peer("192.0.2.7").tls().await.status(), 200);
+        // Not an IP address: the client is not known to be local.
+        for text in ["localhost", "fe80::1%eth0", "", "10.0.0.1, 127.0.0.1"] {
+            let r = c.get("/config").header("X-Fixture-Remote-Addr", text).await;
+            assert!(r.status() == 500 && error(&r).contains("insecure"), "{text:?}");
+        }
     }
 }
 
