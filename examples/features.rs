@@ -32,7 +32,7 @@ type Db = Arc<Data>;
 
 const USERS: [(&str, &str); 4] =
     [("calvin", "Hobbes123"), ("hobbes", "Tiger456"), ("susie", "Derkins789"), ("moe", "Bully1000")];
-const STUFF: [(i64, &str, Option<&str>, &str); 3] = [
+const STUFF: [(i128, &str, Option<&str>, &str); 3] = [
     (1, "calvin", Some("hobbes"), "transmogrifier"),
     (2, "hobbes", None, "tuna sandwich"),
     (3, "susie", Some("calvin"), "mr bun"),
@@ -84,7 +84,7 @@ fn api_key(ctx: &Context) -> fsa::Result<Option<String>> {
 }
 
 /// Object permissions of domain `stuff` (§1.6): `None` is "not found".
-fn stuff_perm(db: &Data, login: &str, sid: i64, role: Option<&str>) -> Option<bool> {
+fn stuff_perm(db: &Data, login: &str, sid: i128, role: Option<&str>) -> Option<bool> {
     let (_, owner, shared, _) = STUFF.iter().find(|s| s.0 == sid)?;
     let admin = db.in_group(login, "admin");
     Some(match role {
@@ -95,7 +95,7 @@ fn stuff_perm(db: &Data, login: &str, sid: i64, role: Option<&str>) -> Option<bo
 }
 
 /// Object permissions of domain `doc` (§1.7).
-fn doc_perm(login: &str, folder: &str, num: i64, role: Option<&str>) -> Option<bool> {
+fn doc_perm(login: &str, folder: &str, num: i128, role: Option<&str>) -> Option<bool> {
     (num <= 100).then(|| folder == login || (role == Some("read") && folder == "public"))
 }
 
@@ -151,9 +151,16 @@ fn auth_custom(user: CurrentUser, scheme: CurrentScheme) -> Json<Value> {
     Json(json!({"user": user, "scheme": scheme.0}))
 }
 
+/// The answer of `/auth/password`.
+#[derive(Serialize)]
+struct UserN {
+    user: CurrentUser,
+    n: i128,
+}
+
 #[get("/auth/password", authorize = "AUTH", auth = ["basic", "param"])]
-fn auth_password(user: CurrentUser, #[default(0)] n: i64) -> Json<Value> {
-    Json(json!({"user": user, "n": n}))
+fn auth_password(user: CurrentUser, #[default(0)] n: i128) -> Json<UserN> {
+    Json(UserN { user, n })
 }
 
 // ---------------------------------------------------------------- main §4.2 tokens and MFA
@@ -295,9 +302,15 @@ fn authz_reader_writer(user: CurrentUser) -> Json<Value> {
     Json(json!({"authz": "reader+writer", "user": user}))
 }
 
+/// The answer of `/authz/admin-param`.
+#[derive(Serialize)]
+struct JustX {
+    x: i128,
+}
+
 #[get("/authz/admin-param", authorize = "admin")]
-fn authz_admin_param(x: i64) -> Json<Value> {
-    Json(json!({"x": x}))
+fn authz_admin_param(x: i128) -> Json<JustX> {
+    Json(JustX { x })
 }
 
 #[get("/authz/beta", authorize = "beta")]
@@ -320,38 +333,63 @@ async fn cache_clear(app: App) -> Json<Value> {
 
 // ---------------------------------------------------------------- main §4.6 object permissions
 
-fn stuff_name(sid: i64) -> &'static str {
-    STUFF.iter().find(|s| s.0 == sid).map_or("", |s| s.3)
+/// The answers of the `stuff` routes: the object, and what was done to it.
+#[derive(Serialize)]
+struct StuffOut {
+    sid: i128,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<bool>,
+}
+
+impl StuffOut {
+    /// The object as it is stored.
+    fn named(sid: i128) -> Self {
+        let name = STUFF.iter().find(|s| s.0 == sid).map_or("", |s| s.3);
+        StuffOut { sid, name: Some(name.to_owned()), updated: None, deleted: None }
+    }
 }
 
 #[get("/stuff/<sid>", authorize = ("stuff", "sid", "read"))]
-fn stuff_get(sid: i64) -> Json<Value> {
-    Json(json!({"sid": sid, "name": stuff_name(sid)}))
+fn stuff_get(sid: i128) -> Json<StuffOut> {
+    Json(StuffOut::named(sid))
 }
 
 #[patch("/stuff/<sid>", authorize = ("stuff", "sid", "update"))]
-fn stuff_patch(sid: i64, name: String) -> Json<Value> {
-    Json(json!({"sid": sid, "name": name, "updated": true}))
+fn stuff_patch(sid: i128, name: String) -> Json<StuffOut> {
+    Json(StuffOut { sid, name: Some(name), updated: Some(true), deleted: None })
 }
 
 #[delete("/stuff/<sid>", authorize = ("stuff",))]
-fn stuff_delete(sid: i64) -> Json<Value> {
-    Json(json!({"sid": sid, "deleted": true}))
+fn stuff_delete(sid: i128) -> Json<StuffOut> {
+    Json(StuffOut { sid, name: None, updated: None, deleted: Some(true) })
 }
 
 #[get("/stuff-by-query", authorize = ("stuff", "sid", "read"))]
-fn stuff_by_query(sid: i64) -> Json<Value> {
-    Json(json!({"sid": sid, "name": stuff_name(sid)}))
+fn stuff_by_query(sid: i128) -> Json<StuffOut> {
+    Json(StuffOut::named(sid))
+}
+
+/// The answers of the `docs` routes.
+#[derive(Serialize)]
+struct DocOut {
+    folder: String,
+    num: i128,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    written: Option<bool>,
 }
 
 #[get("/docs/<folder>/<num>", authorize = ("doc", "folder:num", "read"))]
-fn docs_get(folder: String, num: i64) -> Json<Value> {
-    Json(json!({"folder": folder, "num": num}))
+fn docs_get(folder: String, num: i128) -> Json<DocOut> {
+    Json(DocOut { folder, num, written: None })
 }
 
 #[put("/docs/<folder>/<num>", authorize = ("doc", "folder:num"))]
-fn docs_put(folder: String, num: i64) -> Json<Value> {
-    Json(json!({"folder": folder, "num": num, "written": true}))
+fn docs_put(folder: String, num: i128) -> Json<DocOut> {
+    Json(DocOut { folder, num, written: Some(true) })
 }
 
 // ---------------------------------------------------------------- main §4.7 typed parameters
@@ -429,17 +467,19 @@ fn types_optional(
     Json(Optional { i, s, n, b })
 }
 
-/// The list and its sum, which may go beyond 64 bits (Python's is exact): summed in 128 bits.
+/// The list and its sum.
 #[derive(Serialize)]
 struct ListSum {
-    l: Vec<i64>,
+    l: Vec<i128>,
     sum: i128,
 }
 
 #[route("/types/list", method = ["GET", "POST"], authorize = "OPEN")]
-fn types_list(l: Vec<i64>) -> Json<ListSum> {
-    let sum = l.iter().map(|&i| i128::from(i)).sum();
-    Json(ListSum { l, sum })
+fn types_list(l: Vec<i128>) -> fsa::Result<Json<ListSum>> {
+    // Python's sum is exact; a sum beyond 128 bits is refused rather than wrapped.
+    let sum = l.iter().try_fold(0i128, |acc, &i| acc.checked_add(i));
+    let sum = sum.ok_or_else(|| Error::bad_request("the sum of \"l\" is beyond 128 bits"))?;
+    Ok(Json(ListSum { l, sum }))
 }
 
 #[get("/types/list-default", authorize = "OPEN")]
@@ -448,7 +488,7 @@ fn types_list_default(#[default(Vec::new())] tags: Vec<String>) -> Json<Value> {
 }
 
 #[route("/types/generic", method = ["GET", "POST"], authorize = "OPEN")]
-fn types_generic(data: BTreeMap<String, Vec<i64>>) -> Json<BTreeMap<String, usize>> {
+fn types_generic(data: BTreeMap<String, Vec<i128>>) -> Json<BTreeMap<String, usize>> {
     Json(data.into_iter().map(|(k, v)| (k, v.len())).collect())
 }
 
@@ -540,14 +580,28 @@ fn types_color(c: Color) -> Json<Color> {
     Json(c)
 }
 
+/// The answer of `/types/mangled`.
+#[derive(Serialize)]
+struct Mangled {
+    pass: String,
+    def: i128,
+}
+
 #[get("/types/mangled", authorize = "OPEN")]
-fn types_mangled(_pass: String, #[default(0)] _def: i64) -> Json<Value> {
-    Json(json!({"pass": _pass, "def": _def}))
+fn types_mangled(_pass: String, #[default(0)] _def: i128) -> Json<Mangled> {
+    Json(Mangled { pass: _pass, def: _def })
+}
+
+/// The answer of `/types/kwargs`.
+#[derive(Serialize)]
+struct WithKwargs {
+    a: i128,
+    others: BTreeMap<String, String>,
 }
 
 #[get("/types/kwargs", authorize = "OPEN")]
-fn types_kwargs(a: i64, others: Kwargs) -> Json<Value> {
-    Json(json!({"a": a, "others": others.0}))
+fn types_kwargs(a: i128, others: Kwargs) -> Json<WithKwargs> {
+    Json(WithKwargs { a, others: others.0.into_iter().collect() })
 }
 
 #[get("/types/header", authorize = "OPEN")]
@@ -565,9 +619,16 @@ fn types_upload(doc: UploadedFile, #[default("none")] label: String) -> Json<Val
     Json(json!({"filename": doc.filename, "size": doc.content.len(), "label": label}))
 }
 
+/// The answer of `/types/auth-params` and `/token-only`.
+#[derive(Serialize)]
+struct UserX {
+    user: CurrentUser,
+    x: i128,
+}
+
 #[get("/types/auth-params", authorize = "AUTH")]
-fn types_auth_params(user: CurrentUser, x: i64) -> Json<Value> {
-    Json(json!({"user": user, "x": x}))
+fn types_auth_params(user: CurrentUser, x: i128) -> Json<UserX> {
+    Json(UserX { user, x })
 }
 
 /// A person record.
@@ -582,8 +643,8 @@ struct User {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Point {
-    x: i64,
-    y: i64,
+    x: i128,
+    y: i128,
 }
 
 #[post("/models/user", authorize = "OPEN")]
@@ -605,9 +666,16 @@ fn models_user_get(uid: i128) -> fsa::Result<Json<Value>> {
     }
 }
 
+/// The answer of `/models/point`: the point with its coordinates swapped.
+#[derive(Serialize)]
+struct Swapped {
+    x: i128,
+    y: i128,
+}
+
 #[post("/models/point", authorize = "OPEN")]
-fn models_point(p: Point) -> Json<Value> {
-    Json(json!({"x": p.y, "y": p.x}))
+fn models_point(p: Point) -> Json<Swapped> {
+    Json(Swapped { x: p.y, y: p.x })
 }
 
 #[get("/models/squares", authorize = "OPEN")]
@@ -689,8 +757,8 @@ fn token_only(user: CurrentUser) -> Json<Value> {
 }
 
 #[post("/token-only", authorize = "AUTH", auth = "token")]
-fn token_only_post(user: CurrentUser, #[default(0)] x: i64) -> Json<Value> {
-    Json(json!({"user": user, "x": x}))
+fn token_only_post(user: CurrentUser, #[default(0)] x: i128) -> Json<UserX> {
+    Json(UserX { user, x })
 }
 
 #[get("/either", authorize = "AUTH", auth = ["fake", "token"])]
@@ -709,8 +777,16 @@ fn open_implicit() -> Json<Value> {
 }
 
 #[get("/params", authorize = "AUTH")]
-fn fake_params(user: CurrentUser, a: i64, #[default("b")] b: String) -> Json<Value> {
-    Json(json!({"user": user, "a": a, "b": b}))
+fn fake_params(user: CurrentUser, a: i128, #[default("b")] b: String) -> Json<FakeParams> {
+    Json(FakeParams { user, a, b })
+}
+
+/// The answer of the fake configuration's `/params`.
+#[derive(Serialize)]
+struct FakeParams {
+    user: CurrentUser,
+    a: i128,
+    b: String,
 }
 
 #[get("/writer", authorize = "writer")]
@@ -748,11 +824,11 @@ pub async fn app(name: &str) -> Result<App, Box<dyn std::error::Error + Send + S
             let yes = group.in_group(&l, &g.to_string());
             async move { Ok(yes) }
         })
-        .object_perms("stuff", move |l: String, sid: i64, role| {
+        .object_perms("stuff", move |l: String, sid: i128, role| {
             let answer = stuff_perm(&stuff, &l, sid, role);
             async move { Ok(answer) }
         })
-        .object_perms("doc", move |l: String, (folder, num): (String, i64), role| {
+        .object_perms("doc", move |l: String, (folder, num): (String, i128), role| {
             let answer = doc_perm(&l, &folder, num, role);
             async move { Ok(answer) }
         })

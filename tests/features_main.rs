@@ -362,7 +362,7 @@ mod object_permissions {
         assert_eq!(sj(&get("9", "susie", "Derkins789").await).0, 404);
         assert_eq!(c.get("/stuff/9").await.status(), 401);
         assert_eq!(sj(&get("abc", "susie", "Derkins789").await).0, 404);
-        // An id beyond the parameter's type is no object's: 404, after authentication.
+        // An unknown id beyond 64 bits: 404, after authentication.
         assert_eq!(sj(&get("99999999999999999999", "calvin", "Hobbes123").await).0, 404);
         // Parameters first (§3.1): a missing name is a 400 there, as for an unknown id in range.
         let r = c.patch("/stuff/99999999999999999999").basic("hobbes", "Tiger456").await;
@@ -450,6 +450,42 @@ mod parameters {
         for part in ["\"i\"", "\"f\"", "\"b\"", "\"s\"", "missing", "unexpected", "zz"] {
             assert!(msg.contains(part), "{part} in {msg}");
         }
+    }
+
+    /// Every `int` of the spec is Python's, without a 64-bit bound: the fixture reads 128 bits
+    /// on every route, from the query string, JSON bodies, records and object ids.
+    #[tokio::test]
+    async fn integers_beyond_64_bits() {
+        const BIG: &str = "99999999999999999999";
+        let c = client().await;
+        let text = |r: &TestResponse| (r.status(), r.text().trim_end().to_owned());
+        let ok = |body: String| (200, body);
+        let r = c.get(&format!("/types/list?l={BIG}&l=1")).await;
+        assert_eq!(text(&r), ok(format!(r#"{{"l":[{BIG},1],"sum":100000000000000000000}}"#)));
+        let r = c.post("/types/list").body(format!(r#"{{"l": [{BIG}, -{BIG}]}}"#), "application/json").await;
+        assert_eq!(text(&r), ok(format!(r#"{{"l":[{BIG},-{BIG}],"sum":0}}"#)));
+        // Beyond what the sum can hold, a 400 rather than a wrong sum.
+        let max = i128::MAX;
+        let r = c.post("/types/list").body(format!(r#"{{"l": [{max}, 1]}}"#), "application/json").await;
+        assert_eq!(sj(&r), (400, json!({"error": "the sum of \"l\" is beyond 128 bits"})));
+        let r = c.post("/types/generic").body(format!(r#"{{"data": {{"a": [{BIG}, 1]}}}}"#), "application/json").await;
+        assert_eq!(sj(&r), (200, json!({"a": 2})));
+        let r = c.post("/models/point").body(format!(r#"{{"p": {{"x": {BIG}, "y": -3}}}}"#), "application/json").await;
+        assert_eq!(text(&r), ok(format!(r#"{{"x":-3,"y":{BIG}}}"#)));
+        let r = c.get(&format!("/types/kwargs?a={BIG}&z=1")).await;
+        assert_eq!(text(&r), ok(format!(r#"{{"a":{BIG},"others":{{"z":"1"}}}}"#)));
+        let r = c.get(&format!("/types/mangled?pass=p&def={BIG}")).await;
+        assert_eq!(text(&r), ok(format!(r#"{{"pass":"p","def":{BIG}}}"#)));
+        let r = c.get(&format!("/auth/password?n={BIG}")).basic("calvin", "Hobbes123").await;
+        assert_eq!(text(&r), ok(format!(r#"{{"user":"calvin","n":{BIG}}}"#)));
+        let r = c.get(&format!("/authz/admin-param?x={BIG}")).basic("calvin", "Hobbes123").await;
+        assert_eq!(text(&r), ok(format!(r#"{{"x":{BIG}}}"#)));
+        // An object id of that size is an unknown object, as it is upstream.
+        let r = c.get(&format!("/stuff-by-query?sid={BIG}")).basic("calvin", "Hobbes123").await;
+        assert_eq!(sj(&r).0, 404);
+        // One digit more than 128 bits hold: a cast error.
+        let r = c.get("/types/list?l=999999999999999999999999999999999999999").await;
+        assert_eq!(sj(&r).0, 400);
     }
 
     #[tokio::test]
