@@ -488,6 +488,19 @@ mod parameters {
         assert_eq!(sj(&r).0, 400);
     }
 
+    /// "Any JSON value is accepted" (4.7): a body is read as deep as `serde_json` reads
+    /// (`FSA_MAX_JSON_DEPTH`'s default, 127 levels with the body's own object).
+    #[tokio::test]
+    async fn deep_json_values() {
+        let c = client().await;
+        let nested = |levels: usize| format!(r#"{{"data": {}1{}}}"#, "[".repeat(levels), "]".repeat(levels));
+        let r = c.post("/types/json").body(nested(126), "application/json").await;
+        assert_eq!(sj(&r).0, 200, "{}", r.text());
+        assert_eq!(sj(&r).1["type"], "list");
+        let r = c.post("/types/json").body(nested(127), "application/json").await;
+        assert_eq!(sj(&r), (400, json!({"error": "JSON body nested too deeply"})));
+    }
+
     #[tokio::test]
     async fn optional_list_and_defaults() {
         let c = client().await;

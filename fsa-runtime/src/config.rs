@@ -166,7 +166,8 @@ pub struct Config {
     pub cors_opts: BTreeMap<String, Value>,
     /// `FSA_MAX_BODY_SIZE` (fsa): request body limit in bytes (413 above).
     pub max_body_size: usize,
-    /// `FSA_MAX_JSON_DEPTH` (fsa): maximum nesting of JSON request bodies.
+    /// `FSA_MAX_JSON_DEPTH` (fsa): maximum nesting of JSON request bodies (default 127, as
+    /// deep as `serde_json` reads).
     pub max_json_depth: usize,
     /// `FSA_MAX_PARAMS` (fsa): the most parameters a request body may hold (form fields,
     /// multipart parts or top-level JSON members; 413 above), as Flask's `MAX_FORM_PARTS`
@@ -249,7 +250,7 @@ impl Default for Config {
             cors: false,
             cors_opts: BTreeMap::new(),
             max_body_size: 16 * 1024 * 1024,
-            max_json_depth: 64,
+            max_json_depth: 127,
             max_params: 10_000,
             httpd_header: "X-Remote-User".into(),
             trusted_proxies: Vec::new(),
