@@ -42,7 +42,8 @@ fn route_attribute(method: Option<&'static str>, args: TokenStream, item: TokenS
 /// SCHEMES := "scheme" | ["scheme", …]
 /// ```
 /// `authz` and `authn` are accepted as aliases of `authorize` and `auth`. A path segment
-/// `<name>` is the argument `name`; `<name..>` captures the rest of the path.
+/// `<name>` is the argument `name`; `<name..>` captures the rest of the path; a segment written
+/// `{name}`, as axum and FastAPI write it, is a compile error.
 ///
 /// # Arguments
 /// Every argument is a request parameter of the same name (a leading `_` is dropped, `r#type`

@@ -55,6 +55,12 @@ pub fn parse(lit: &LitStr) -> syn::Result<RoutePath> {
             pattern.push_str(&if rest { format!("{{*{name}}}") } else { format!("{{{name}}}") });
             params.push(PathParam { name: name.to_owned(), rest });
         } else {
+            // The habit of axum, FastAPI and OpenAPI: taken literally, it would quietly make
+            // a route that only `/x/{id}` reaches, with `id` read from the query string.
+            if let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let name = inner.trim_start_matches('*');
+                return Err(err(format!("path parameters are written <{name}>, not {{{inner}}}")));
+            }
             if seg.contains('<') || seg.contains('>') {
                 return Err(err(format!("a path parameter must be a whole segment: \"{seg}\"")));
             }
