@@ -48,6 +48,9 @@ fn group_of(v: &toml::Value) -> Option<Group> {
 pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     let p = builder.into_parts();
     let config = p.config;
+    // First, so that the warnings of the checks below reach the subscriber `FSA_LOGGING_LEVEL`
+    // asks for (a missing token secret, plaintext passwords, httpd without proxies, …).
+    crate::server::init_logging(&config);
     let mut errors = p.errors;
     let registry = p.schemes;
     let hooks = p.hooks;

@@ -106,7 +106,9 @@ impl App {
     ///
     /// With `FSA_TLS_CERT` and `FSA_TLS_KEY` (feature `tls`) the server speaks HTTPS only.
     /// When `FSA_LOGGING_LEVEL` is set and no global tracing subscriber is installed yet, a
-    /// formatting subscriber with that filter is installed (see [`init_logging`]).
+    /// formatting subscriber with that filter is installed (see [`init_logging`]; the app's
+    /// [`build`](crate::AppBuilder::build) has already done so). The address served is logged
+    /// at `info`.
     pub async fn serve(self, addr: SocketAddr) -> std::io::Result<()> {
         init_logging(self.config());
         let listener = TcpListener::bind(addr).await?;
@@ -275,6 +277,13 @@ async fn serve_inner(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let config = app.config();
+    if let Ok(addr) = listener.local_addr() {
+        #[cfg(feature = "tls")]
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        #[cfg(not(feature = "tls"))]
+        let scheme = "http";
+        tracing::info!(target: "fsa", "listening on {scheme}://{addr}");
+    }
     let limits = Limits {
         header_timeout: Duration::from_secs_f64(config.server_header_timeout),
         shutdown_timeout: Duration::from_secs_f64(config.server_shutdown_timeout),

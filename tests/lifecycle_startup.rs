@@ -1,0 +1,50 @@
+//! Start-up logging: with `FSA_LOGGING_LEVEL`, the app's build installs the logger before it
+//! checks the configuration, so that its warnings are seen, and the server says where it
+//! listens. The logger is process-wide, so the test runs itself again in a child process and
+//! reads what that process printed.
+
+use std::process::Command;
+
+use fsa::prelude::*;
+
+#[get("/hello", authorize = "OPEN")]
+fn hello() -> &'static str {
+    "hello"
+}
+
+const CHILD: &str = "FSA_STARTUP_LOGGING_CHILD";
+
+/// In the child: build an app whose configuration warns, serve until told to stop at once.
+fn child() {
+    let app = App::new()
+        .config("FSA_LOGGING_LEVEL", "info")
+        .config("FSA_AUTH", vec!["token", "none"])
+        .config("FSA_TOKEN_TYPE", "fsa")
+        .routes(fsa::routes![hello])
+        .build()
+        .expect("app");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        app.serve_listener(listener, std::future::ready(())).await.expect("serve");
+    });
+}
+
+#[test]
+fn build_warnings_and_the_listening_address_are_logged() {
+    if std::env::var_os(CHILD).is_some() {
+        child();
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let out = Command::new(exe)
+        .args(["--exact", "build_warnings_and_the_listening_address_are_logged", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("child test process");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("FSA_TOKEN_SECRET is not set"), "no start-up warning in:\n{text}");
+    assert!(text.contains("listening on http://127.0.0.1:"), "no listening address in:\n{text}");
+}
