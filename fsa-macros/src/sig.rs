@@ -35,6 +35,17 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
         if let Type::ImplTrait(t) = &*pt.ty {
             return Err(syn::Error::new_spanned(t, "route handler arguments must be concrete types"));
         }
+        if let Some(inner) = json_wrapped(&pt.ty) {
+            // The axum habit: here a JSON body is a set of named parameters, `Json` the
+            // response type; without this, the user gets pages of trait-bound notes.
+            return Err(syn::Error::new_spanned(
+                &pt.ty,
+                format!(
+                    "`Json<…>` is a response type: a JSON body member is read by its name, so declare \
+                     `{ident}: {inner}` (a `serde::Deserialize` type) to read the member \"{ident}\""
+                ),
+            ));
+        }
         let raw = ident.to_string();
         let unraw = raw.strip_prefix("r#").unwrap_or(&raw);
         let mut name = unraw.strip_prefix('_').filter(|n| !n.is_empty()).unwrap_or(unraw).to_owned();
@@ -58,6 +69,19 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
         args.push(Arg { ident, name, ty: (*pt.ty).clone(), default });
     }
     Ok(args)
+}
+
+/// `T` when the type is written `Json<T>` (with any path before `Json`).
+fn json_wrapped(ty: &Type) -> Option<String> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    match (last.ident == "Json", args.args.first()) {
+        (true, Some(syn::GenericArgument::Type(inner))) if args.args.len() == 1 => {
+            Some(inner.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace(" ,", ","))
+        }
+        _ => None,
+    }
 }
 
 /// The last path segment of a type, e.g. `CurrentUser` for `fsa::CurrentUser`.
