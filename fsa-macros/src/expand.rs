@@ -108,12 +108,15 @@ pub fn expand(route: &Route) -> TokenStream {
         }
     });
 
-    let call_await = if func.sig.asyncness.is_some() { quote!(.await) } else { quote!() };
     let ret_span = match &func.sig.output {
         syn::ReturnType::Default => func.sig.ident.span(),
         syn::ReturnType::Type(_, t) => t.span(),
     };
-    let respond = quote_spanned!(ret_span=> #p::Responder::respond(#name(#(#ids),*)#call_await));
+    let call_await = if func.sig.asyncness.is_some() { quote_spanned!(ret_span=> .await) } else { quote!() };
+    // Every token of the call on the return type's span, `::fsa::__private` included: an
+    // unmet bound (an error type without `Into<fsa::Error>`, say) is then reported there
+    // rather than on the attribute.
+    let respond = quote_spanned!(ret_span=> ::fsa::__private::Responder::respond(#name(#(#ids),*)#call_await));
 
     quote! {
         #func
