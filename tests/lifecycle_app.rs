@@ -263,6 +263,23 @@ async fn before_exec_answers_after_all_checks() {
     assert_eq!(c.get("/auth").basic("calvin", "hobbes").await.text(), "hello calvin");
 }
 
+/// A hook's refusal through `Context::error_response` takes the configured error format.
+#[tokio::test]
+async fn hook_errors_in_the_configured_format() {
+    let closed = |ctx: &Context| {
+        let down = ctx.headers().contains_key("x-down");
+        down.then(|| ctx.error_response(Error::new(503, "down for maintenance")))
+    };
+    let c = builder(&[("FSA_ERROR_RESPONSE", "json:error")]).before_exec(closed).build().unwrap().test_client();
+    let r = c.get("/open").header("x-down", "1").await;
+    assert_eq!((r.status(), r.text()), (503, r#"{"error": "down for maintenance"}"#.to_owned()));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let c = builder(&[]).before_request(closed).build().unwrap().test_client();
+    let r = c.get("/open").header("x-down", "1").await;
+    assert_eq!((r.status(), r.text()), (503, "down for maintenance".to_owned()));
+    assert_eq!(c.get("/open").await.status(), 200);
+}
+
 #[tokio::test]
 async fn after_request_and_added_headers() {
     let c = builder(&[("FSA_ADD_HEADERS", r#"{X-Config = "test"}"#)])

@@ -1068,7 +1068,8 @@ impl AppBuilder {
         self
     }
 
-    /// A hook run before routing; a response answers the request.
+    /// A hook run before routing; a response answers the request
+    /// ([`Context::error_response`] renders an [`Error`] as the framework would).
     pub fn before_request(mut self, hook: impl Fn(&Context) -> Option<Response> + Send + Sync + 'static) -> Self {
         self.hooks.before_request.push(Arc::new(hook));
         self
@@ -1087,7 +1088,8 @@ impl AppBuilder {
     }
 
     /// A hook run after authentication, authorization and parameters, just before the handler;
-    /// a response answers instead of the handler.
+    /// a response answers instead of the handler ([`Context::error_response`] renders an
+    /// [`Error`] as the framework would).
     pub fn before_exec(mut self, hook: impl Fn(&Context) -> Option<Response> + Send + Sync + 'static) -> Self {
         self.hooks.before_exec.push(Arc::new(hook));
         self

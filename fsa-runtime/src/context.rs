@@ -202,6 +202,25 @@ impl Context {
         self.peer_ip
     }
 
+    /// The response fsa gives for `error` on this request: the configured
+    /// `FSA_ERROR_RESPONSE` format, or the app's error hook. For hooks that answer a request
+    /// themselves (`before_request`, `before_exec`), so that their refusals look like the
+    /// framework's own.
+    ///
+    /// ```
+    /// use fsa_runtime::{App, Error};
+    /// let app = App::new()
+    ///     .config("FSA_ERROR_RESPONSE", "json:error")
+    ///     .before_exec(|ctx| {
+    ///         let closed = ctx.headers().contains_key("x-maintenance");
+    ///         closed.then(|| ctx.error_response(Error::new(503, "down for maintenance")))
+    ///     });
+    /// # let _ = app;
+    /// ```
+    pub fn error_response(&self, error: crate::Error) -> crate::Response {
+        self.app.error_response(error, self)
+    }
+
     /// Whether the client is on a loopback address.
     pub fn is_loopback(&self) -> bool {
         self.client_ip.is_some_and(|ip| match ip {
