@@ -546,6 +546,35 @@ fn configuration_mistakes_are_build_errors() {
     assert_eq!(app.config().realm, "from-toml");
 }
 
+mod state {
+    use fsa::prelude::*;
+
+    pub struct Greeting(pub &'static str);
+
+    #[get("/greet", authorize = "OPEN")]
+    pub fn greet(greeting: State<Greeting>) -> String {
+        greeting.0.0.to_owned()
+    }
+
+    #[get("/greet-maybe", authorize = "OPEN")]
+    pub fn greet_maybe(greeting: Option<State<Greeting>>) -> String {
+        greeting.map_or("none", |g| g.0.0).to_owned()
+    }
+}
+
+/// A `State<T>` argument whose state was never registered is a build error, naming the route,
+/// the argument and the type; an optional one is not.
+#[tokio::test]
+async fn unregistered_state_is_a_build_error() {
+    let e = App::new().routes(fsa::routes![state::greet]).build().unwrap_err();
+    assert!(e.0.contains("greet") && e.0.contains("`greeting`") && e.0.contains("Greeting"), "{e}");
+    let app = App::new().routes(fsa::routes![state::greet_maybe]).build().unwrap();
+    assert_eq!(app.test_client().get("/greet-maybe").await.text(), "none");
+    let app = App::new().state(state::Greeting("hi")).routes(fsa::routes![state::greet, state::greet_maybe]).build();
+    let c = app.unwrap().test_client();
+    assert_eq!((c.get("/greet").await.text(), c.get("/greet-maybe").await.text()), ("hi".into(), "hi".into()));
+}
+
 mod conflict {
     use fsa::prelude::*;
 

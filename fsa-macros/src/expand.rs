@@ -50,12 +50,7 @@ pub fn expand(route: &Route) -> TokenStream {
             quote_spanned!(ty.span()=> |s| (&&&&#p::Arg::<#ty>::NEW).path_ok(s))
         };
         quote_spanned! {ty.span()=>
-            #p::ArgDef {
-                name: #n,
-                kind: (&&&&#p::Arg::<#ty>::NEW).kind(),
-                in_path: #in_path,
-                path_ok: #path_ok,
-            }
+            #p::ArgDef::new(#n, (&&&&#p::Arg::<#ty>::NEW).nature(), #in_path, #path_ok)
         }
     });
 

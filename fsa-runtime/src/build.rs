@@ -172,6 +172,17 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
                 ));
             }
         }
+        for arg in &def.args {
+            if let Some(need) = arg.state
+                && !p.state.contains_key(&(need.type_id)())
+            {
+                errors.push(format!(
+                    "{what}: argument `{}` takes State<{}>, which is not registered (AppBuilder::state)",
+                    arg.name,
+                    (need.type_name)()
+                ));
+            }
+        }
         let token_realm = def.realm.map(str::to_owned).unwrap_or_else(|| tokens.default_realm.clone());
         let basic_realm = def.realm.unwrap_or(&config.realm);
         let www = www_authenticate(&schemes, carrier, &token_name, &token_realm, basic_realm);

@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::params::{
     Found, FromParam, conversion_error, found_repr, garde_report, quoted, serde_from_found, serde_when_absent,
 };
-use crate::route::ArgKind;
+use crate::route::{ArgKind, ArgNature};
 use crate::special::Special;
 
 /// Type carrier for autoref dispatch.
@@ -85,8 +85,8 @@ pub trait ViaSpecial<T> {
         name: &'static str,
         default: Option<D>,
     ) -> impl Future<Output = Result<T, Error>> + Send + 'a;
-    /// The argument's kind.
-    fn kind(&self) -> ArgKind;
+    /// Where the argument's value comes from, and the state it needs.
+    fn nature(&self) -> ArgNature;
     /// Path segment check.
     fn path_ok(&self, segment: &str) -> bool;
 }
@@ -107,8 +107,8 @@ impl<T: Special + 'static> ViaSpecial<T> for &&&Arg<T> {
             }
         }
     }
-    fn kind(&self) -> ArgKind {
-        T::KIND
+    fn nature(&self) -> ArgNature {
+        ArgNature { kind: T::KIND, state: T::STATE }
     }
     fn path_ok(&self, _segment: &str) -> bool {
         // Specials never come from the path, except request-kind ones such as `Cast<T>`.
@@ -125,8 +125,8 @@ pub trait ViaParam<T> {
         name: &'static str,
         default: Option<D>,
     ) -> Ready<Result<T, Error>>;
-    /// The argument's kind.
-    fn kind(&self) -> ArgKind;
+    /// Where the argument's value comes from, and the state it needs.
+    fn nature(&self) -> ArgNature;
     /// Path segment check.
     fn path_ok(&self, segment: &str) -> bool;
 }
@@ -144,8 +144,8 @@ impl<T: FromParam> ViaParam<T> for &&Arg<T> {
         }
         ready(lookup(ctx, name, default, T::when_absent, T::from_found, T::value_repr, T::path_beyond_type))
     }
-    fn kind(&self) -> ArgKind {
-        ArgKind::Request
+    fn nature(&self) -> ArgNature {
+        ArgNature::REQUEST
     }
     fn path_ok(&self, segment: &str) -> bool {
         T::path_segment_ok(segment)
@@ -161,8 +161,8 @@ pub trait ViaValidate<T> {
         name: &'static str,
         default: Option<D>,
     ) -> Ready<Result<T, Error>>;
-    /// The argument's kind.
-    fn kind(&self) -> ArgKind;
+    /// Where the argument's value comes from, and the state it needs.
+    fn nature(&self) -> ArgNature;
     /// Path segment check.
     fn path_ok(&self, segment: &str) -> bool;
 }
@@ -186,8 +186,8 @@ where
         };
         ready(lookup(ctx, name, default, serde_when_absent::<T>, convert, found_repr, never_beyond))
     }
-    fn kind(&self) -> ArgKind {
-        ArgKind::Request
+    fn nature(&self) -> ArgNature {
+        ArgNature::REQUEST
     }
     fn path_ok(&self, _segment: &str) -> bool {
         true
@@ -203,8 +203,8 @@ pub trait ViaSerde<T> {
         name: &'static str,
         default: Option<D>,
     ) -> Ready<Result<T, Error>>;
-    /// The argument's kind.
-    fn kind(&self) -> ArgKind;
+    /// Where the argument's value comes from, and the state it needs.
+    fn nature(&self) -> ArgNature;
     /// Path segment check.
     fn path_ok(&self, segment: &str) -> bool;
 }
@@ -218,8 +218,8 @@ impl<T: DeserializeOwned + Send> ViaSerde<T> for Arg<T> {
     ) -> Ready<Result<T, Error>> {
         ready(lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>, found_repr, never_beyond))
     }
-    fn kind(&self) -> ArgKind {
-        ArgKind::Request
+    fn nature(&self) -> ArgNature {
+        ArgNature::REQUEST
     }
     fn path_ok(&self, _segment: &str) -> bool {
         true

@@ -53,6 +53,30 @@ pub enum ArgKind {
     Rest,
 }
 
+/// A type the app must hold as state for an argument ([`State<T>`](crate::State)), checked by
+/// [`build`](crate::AppBuilder::build).
+#[derive(Clone, Copy, Debug)]
+pub struct StateNeed {
+    /// The state's type.
+    pub type_id: fn() -> std::any::TypeId,
+    /// Its name, for error messages.
+    pub type_name: fn() -> &'static str,
+}
+
+/// What an argument's type says of it: where its value comes from, and the state it needs.
+#[derive(Clone, Copy, Debug)]
+pub struct ArgNature {
+    /// Where the value comes from.
+    pub kind: ArgKind,
+    /// The state the app must hold for it.
+    pub state: Option<StateNeed>,
+}
+
+impl ArgNature {
+    /// A request parameter.
+    pub const REQUEST: Self = ArgNature { kind: ArgKind::Request, state: None };
+}
+
 /// One handler argument as the runtime needs to know it.
 #[derive(Clone, Copy, Debug)]
 pub struct ArgDef {
@@ -60,10 +84,19 @@ pub struct ArgDef {
     pub name: &'static str,
     /// Where the value comes from.
     pub kind: ArgKind,
+    /// The state the app must hold for it (a `State<T>` argument).
+    pub state: Option<StateNeed>,
     /// Whether the name is a path segment.
     pub in_path: bool,
     /// Whether a path segment can hold the argument's type (route matching).
     pub path_ok: fn(&str) -> bool,
+}
+
+impl ArgDef {
+    /// The argument `name` of this nature (generated code).
+    pub fn new(name: &'static str, nature: ArgNature, in_path: bool, path_ok: fn(&str) -> bool) -> Self {
+        ArgDef { name, kind: nature.kind, state: nature.state, in_path, path_ok }
+    }
 }
 
 /// The object-permission uses of a route, for build-time checks of the hooks' types.

@@ -35,6 +35,10 @@ pub trait Special: Sized + Send {
     /// How the argument relates to request parameters.
     const KIND: ArgKind = ArgKind::Special;
 
+    /// The state the app must hold for the argument, checked when the app is built
+    /// ([`State<T>`] sets it; an optional argument does not need it).
+    const STATE: Option<crate::route::StateNeed> = None;
+
     /// Builds the value for the argument `name`.
     fn extract(ctx: &mut Context, name: &'static str) -> impl Future<Output = Result<Self, Error>> + Send;
 
@@ -240,7 +244,8 @@ impl Special for ClientAddr {
 }
 
 /// Shared application state registered with [`AppBuilder::state`](crate::AppBuilder::state),
-/// e.g. a database pool.
+/// e.g. a database pool. A route taking `State<T>` in an app that registered no `T` is refused
+/// by [`build`](crate::AppBuilder::build); `Option<State<T>>` is `None` then.
 pub struct State<T>(pub Arc<T>);
 
 impl<T> Clone for State<T> {
@@ -257,6 +262,8 @@ impl<T> Deref for State<T> {
 }
 
 impl<T: Send + Sync + 'static> Special for State<T> {
+    const STATE: Option<crate::route::StateNeed> =
+        Some(crate::route::StateNeed { type_id: std::any::TypeId::of::<T>, type_name: std::any::type_name::<T> });
     async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
         ctx.app()
             .state::<T>()

@@ -62,12 +62,11 @@ impl ::fsa::__private::Route for add {
             authn: ::core::option::Option::None,
             realm: ::core::option::Option::None,
             args: ::std::vec![
-                ::fsa::__private::ArgDef { name : "a", kind : (&& &&
-                ::fsa::__private::Arg:: < i64 > ::NEW).kind(), in_path : true, path_ok :
-                | s | (&& && ::fsa::__private::Arg:: < i64 > ::NEW).path_ok(s), },
-                ::fsa::__private::ArgDef { name : "b", kind : (&& &&
-                ::fsa::__private::Arg:: < i64 > ::NEW).kind(), in_path : false, path_ok :
-                | s | (&& && ::fsa::__private::Arg:: < i64 > ::NEW).path_ok(s), }
+                ::fsa::__private::ArgDef::new("a", (&& && ::fsa::__private::Arg:: < i64 >
+                ::NEW).nature(), true, | s | (&& && ::fsa::__private::Arg:: < i64 >
+                ::NEW).path_ok(s)), ::fsa::__private::ArgDef::new("b", (&& &&
+                ::fsa::__private::Arg:: < i64 > ::NEW).nature(), false, | s | (&& &&
+                ::fsa::__private::Arg:: < i64 > ::NEW).path_ok(s))
             ],
             perms: ::std::vec![],
             handler: __handler,

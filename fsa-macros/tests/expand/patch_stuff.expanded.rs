@@ -92,16 +92,14 @@ impl ::fsa::__private::Route for patch_stuff {
             authn: ::core::option::Option::Some(&["token", "basic"]),
             realm: ::core::option::Option::None,
             args: ::std::vec![
-                ::fsa::__private::ArgDef { name : "id", kind : (&& &&
-                ::fsa::__private::Arg:: < i64 > ::NEW).kind(), in_path : true, path_ok :
-                | s | (&& && ::fsa::__private::Arg:: < i64 > ::NEW).path_ok(s), },
-                ::fsa::__private::ArgDef { name : "name", kind : (&& &&
-                ::fsa::__private::Arg:: < String > ::NEW).kind(), in_path : false,
-                path_ok : | s | (&& && ::fsa::__private::Arg:: < String > ::NEW)
-                .path_ok(s), }, ::fsa::__private::ArgDef { name : "user", kind : (&& &&
-                ::fsa::__private::Arg:: < CurrentUser > ::NEW).kind(), in_path : false,
-                path_ok : | s | (&& && ::fsa::__private::Arg:: < CurrentUser > ::NEW)
-                .path_ok(s), }
+                ::fsa::__private::ArgDef::new("id", (&& && ::fsa::__private::Arg:: < i64
+                > ::NEW).nature(), true, | s | (&& && ::fsa::__private::Arg:: < i64 >
+                ::NEW).path_ok(s)), ::fsa::__private::ArgDef::new("name", (&& &&
+                ::fsa::__private::Arg:: < String > ::NEW).nature(), false, | s | (&& &&
+                ::fsa::__private::Arg:: < String > ::NEW).path_ok(s)),
+                ::fsa::__private::ArgDef::new("user", (&& && ::fsa::__private::Arg:: <
+                CurrentUser > ::NEW).nature(), false, | s | (&& &&
+                ::fsa::__private::Arg:: < CurrentUser > ::NEW).path_ok(s))
             ],
             perms: ::std::vec![
                 ::fsa::__private::PermDef { domain : "stuff", id_type :
