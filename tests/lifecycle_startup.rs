@@ -1,6 +1,6 @@
 //! Start-up logging: with `FSA_LOGGING_LEVEL`, the app's build installs the logger before it
-//! checks the configuration, so that its warnings are seen, and the server says where it
-//! listens. The logger is process-wide, so the test runs itself again in a child process and
+//! checks the configuration, so that its warnings are seen (a missing token secret, a password
+//! hook that no enabled scheme uses), and the server says where it listens. The logger is process-wide, so the test runs itself again in a child process and
 //! reads what that process printed.
 
 use std::process::Command;
@@ -14,7 +14,7 @@ fn hello() -> &'static str {
 
 const CHILD: &str = "FSA_STARTUP_LOGGING_CHILD";
 
-/// In the child: build an app whose configuration warns, serve until told to stop at once.
+/// In the child: build apps whose configurations warn, serve until told to stop at once.
 fn child() {
     let app = App::new()
         .config("FSA_LOGGING_LEVEL", "info")
@@ -23,6 +23,13 @@ fn child() {
         .routes(fsa::routes![hello])
         .build()
         .expect("app");
+    // A password hook with FSA_AUTH left at httpd: no route would ever check a password.
+    let forgot = App::new()
+        .get_user_pass(|_login| async move { Ok(None) })
+        .config("FSA_TRUSTED_PROXIES", vec!["10.0.0.1"])
+        .routes(fsa::routes![hello])
+        .build();
+    assert!(forgot.is_ok());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -47,4 +54,5 @@ fn build_warnings_and_the_listening_address_are_logged() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("FSA_TOKEN_SECRET is not set"), "no start-up warning in:\n{text}");
     assert!(text.contains("listening on http://127.0.0.1:"), "no listening address in:\n{text}");
+    assert!(text.contains("a password hook is registered, but FSA_AUTH is httpd"), "no FSA_AUTH hint in:\n{text}");
 }
