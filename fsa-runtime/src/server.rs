@@ -19,7 +19,11 @@
 //!   than a timer per request);
 //! - at most `FSA_SERVER_MAX_CONNECTIONS` (1024) connections are served at once, later ones
 //!   wait in the kernel's listen backlog;
-//! - a request head larger than `FSA_SERVER_MAX_HEADER_SIZE` bytes (64 KiB) is refused (431);
+//! - a request head still incomplete once `FSA_SERVER_MAX_HEADER_SIZE` bytes (64 KiB) have been
+//!   read is refused (431); hyper reads in blocks, so a head of up to about twice that size
+//!   can arrive complete in the block that crosses the limit and pass (HTTP/2's header list
+//!   limit is exact). hyper answers this 431, its 400s (a malformed head) and 414s itself,
+//!   with an empty body, not in `FSA_ERROR_RESPONSE`'s format;
 //! - hyper decodes chunked bodies incrementally (an absurd chunk size is an error, never an
 //!   allocation) and fsa stops reading a body at `FSA_MAX_BODY_SIZE` (413);
 //! - response header values are built with `HeaderValue`, which refuses CR and LF, so request
