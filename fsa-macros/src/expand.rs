@@ -43,8 +43,9 @@ pub fn expand(route: &Route) -> TokenStream {
         let n = &a.name;
         let param = route.path_param(a);
         let in_path = param.is_some();
-        // The rest of a path holds slashes: no segment converter applies.
-        let path_ok = if param.is_some_and(|p| p.rest) {
+        // Only path arguments are asked about a path segment, and the rest of a path holds
+        // slashes: no segment converter applies there.
+        let path_ok = if param.is_none_or(|p| p.rest) {
             quote!(|_| true)
         } else {
             quote_spanned!(ty.span()=> |s| (&&&&#p::Arg::<#ty>::NEW).path_ok(s))

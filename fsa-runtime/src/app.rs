@@ -1241,7 +1241,7 @@ enum Routed {
 /// Whether the route takes the segment `v` (already percent-decoded, with the path) of the
 /// path variable `k`: `false` when the argument's converter refuses it (`abc` for an `int`).
 fn path_takes(def: &RouteDef, k: &str, v: &str) -> bool {
-    def.args.iter().find(|a| crate::params::same_name(a.name, k)).is_none_or(|a| (a.path_ok)(v))
+    def.args.iter().find(|a| a.in_path && crate::params::same_name(a.name, k)).is_none_or(|a| (a.path_ok)(v))
 }
 
 #[cfg(test)]

@@ -88,7 +88,8 @@ pub struct ArgDef {
     pub state: Option<StateNeed>,
     /// Whether the name is a path segment.
     pub in_path: bool,
-    /// Whether a path segment can hold the argument's type (route matching).
+    /// Whether a path segment can hold the argument's type (route matching; path arguments
+    /// only).
     pub path_ok: fn(&str) -> bool,
 }
 

@@ -65,8 +65,7 @@ impl ::fsa::__private::Route for add {
                 ::fsa::__private::ArgDef::new("a", (&& && ::fsa::__private::Arg:: < i64 >
                 ::NEW).nature(), true, | s | (&& && ::fsa::__private::Arg:: < i64 >
                 ::NEW).path_ok(s)), ::fsa::__private::ArgDef::new("b", (&& &&
-                ::fsa::__private::Arg:: < i64 > ::NEW).nature(), false, | s | (&& &&
-                ::fsa::__private::Arg:: < i64 > ::NEW).path_ok(s))
+                ::fsa::__private::Arg:: < i64 > ::NEW).nature(), false, | _ | true)
             ],
             perms: ::std::vec![],
             handler: __handler,

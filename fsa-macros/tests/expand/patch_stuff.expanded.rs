@@ -95,11 +95,9 @@ impl ::fsa::__private::Route for patch_stuff {
                 ::fsa::__private::ArgDef::new("id", (&& && ::fsa::__private::Arg:: < i64
                 > ::NEW).nature(), true, | s | (&& && ::fsa::__private::Arg:: < i64 >
                 ::NEW).path_ok(s)), ::fsa::__private::ArgDef::new("name", (&& &&
-                ::fsa::__private::Arg:: < String > ::NEW).nature(), false, | s | (&& &&
-                ::fsa::__private::Arg:: < String > ::NEW).path_ok(s)),
+                ::fsa::__private::Arg:: < String > ::NEW).nature(), false, | _ | true),
                 ::fsa::__private::ArgDef::new("user", (&& && ::fsa::__private::Arg:: <
-                CurrentUser > ::NEW).nature(), false, | s | (&& &&
-                ::fsa::__private::Arg:: < CurrentUser > ::NEW).path_ok(s))
+                CurrentUser > ::NEW).nature(), false, | _ | true)
             ],
             perms: ::std::vec![
                 ::fsa::__private::PermDef { domain : "stuff", id_type :
