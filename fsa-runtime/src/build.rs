@@ -56,12 +56,9 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     let hooks = p.hooks;
 
     let enabled = registry.enabled(&config)?;
-    let passwords_checked = enabled.iter().any(|s| matches!(s, Scheme::Basic | Scheme::Param));
-    if !passwords_checked
-        && config.auth == ["httpd"]
-        && (hooks.get_user_pass.is_some() || hooks.password_check.is_some())
-    {
-        // FlaskSimpleAuth makes FSA_AUTH mandatory; fsa's default trusts the fronting server.
+    if config.auth == ["httpd"] && (hooks.get_user_pass.is_some() || hooks.password_check.is_some()) {
+        // FlaskSimpleAuth makes FSA_AUTH mandatory; fsa's default trusts the fronting server,
+        // and enables no scheme that checks a password (basic, param).
         tracing::warn!(
             target: "fsa",
             "a password hook is registered, but FSA_AUTH is httpd (the default): no route checks passwords; set FSA_AUTH to \"basic\", \"param\" or \"password\""

@@ -109,12 +109,10 @@ impl App {
     /// Serves on `addr` until SIGINT or SIGTERM, then finishes in-flight requests.
     ///
     /// With `FSA_TLS_CERT` and `FSA_TLS_KEY` (feature `tls`) the server speaks HTTPS only.
-    /// When `FSA_LOGGING_LEVEL` is set and no global tracing subscriber is installed yet, a
-    /// formatting subscriber with that filter is installed (see [`init_logging`]; the app's
-    /// [`build`](crate::AppBuilder::build) has already done so). The address served is logged
+    /// The `FSA_LOGGING_LEVEL` subscriber, if any, was installed by the app's
+    /// [`build`](crate::AppBuilder::build) (see [`init_logging`]); the address served is logged
     /// at `info`.
     pub async fn serve(self, addr: SocketAddr) -> std::io::Result<()> {
-        init_logging(self.config());
         let listener = TcpListener::bind(addr).await?;
         self.serve_listener(listener, shutdown_signal()).await
     }
