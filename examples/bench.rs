@@ -202,8 +202,7 @@ fn config() -> Result<Config, fsa::ConfigError> {
 /// The app, shared with the example's tests.
 async fn app() -> Result<App, fsa::ConfigError> {
     let config = config()?;
-    let hash =
-        App::new().build()?.hash_password_unchecked("hobbes").await.map_err(|e| fsa::ConfigError(e.to_string()))?;
+    let hash = App::new().build()?.hash_password_unchecked("hobbes").await?;
     let users = Arc::new(Users { calvin: hash });
     let mut jwt_config = config.clone();
     jwt_config.set("FSA_TOKEN_TYPE", "jwt")?;

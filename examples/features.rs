@@ -249,7 +249,7 @@ async fn register(user: String, pass: String, app: App, db: State<Db>) -> fsa::R
     if exists(&db) {
         return Err(Error::new(409, format!("user {user} already exists")));
     }
-    db.passwords.write().map_err(Error::internal)?.insert(user.clone(), hash);
+    db.passwords.write()?.insert(user.clone(), hash);
     app.auth_uncache(&user).await;
     Ok((Json(json!({"user": user})), 201))
 }
@@ -320,7 +320,7 @@ fn authz_beta(user: CurrentUser) -> Json<Value> {
 
 #[post("/beta/<login>", authorize = "admin")]
 fn beta_add(login: String, db: State<Db>) -> fsa::Result<Json<Value>> {
-    let mut beta = db.beta.write().map_err(Error::internal)?;
+    let mut beta = db.beta.write()?;
     beta.insert(login);
     Ok(Json(json!({"beta": *beta})))
 }

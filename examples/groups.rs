@@ -51,7 +51,7 @@ async fn app() -> Result<App, fsa::ConfigError> {
     let hasher = App::new().build()?;
     let mut hashes = HashMap::new();
     for (login, password) in [("calvin", "hobbes"), ("susie", "derkins"), ("moe", "bully")] {
-        let hash = hasher.hash_password_unchecked(password).await.map_err(|e| fsa::ConfigError(e.to_string()))?;
+        let hash = hasher.hash_password_unchecked(password).await?;
         hashes.insert(login, hash);
     }
     let groups = HashMap::from([

@@ -30,8 +30,7 @@ fn add(a: i64, b: i64) -> Json<i64> {
 /// The app, shared with the example's tests.
 async fn app() -> Result<App, fsa::ConfigError> {
     // One user, calvin/hobbes, stored as a bcrypt hash like a real user table would.
-    let hash =
-        App::new().build()?.hash_password_unchecked("hobbes").await.map_err(|e| fsa::ConfigError(e.to_string()))?;
+    let hash = App::new().build()?.hash_password_unchecked("hobbes").await?;
     App::from_env()
         .config("FSA_AUTH", "basic")
         .config("FSA_REALM", "hello")

@@ -34,7 +34,7 @@ fn new_code() -> String {
 #[get("/login1", authorize = "AUTH", auth = "basic")]
 async fn login1(app: App, user: CurrentUser, codes: State<Codes>) -> fsa::Result<Json<String>> {
     let code = new_code();
-    codes.0.0.lock().map_err(Error::internal)?.insert(user.0.clone(), (code.clone(), 0));
+    codes.0.0.lock()?.insert(user.0.clone(), (code.clone(), 0));
     // Stands for an e-mail or a text message.
     println!("code for {user}: {code}");
     let token = app.create_token(&user, TokenOptions::realm("login1").delay(10.0))?;
@@ -45,7 +45,7 @@ async fn login1(app: App, user: CurrentUser, codes: State<Codes>) -> fsa::Result
 #[get("/login2", authorize = "AUTH", auth = "token", realm = "login1")]
 async fn login2(app: App, user: CurrentUser, code: String, codes: State<Codes>) -> fsa::Result<Json<String>> {
     {
-        let mut pending = codes.0.0.lock().map_err(Error::internal)?;
+        let mut pending = codes.0.0.lock()?;
         let Some((expected, attempts)) = pending.get_mut(&user.0) else {
             return Err(Error::unauthorized("no pending validation code, call /login1 again"));
         };
@@ -71,8 +71,7 @@ async fn secret(user: CurrentUser) -> String {
 /// The app, shared with the example's tests.
 async fn app() -> Result<App, fsa::ConfigError> {
     // One user, calvin/hobbes, stored as a bcrypt hash like a real user table would.
-    let hash =
-        App::new().build()?.hash_password_unchecked("hobbes").await.map_err(|e| fsa::ConfigError(e.to_string()))?;
+    let hash = App::new().build()?.hash_password_unchecked("hobbes").await?;
     App::from_env()
         .config("FSA_AUTH", "token")
         .config("FSA_REALM", "mfa")

@@ -63,11 +63,8 @@ fn get_folder(owner: String, name: String) -> String {
 async fn app() -> Result<App, fsa::ConfigError> {
     let hasher = App::new().build()?;
     let hash = |p: &'static str| hasher.hash_password_unchecked(p);
-    let users = Arc::new([
-        ("calvin", hash("hobbes").await.map_err(|e| fsa::ConfigError(e.to_string()))?),
-        ("susie", hash("derkins").await.map_err(|e| fsa::ConfigError(e.to_string()))?),
-        ("moe", hash("bully").await.map_err(|e| fsa::ConfigError(e.to_string()))?),
-    ]);
+    let users =
+        Arc::new([("calvin", hash("hobbes").await?), ("susie", hash("derkins").await?), ("moe", hash("bully").await?)]);
     let store = Arc::new(Store(vec![
         Message { id: 1, sender: "calvin", recipient: "susie", text: "hello" },
         Message { id: 2, sender: "susie", recipient: "calvin", text: "go away" },

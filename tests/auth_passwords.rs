@@ -59,7 +59,7 @@ async fn register_shared(
     pass: String,
 ) -> fsa::Result<(Json<Value>, u16)> {
     let hash = app.hash_password(&pass).await?;
-    users.0.0.0.lock().map_err(fsa::Error::internal)?.insert(user.clone(), hash);
+    users.0.0.0.lock()?.insert(user.clone(), hash);
     Ok((Json(json!({"user": user})), 201))
 }
 

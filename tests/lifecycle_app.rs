@@ -39,6 +39,28 @@ fn stuff(id: i64) -> String {
     format!("stuff {id}")
 }
 
+#[get("/io", authorize = "OPEN")]
+fn io_failure() -> fsa::Result<String> {
+    Ok(std::fs::read_to_string("/no/such/dir/secret-detail.txt")?)
+}
+
+#[get("/poisoned", authorize = "OPEN")]
+fn poisoned() -> fsa::Result<&'static str> {
+    let lock = std::sync::Mutex::new(());
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _guard = lock.lock();
+        panic!("poisoning the lock");
+    }));
+    let _guard = lock.lock()?;
+    Ok("not poisoned")
+}
+
+#[get("/join", authorize = "OPEN")]
+async fn join_failure() -> fsa::Result<&'static str> {
+    tokio::task::spawn_blocking(|| panic!("secret detail")).await?;
+    Ok("joined")
+}
+
 /// Basic authentication with plaintext stored passwords (fast), user calvin/hobbes, plus the
 /// given directives.
 fn builder(directives: &[(&str, &str)]) -> fsa::AppBuilder {
@@ -53,7 +75,7 @@ fn builder(directives: &[(&str, &str)]) -> fsa::AppBuilder {
                 _ => Some(true),
             })
         })
-        .routes(fsa::routes![open, auth, auth_post, num, boom, teapot, stuff]);
+        .routes(fsa::routes![open, auth, auth_post, num, boom, teapot, stuff, io_failure, poisoned, join_failure]);
     for (k, v) in directives {
         b = b.config(k, parse_env_value(v));
     }
@@ -501,6 +523,18 @@ async fn handler_panic_is_a_server_error_and_serving_goes_on() {
     assert_eq!(c.get("/boom").await.status(), 503);
     assert_eq!(c.get("/open").await.status(), 200);
     assert!(builder(&[("FSA_SERVER_ERROR", "1000")]).build().is_err());
+}
+
+/// `?` on an I/O error, a poisoned lock or a failed blocking task answers an internal error
+/// in the configured format and status; the cause stays in the log.
+#[tokio::test]
+async fn question_mark_on_std_failures_is_an_internal_error() {
+    let c = app(&[("FSA_ERROR_RESPONSE", "json:error"), ("FSA_SERVER_ERROR", "503")]).test_client();
+    for path in ["/io", "/poisoned", "/join"] {
+        let r = c.get(path).await;
+        assert_eq!((r.status(), r.json()), (503, serde_json::json!({"error": "internal error"})), "{path}");
+    }
+    assert_eq!(c.get("/open").await.status(), 200);
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ fn get_who(user: Option<CurrentUser>) -> Json<Option<CurrentUser>> {
 #[post("/upload", authorize = "OPEN")]
 async fn post_upload(file: UploadedFile, dir: State<UploadDir>) -> Result<(String, u16)> {
     let name = format!("{}.tmp", uuid::Uuid::new_v4());
-    tokio::fs::write(dir.file(&name), &file.content).await.map_err(Error::internal)?;
+    tokio::fs::write(dir.file(&name), &file.content).await?;
     Ok((format!("{} ({}) saved as {name}", file.filename, file.mimetype()), 201))
 }
 

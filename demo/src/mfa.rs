@@ -76,7 +76,7 @@ async fn get_mfa_login(
     if db.exec(SET_CODE, args![&code, &*user]).await? != 1 {
         return Err(Error::bad_request("cannot set user code"));
     }
-    tokio::fs::write(dir.file(&file), &code).await.map_err(Error::internal)?;
+    tokio::fs::write(dir.file(&file), &code).await?;
     Ok(Json(app.create_token(&user, TokenOptions::realm("mfa").delay(1.0))?))
 }
 

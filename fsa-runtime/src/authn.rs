@@ -20,7 +20,7 @@ use http::header;
 use crate::app::App;
 use crate::cache::{CacheValue, Key};
 use crate::config::{Carrier, Config, ConfigError};
-use crate::context::Context;
+use crate::context::{Context, is_loopback_ip};
 use crate::error::Error;
 use crate::route::BoxFuture;
 
@@ -357,13 +357,6 @@ pub(crate) fn trusted_proxies(list: &[String]) -> Vec<Net> {
     list.iter().filter_map(|p| parse_proxy(p).ok()).collect()
 }
 
-fn is_loopback(ip: Option<IpAddr>) -> bool {
-    ip.is_some_and(|ip| match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-    })
-}
-
 /// A header's text; a `HeaderName` (`&header::AUTHORIZATION`) is looked up without parsing.
 fn header_text(ctx: &Context, name: impl header::AsHeaderName) -> Option<&str> {
     ctx.headers().get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
@@ -453,7 +446,7 @@ impl Context {
             Scheme::Fake => {
                 // Whatever the configuration or client-address hook says, the TCP peer itself
                 // must be local: fake authentication trusts a request parameter.
-                if !is_loopback(self.peer_ip()) || !self.is_loopback() {
+                if !self.peer_ip().is_some_and(is_loopback_ip) || !self.is_loopback() {
                     return Ok(None);
                 }
                 self.read_params().await;

@@ -28,6 +28,21 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// `?` on an [`Error`](crate::Error) in set-up code (hashing a first user's password before
+/// `build()`, say) reports it as a configuration error.
+///
+/// ```
+/// # async fn f() -> Result<(), fsa_runtime::ConfigError> {
+/// let hasher = fsa_runtime::App::new().build()?;
+/// let hash: String = hasher.hash_password_unchecked("hobbes").await?;
+/// # let _ = hash; Ok(()) }
+/// ```
+impl From<crate::Error> for ConfigError {
+    fn from(e: crate::Error) -> Self {
+        ConfigError(e.to_string())
+    }
+}
+
 /// `FSA_MODE`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Mode {

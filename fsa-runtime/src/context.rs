@@ -223,10 +223,7 @@ impl Context {
 
     /// Whether the client is on a loopback address.
     pub fn is_loopback(&self) -> bool {
-        self.client_ip.is_some_and(|ip| match ip {
-            IpAddr::V4(v4) => v4.is_loopback(),
-            IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-        })
+        self.client_ip.is_some_and(is_loopback_ip)
     }
 
     /// Whether the connection is TLS.
@@ -592,6 +589,15 @@ impl Context {
 }
 
 /// The 413 of a request body holding more than `FSA_MAX_PARAMS` parameters.
+/// Whether `ip` is a loopback address, counting an IPv4 one written as IPv6
+/// (`::ffff:127.0.0.1`: how a dual-stack socket shows an IPv4 client).
+pub(crate) fn is_loopback_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
+
 fn too_many_params(max: usize) -> Error {
     Error::new(413, format!("too many parameters in request body: more than {max}"))
 }

@@ -177,6 +177,39 @@ impl From<std::convert::Infallible> for Error {
     }
 }
 
+/// `?` on an I/O error (a file, a socket) answers an internal error: the cause is logged, the
+/// client sees `internal error`, as Flask answers an uncaught `OSError`.
+///
+/// ```
+/// use fsa_runtime::Error;
+/// fn read_banner() -> fsa_runtime::Result<String> {
+///     Ok(std::fs::read_to_string("/no/such/banner.txt")?)
+/// }
+/// let e: Error = read_banner().unwrap_err();
+/// assert_eq!((e.status().as_u16(), e.message(), e.is_internal()), (500, "internal error", true));
+/// ```
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::internal(e)
+    }
+}
+
+/// `?` on a poisoned lock (`mutex.lock()?`) answers an internal error: another request
+/// panicked while holding it.
+impl<T> From<std::sync::PoisonError<T>> for Error {
+    fn from(e: std::sync::PoisonError<T>) -> Self {
+        Error::internal(e)
+    }
+}
+
+/// `?` on a blocking task that panicked or was cancelled (`spawn_blocking(..).await?`)
+/// answers an internal error.
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::internal(e)
+    }
+}
+
 /// How framework errors are rendered (`FSA_ERROR_RESPONSE`).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum ErrorFormat {
