@@ -6,6 +6,26 @@
 //! a cheap `Clone` handle usable as a `tower::Service`, with [`App::serve`] or
 //! [`App::test_client`].
 //!
+//! An async hook is a closure returning a `Send + 'static` future, so that a request's work
+//! can move between tokio's worker threads. A hook that reads shared state clones its handle
+//! into the future; an `async` closure is accepted when it borrows nothing it captures (rustc
+//! says "async closure does not implement `Fn` because it captures state from its
+//! environment" otherwise):
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::sync::Arc;
+//!
+//! let table: Arc<HashMap<String, String>> = Arc::default();
+//! let app = fsa_runtime::App::new()
+//!     .get_user_pass(move |login| {
+//!         let table = table.clone();
+//!         async move { Ok(table.get(&login).cloned()) }
+//!     })
+//!     .user_in_group(async |login, group| Ok(login == "calvin" && group == "admin"));
+//! # let _ = app;
+//! ```
+//!
 //! Routing uses matchit's radix tree (the router axum is built on: well kept, and it matches
 //! Flask's static-before-variable precedence); a path without variables is found first in a
 //! hash map keyed by foldhash (hashbrown's default hasher, fast on short keys), one look-up

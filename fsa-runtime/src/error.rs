@@ -16,7 +16,7 @@ use crate::response::{Body, Response};
 /// Result type of handlers and hooks: `Ok` value or an [`Error`] answered to the client.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A client-facing error: HTTP status, message and extra headers.
+/// A client-facing error: HTTP status, message and extra headers (upstream `ErrorResponse`).
 ///
 /// ```
 /// use fsa_runtime::Error;
@@ -25,6 +25,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert_eq!(e.message(), "I am a teapot");
 /// ```
 #[derive(Clone)]
+#[doc(alias = "ErrorResponse")]
 pub struct Error {
     status: StatusCode,
     message: Cow<'static, str>,
@@ -240,6 +241,25 @@ impl ErrorFormat {
 /// Shortcut for `Err(Error::new(status, message))`, like upstream `fsa.err`.
 pub fn err<T>(status: u16, message: impl Into<Cow<'static, str>>) -> Result<T> {
     Err(Error::new(status, message))
+}
+
+/// `Err(Error::new(status, message))` unless `ok`, like upstream `fsa.checkVal`: a guard that
+/// reads as one line in a handler.
+///
+/// ```
+/// use fsa_runtime::check_val;
+/// fn withdraw(balance: i64, amount: i64) -> fsa_runtime::Result<i64> {
+///     check_val(amount > 0, 400, "amount must be positive")?;
+///     check_val(amount <= balance, 403, "insufficient funds")?;
+///     Ok(balance - amount)
+/// }
+/// assert_eq!(withdraw(10, 3).unwrap(), 7);
+/// assert_eq!(withdraw(10, 0).unwrap_err().status().as_u16(), 400);
+/// assert_eq!(withdraw(10, 30).unwrap_err().message(), "insufficient funds");
+/// ```
+#[doc(alias = "checkVal")]
+pub fn check_val(ok: bool, status: u16, message: impl Into<Cow<'static, str>>) -> Result<()> {
+    if ok { Ok(()) } else { err(status, message) }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub use app::{App, AppBuilder, Group};
 pub use authn::{AuthRequest, AuthScheme, IntoAuthScheme, Scheme};
 pub use config::{Carrier, Config, ConfigError, Mode, TokenType};
 pub use context::Context;
-pub use error::{Error, ErrorFormat, Result, err};
+pub use error::{Error, ErrorFormat, Result, check_val, err};
 /// The `http` crate (request parts, headers, status codes) used in hook signatures.
 pub use http;
 pub use params::{Cast, Found, FromParam, Params, Scalar, UploadedFile};
