@@ -38,21 +38,26 @@ pub fn expand(route: &Route) -> TokenStream {
     };
     let realm = opt_str(route.attr.realm.as_ref().map(|r| r.value()));
 
-    let arg_defs = route.args.iter().map(|a| {
+    // Each argument's tier, asked once: a type no tier accepts is one error, on its type.
+    let via_fns = route.args.iter().map(|a| {
         let ty = &a.ty;
+        let via = via_ident(a);
+        quote_spanned! {ty.span()=>
+            fn #via() -> impl #p::ArgVia<#ty> {
+                (&&&&#p::Arg::<#ty>::NEW).via()
+            }
+        }
+    });
+    let arg_defs = route.args.iter().map(|a| {
         let n = &a.name;
+        let via = via_ident(a);
         let param = route.path_param(a);
         let in_path = param.is_some();
         // Only path arguments are asked about a path segment, and the rest of a path holds
         // slashes: no segment converter applies there.
-        let path_ok = if param.is_none_or(|p| p.rest) {
-            quote!(|_| true)
-        } else {
-            quote_spanned!(ty.span()=> |s| (&&&&#p::Arg::<#ty>::NEW).path_ok(s))
-        };
-        quote_spanned! {ty.span()=>
-            #p::ArgDef::new(#n, (&&&&#p::Arg::<#ty>::NEW).nature(), #in_path, #path_ok)
-        }
+        let path_ok =
+            if param.is_none_or(|p| p.rest) { quote!(|_| true) } else { quote!(|s| #p::ArgVia::path_ok(#via(), s)) };
+        quote!(#p::ArgDef::new(#n, #p::ArgVia::nature(#via()), #in_path, #path_ok))
     });
 
     let extracts = route.args.iter().map(|a| {
@@ -68,8 +73,9 @@ pub fn expand(route: &Route) -> TokenStream {
             Some((e, _)) => quote_spanned!(e.span()=> ::core::option::Option::Some(|| -> #ty { #e })),
             None => quote!(::core::option::Option::None::<fn() -> #ty>),
         };
+        let via = via_ident(a);
         quote_spanned! {ty.span()=>
-            let #id = __errors.take((&&&&#p::Arg::<#ty>::NEW).extract(__ctx, #n, #default).await);
+            let #id = __errors.take(#p::ArgVia::extract(#via(), __ctx, #n, #default).await);
         }
     });
     let ids: Vec<_> =
@@ -126,9 +132,9 @@ pub fn expand(route: &Route) -> TokenStream {
                 #[allow(unused_imports)]
                 use #p::{ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidate as _};
 
+                #(#via_fns)*
+
                 fn __handler(__ctx: &mut #p::Ctx) -> #p::BoxFuture<'_, #p::HandlerResult> {
-                    #[allow(unused_imports)]
-                    use #p::{ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidate as _};
                     #p::Box::pin(async move {
                         #[allow(unused_mut)]
                         let mut __errors = __ctx.load_params().await?;
@@ -166,4 +172,9 @@ fn opt_str(s: Option<String>) -> TokenStream {
         Some(s) => quote!(::core::option::Option::Some(#s)),
         None => quote!(::core::option::Option::None),
     }
+}
+
+/// The name of the function answering an argument's tier (`__via_id`).
+fn via_ident(a: &crate::sig::Arg) -> syn::Ident {
+    format_ident!("__via_{}", a.ident.to_string().trim_start_matches("r#"))
 }

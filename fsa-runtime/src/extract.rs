@@ -1,7 +1,8 @@
 //! Argument extraction used by generated code, through autoref-based dispatch.
 //!
-//! For an argument of type `T` the route macro emits `(&&&&Arg::<T>::NEW).extract(…)`. Method
-//! resolution picks the first tier that applies to `T`, in this order:
+//! For an argument of type `T` the route macro emits `(&&&&Arg::<T>::NEW).via()`, once, in a
+//! function returning `impl` [`ArgVia<T>`], and calls `extract`, `nature` and `path_ok` on
+//! what it returns. Method resolution picks the first tier that applies to `T`, in this order:
 //! 1. [`Special`] types (current user, headers, state, your own, and registered casts
 //!    [`Cast<T>`](crate::params::Cast)): [`ViaSpecial`];
 //! 2. [`FromParam`] types (scalars, `Option`, `Vec`): [`ViaParam`];
@@ -11,7 +12,7 @@
 //! This is what lets a plain `#[derive(Deserialize)]` struct be an argument without any extra
 //! derive, while scalars keep FlaskSimpleAuth's text conversion rules.
 
-use std::future::{Future, Ready, ready};
+use std::future::{Future, ready};
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
@@ -76,30 +77,81 @@ fn lookup<T>(
     }
 }
 
-/// Tier 1: special arguments.
-pub trait ViaSpecial<T> {
+/// What an argument's tier does: where the value comes from, and its extraction.
+///
+/// Generated code asks for the tier once per argument, in a function returning
+/// `impl ArgVia<T>` (`(&&&&Arg::<T>::NEW).via()`), and calls these methods on that: a type that
+/// no tier accepts is then one compile error, on the argument's type.
+pub trait ArgVia<T>: Copy {
     /// Extracts the argument.
     fn extract<'a, D: FnOnce() -> T + Send + 'a>(
-        &self,
+        self,
         ctx: &'a mut Context,
         name: &'static str,
         default: Option<D>,
-    ) -> impl Future<Output = Result<T, Error>> + Send + 'a;
+    ) -> impl Future<Output = Result<T, Error>> + Send;
     /// Where the argument's value comes from, and the state it needs.
-    fn nature(&self) -> ArgNature;
+    fn nature(self) -> ArgNature;
     /// Path segment check.
-    fn path_ok(&self, segment: &str) -> bool;
+    fn path_ok(self, segment: &str) -> bool;
 }
 
-impl<T: Special + 'static> ViaSpecial<T> for &&&Arg<T> {
-    // The future must not borrow `self`, which `async fn` would.
+macro_rules! tier {
+    ($(#[$doc:meta])* $tier:ident, $via:ident, $arg:ty, $($bounds:tt)*) => {
+        $(#[$doc])*
+        pub struct $tier<T>(PhantomData<fn() -> T>);
+
+        impl<T> Clone for $tier<T> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+
+        impl<T> Copy for $tier<T> {}
+
+        $(#[$doc])*
+        pub trait $via<T> {
+            /// This tier.
+            fn via(&self) -> $tier<T>;
+        }
+
+        impl<T> $via<T> for $arg
+        where
+            $($bounds)*
+        {
+            fn via(&self) -> $tier<T> {
+                $tier(PhantomData)
+            }
+        }
+    };
+}
+
+tier!(
+    /// Tier 1: special arguments.
+    SpecialTier, ViaSpecial, &&&Arg<T>, T: Special + 'static
+);
+tier!(
+    /// Tier 2: [`FromParam`] arguments.
+    ParamTier, ViaParam, &&Arg<T>, T: FromParam
+);
+tier!(
+    /// Tier 3: serde types validated with garde.
+    ValidateTier, ViaValidate, &Arg<T>, T: DeserializeOwned + garde::Validate + Send, T::Context: Default
+);
+tier!(
+    /// Tier 4: any other serde type.
+    SerdeTier, ViaSerde, Arg<T>, T: DeserializeOwned + Send
+);
+
+impl<T: Special + 'static> ArgVia<T> for SpecialTier<T> {
+    // An `async fn` in a trait impl would not say that its future is `Send`.
     #[allow(clippy::manual_async_fn)]
     fn extract<'a, D: FnOnce() -> T + Send + 'a>(
-        &self,
+        self,
         ctx: &'a mut Context,
         name: &'static str,
         default: Option<D>,
-    ) -> impl Future<Output = Result<T, Error>> + Send + 'a {
+    ) -> impl Future<Output = Result<T, Error>> + Send {
         async move {
             match default {
                 Some(d) => Ok(T::extract_optional(ctx, name).await?.unwrap_or_else(d)),
@@ -107,77 +159,47 @@ impl<T: Special + 'static> ViaSpecial<T> for &&&Arg<T> {
             }
         }
     }
-    fn nature(&self) -> ArgNature {
+    fn nature(self) -> ArgNature {
         ArgNature { kind: T::KIND, state: T::STATE }
     }
-    fn path_ok(&self, _segment: &str) -> bool {
+    fn path_ok(self, _segment: &str) -> bool {
         // Specials never come from the path, except request-kind ones such as `Cast<T>`.
         T::KIND == ArgKind::Request
     }
 }
 
-/// Tier 2: [`FromParam`] arguments.
-pub trait ViaParam<T> {
-    /// Extracts the argument.
+impl<T: FromParam> ArgVia<T> for ParamTier<T> {
     fn extract<'a, D: FnOnce() -> T + Send + 'a>(
-        &self,
+        self,
         ctx: &'a mut Context,
         name: &'static str,
         default: Option<D>,
-    ) -> Ready<Result<T, Error>>;
-    /// Where the argument's value comes from, and the state it needs.
-    fn nature(&self) -> ArgNature;
-    /// Path segment check.
-    fn path_ok(&self, segment: &str) -> bool;
-}
-
-impl<T: FromParam> ViaParam<T> for &&Arg<T> {
-    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
-        &self,
-        ctx: &'a mut Context,
-        name: &'static str,
-        default: Option<D>,
-    ) -> Ready<Result<T, Error>> {
+    ) -> impl Future<Output = Result<T, Error>> + Send {
         // A JSON member of a common type converts straight from its text.
         if let Some(value) = ctx.params().json_text(name).and_then(T::from_json_text) {
             return ready(Ok(value));
         }
         ready(lookup(ctx, name, default, T::when_absent, T::from_found, T::value_repr, T::path_beyond_type))
     }
-    fn nature(&self) -> ArgNature {
+    fn nature(self) -> ArgNature {
         ArgNature::REQUEST
     }
-    fn path_ok(&self, segment: &str) -> bool {
+    fn path_ok(self, segment: &str) -> bool {
         T::path_segment_ok(segment)
     }
 }
 
-/// Tier 3: serde types validated with garde.
-pub trait ViaValidate<T> {
-    /// Extracts the argument.
-    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
-        &self,
-        ctx: &'a mut Context,
-        name: &'static str,
-        default: Option<D>,
-    ) -> Ready<Result<T, Error>>;
-    /// Where the argument's value comes from, and the state it needs.
-    fn nature(&self) -> ArgNature;
-    /// Path segment check.
-    fn path_ok(&self, segment: &str) -> bool;
-}
-
-impl<T> ViaValidate<T> for &Arg<T>
+impl<T> ArgVia<T> for ValidateTier<T>
 where
     T: DeserializeOwned + garde::Validate + Send,
     T::Context: Default,
 {
     fn extract<'a, D: FnOnce() -> T + Send + 'a>(
-        &self,
+        self,
         ctx: &'a mut Context,
         name: &'static str,
         default: Option<D>,
-    ) -> Ready<Result<T, Error>> {
+    ) -> impl Future<Output = Result<T, Error>> + Send {
         // Validation failures read like other conversion errors, the detail listing every
         // field: `parameter "p" cast error on {…}: age: lower than 18; login: …`. Defaults are
         // the handler's own values and are not validated.
@@ -186,42 +208,27 @@ where
         };
         ready(lookup(ctx, name, default, serde_when_absent::<T>, convert, found_repr, never_beyond))
     }
-    fn nature(&self) -> ArgNature {
+    fn nature(self) -> ArgNature {
         ArgNature::REQUEST
     }
-    fn path_ok(&self, _segment: &str) -> bool {
+    fn path_ok(self, _segment: &str) -> bool {
         true
     }
 }
 
-/// Tier 4: any other serde type.
-pub trait ViaSerde<T> {
-    /// Extracts the argument.
+impl<T: DeserializeOwned + Send> ArgVia<T> for SerdeTier<T> {
     fn extract<'a, D: FnOnce() -> T + Send + 'a>(
-        &self,
+        self,
         ctx: &'a mut Context,
         name: &'static str,
         default: Option<D>,
-    ) -> Ready<Result<T, Error>>;
-    /// Where the argument's value comes from, and the state it needs.
-    fn nature(&self) -> ArgNature;
-    /// Path segment check.
-    fn path_ok(&self, segment: &str) -> bool;
-}
-
-impl<T: DeserializeOwned + Send> ViaSerde<T> for Arg<T> {
-    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
-        &self,
-        ctx: &'a mut Context,
-        name: &'static str,
-        default: Option<D>,
-    ) -> Ready<Result<T, Error>> {
+    ) -> impl Future<Output = Result<T, Error>> + Send {
         ready(lookup(ctx, name, default, serde_when_absent::<T>, serde_from_found::<T>, found_repr, never_beyond))
     }
-    fn nature(&self) -> ArgNature {
+    fn nature(self) -> ArgNature {
         ArgNature::REQUEST
     }
-    fn path_ok(&self, _segment: &str) -> bool {
+    fn path_ok(self, _segment: &str) -> bool {
         true
     }
 }

@@ -10,20 +10,22 @@ impl ::fsa::__private::Route for add {
         use ::fsa::__private::{
             ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidate as _,
         };
+        fn __via_a() -> impl ::fsa::__private::ArgVia<i64> {
+            (&&&&::fsa::__private::Arg::<i64>::NEW).via()
+        }
+        fn __via_b() -> impl ::fsa::__private::ArgVia<i64> {
+            (&&&&::fsa::__private::Arg::<i64>::NEW).via()
+        }
         fn __handler(
             __ctx: &mut ::fsa::__private::Ctx,
         ) -> ::fsa::__private::BoxFuture<'_, ::fsa::__private::HandlerResult> {
-            #[allow(unused_imports)]
-            use ::fsa::__private::{
-                ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidate as _,
-            };
             ::fsa::__private::Box::pin(async move {
                 #[allow(unused_mut)]
                 let mut __errors = __ctx.load_params().await?;
                 let __arg_a = __errors
                     .take(
-                        (&&&&::fsa::__private::Arg::<i64>::NEW)
-                            .extract(
+                        ::fsa::__private::ArgVia::extract(
+                                __via_a(),
                                 __ctx,
                                 "a",
                                 ::core::option::Option::None::<fn() -> i64>,
@@ -32,8 +34,8 @@ impl ::fsa::__private::Route for add {
                     );
                 let __arg_b = __errors
                     .take(
-                        (&&&&::fsa::__private::Arg::<i64>::NEW)
-                            .extract(
+                        ::fsa::__private::ArgVia::extract(
+                                __via_b(),
                                 __ctx,
                                 "b",
                                 ::core::option::Option::Some(|| -> i64 { 1 }),
@@ -62,10 +64,11 @@ impl ::fsa::__private::Route for add {
             authn: ::core::option::Option::None,
             realm: ::core::option::Option::None,
             args: ::std::vec![
-                ::fsa::__private::ArgDef::new("a", (&& && ::fsa::__private::Arg:: < i64 >
-                ::NEW).nature(), true, | s | (&& && ::fsa::__private::Arg:: < i64 >
-                ::NEW).path_ok(s)), ::fsa::__private::ArgDef::new("b", (&& &&
-                ::fsa::__private::Arg:: < i64 > ::NEW).nature(), false, | _ | true)
+                ::fsa::__private::ArgDef::new("a",
+                ::fsa::__private::ArgVia::nature(__via_a()), true, | s |
+                ::fsa::__private::ArgVia::path_ok(__via_a(), s)),
+                ::fsa::__private::ArgDef::new("b",
+                ::fsa::__private::ArgVia::nature(__via_b()), false, | _ | true)
             ],
             perms: ::std::vec![],
             handler: __handler,

@@ -14,20 +14,25 @@ impl ::fsa::__private::Route for patch_stuff {
         use ::fsa::__private::{
             ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidate as _,
         };
+        fn __via_id() -> impl ::fsa::__private::ArgVia<i64> {
+            (&&&&::fsa::__private::Arg::<i64>::NEW).via()
+        }
+        fn __via_name() -> impl ::fsa::__private::ArgVia<String> {
+            (&&&&::fsa::__private::Arg::<String>::NEW).via()
+        }
+        fn __via_user() -> impl ::fsa::__private::ArgVia<CurrentUser> {
+            (&&&&::fsa::__private::Arg::<CurrentUser>::NEW).via()
+        }
         fn __handler(
             __ctx: &mut ::fsa::__private::Ctx,
         ) -> ::fsa::__private::BoxFuture<'_, ::fsa::__private::HandlerResult> {
-            #[allow(unused_imports)]
-            use ::fsa::__private::{
-                ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidate as _,
-            };
             ::fsa::__private::Box::pin(async move {
                 #[allow(unused_mut)]
                 let mut __errors = __ctx.load_params().await?;
                 let __arg_id = __errors
                     .take(
-                        (&&&&::fsa::__private::Arg::<i64>::NEW)
-                            .extract(
+                        ::fsa::__private::ArgVia::extract(
+                                __via_id(),
                                 __ctx,
                                 "id",
                                 ::core::option::Option::None::<fn() -> i64>,
@@ -36,8 +41,8 @@ impl ::fsa::__private::Route for patch_stuff {
                     );
                 let __arg_name = __errors
                     .take(
-                        (&&&&::fsa::__private::Arg::<String>::NEW)
-                            .extract(
+                        ::fsa::__private::ArgVia::extract(
+                                __via_name(),
                                 __ctx,
                                 "name",
                                 ::core::option::Option::None::<fn() -> String>,
@@ -46,8 +51,8 @@ impl ::fsa::__private::Route for patch_stuff {
                     );
                 let __arg_user = __errors
                     .take(
-                        (&&&&::fsa::__private::Arg::<CurrentUser>::NEW)
-                            .extract(
+                        ::fsa::__private::ArgVia::extract(
+                                __via_user(),
                                 __ctx,
                                 "user",
                                 ::core::option::Option::None::<fn() -> CurrentUser>,
@@ -92,12 +97,13 @@ impl ::fsa::__private::Route for patch_stuff {
             authn: ::core::option::Option::Some(&["token", "basic"]),
             realm: ::core::option::Option::None,
             args: ::std::vec![
-                ::fsa::__private::ArgDef::new("id", (&& && ::fsa::__private::Arg:: < i64
-                > ::NEW).nature(), true, | s | (&& && ::fsa::__private::Arg:: < i64 >
-                ::NEW).path_ok(s)), ::fsa::__private::ArgDef::new("name", (&& &&
-                ::fsa::__private::Arg:: < String > ::NEW).nature(), false, | _ | true),
-                ::fsa::__private::ArgDef::new("user", (&& && ::fsa::__private::Arg:: <
-                CurrentUser > ::NEW).nature(), false, | _ | true)
+                ::fsa::__private::ArgDef::new("id",
+                ::fsa::__private::ArgVia::nature(__via_id()), true, | s |
+                ::fsa::__private::ArgVia::path_ok(__via_id(), s)),
+                ::fsa::__private::ArgDef::new("name",
+                ::fsa::__private::ArgVia::nature(__via_name()), false, | _ | true),
+                ::fsa::__private::ArgDef::new("user",
+                ::fsa::__private::ArgVia::nature(__via_user()), false, | _ | true)
             ],
             perms: ::std::vec![
                 ::fsa::__private::PermDef { domain : "stuff", id_type :
