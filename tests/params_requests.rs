@@ -88,13 +88,45 @@ fn text() -> &'static str {
     "<p>hi</p>"
 }
 
+/// A whole-body record (`JsonBody`).
+#[derive(serde::Deserialize)]
+struct Item {
+    id: i64,
+    name: String,
+    tags: Vec<String>,
+}
+
+#[put("/items/<id>", authorize = "OPEN")]
+fn put_item(id: i64, item: JsonBody<Item>, #[default(false)] dry: bool) -> Json<Value> {
+    Json(json!({"path_id": id, "body_id": item.id, "name": item.name, "tags": item.tags, "dry": dry}))
+}
+
+#[post("/maybe-item", authorize = "OPEN")]
+fn maybe_item(item: Option<JsonBody<Item>>) -> Json<Value> {
+    Json(json!(item.map(|i| i.into_inner().name)))
+}
+
 fn builder() -> fsa::AppBuilder {
     App::new()
         .config("FSA_AUTH", vec!["fake", "none"])
         .config("FSA_MAX_BODY_SIZE", 1024)
         .config("FSA_MAX_JSON_DEPTH", 8)
         .state(Directory(HashMap::from([("calvin", "calvin@example.org"), ("hobbes", "hobbes@example.org")])))
-        .routes(fsa::routes![me, header, cookie, client, upload, kwargs, auth_params, auth_kwargs, echo, squares, text])
+        .routes(fsa::routes![
+            me,
+            header,
+            cookie,
+            client,
+            upload,
+            kwargs,
+            auth_params,
+            auth_kwargs,
+            echo,
+            squares,
+            text,
+            put_item,
+            maybe_item
+        ])
 }
 
 fn app() -> App {
@@ -495,4 +527,37 @@ async fn bodies_in_several_frames() {
     let pad = "x".repeat(600);
     let (status, _) = send(vec![format!("{{\"n\": 1, \"p\": \"{pad}"), format!("{pad}\"}}")]).await;
     assert_eq!(status, 413);
+}
+
+/// `JsonBody<T>` reads the whole JSON object body into one record: its members are neither
+/// parameters nor unexpected ones (a body member named like a path variable is no conflict),
+/// the route's other arguments still come from the path and the query string, and a body
+/// that is missing or does not deserialize is a 400.
+#[tokio::test]
+async fn whole_json_body() {
+    let c = app().test_client();
+    let item = json!({"id": 7, "name": "pen", "tags": ["blue"]});
+    let r = c.put("/items/3?dry=true").json(&item).await;
+    assert_eq!(r.status(), 200, "{}", r.text());
+    assert_eq!(r.json(), json!({"path_id": 3, "body_id": 7, "name": "pen", "tags": ["blue"], "dry": true}));
+    // An unknown query parameter is still refused; unknown body members are serde's business.
+    let r = c.put("/items/3?colour=red").json(&item).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("unexpected json parameter \"colour\""), "{}", r.text());
+    let extra = json!({"id": 7, "name": "pen", "tags": [], "colour": "red"});
+    assert_eq!(c.put("/items/3").json(&extra).await.status(), 200);
+    // Missing or mistyped fields: serde's reason.
+    let r = c.put("/items/3").json(&json!({"id": 7, "tags": []})).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("invalid JSON body: missing field `name`"), "{}", r.text());
+    let r = c.put("/items/3").json(&json!({"id": "7", "name": "pen", "tags": []})).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("invalid JSON body: invalid type: string \"7\""), "{}", r.text());
+    // No JSON body: a 400, or `None` when optional; a bad one stays an error.
+    let r = c.put("/items/3").form(&[("id", "7"), ("name", "pen")]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("expecting a JSON object body"), "{}", r.text());
+    assert_eq!(c.post("/maybe-item").await.json(), json!(null));
+    assert_eq!(c.post("/maybe-item").json(&item).await.json(), json!("pen"));
+    assert_eq!(c.post("/maybe-item").json(&json!({"id": 1})).await.status(), 400);
 }

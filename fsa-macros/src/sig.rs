@@ -42,7 +42,8 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
                 &pt.ty,
                 format!(
                     "`Json<…>` is a response type: a JSON body member is read by its name, so declare \
-                     `{ident}: {inner}` (a `serde::Deserialize` type) to read the member \"{ident}\""
+                     `{ident}: {inner}` (a `serde::Deserialize` type) to read the member \"{ident}\", \
+                     or `{ident}: JsonBody<{inner}>` to read the whole body"
                 ),
             ));
         }

@@ -162,6 +162,8 @@ pub(crate) struct RouteEntry {
     /// Request parameter names the route accepts.
     pub(crate) accepted: Vec<&'static str>,
     pub(crate) has_rest: bool,
+    /// Whether an argument takes the whole JSON body: its members are then no parameters.
+    pub(crate) has_body: bool,
     /// The path variable names, in order (the router knows them by position only).
     pub(crate) path_names: Vec<Arc<str>>,
 }
@@ -1225,8 +1227,21 @@ impl RouteEntry {
             .collect();
         let accepted = def.args.iter().filter(|a| a.kind == ArgKind::Request && !a.in_path).map(|a| a.name).collect();
         let has_rest = def.args.iter().any(|a| a.kind == ArgKind::Rest);
+        let has_body = def.args.iter().any(|a| a.kind == ArgKind::Body);
         let path_names = crate::build::pattern_names(def.pattern).into_iter().map(Arc::from).collect();
-        RouteEntry { def, schemes, open, oauth, groups, token_realm, www_authenticate, accepted, has_rest, path_names }
+        RouteEntry {
+            def,
+            schemes,
+            open,
+            oauth,
+            groups,
+            token_realm,
+            www_authenticate,
+            accepted,
+            has_rest,
+            has_body,
+            path_names,
+        }
     }
 }
 

@@ -351,7 +351,8 @@ impl Context {
         let mut unexpected = Vec::new();
         let mut total = 0;
         let source = if self.params.is_json() { "json" } else { "http" };
-        for name in self.params.all_request_names() {
+        // A route that takes the whole JSON body has no parameters in it.
+        for name in self.params.all_request_names(!entry.has_body) {
             if entry.def.args.iter().any(|a| a.in_path && same_name(a.name, name)) {
                 if first_report(name) {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));

@@ -38,7 +38,8 @@ pub use response::{Body, Json, JsonStream, Responder, Response, jsonify};
 pub use route::{Route, RouteDef};
 pub use server::{PeerAddr, Tls, init_logging, shutdown_signal};
 pub use special::{
-    ClientAddr, Cookie, CurrentLogin, CurrentScheme, CurrentUser, Header, Kwargs, RequestHead, Scopes, Special, State,
+    ClientAddr, Cookie, CurrentLogin, CurrentScheme, CurrentUser, Header, JsonBody, Kwargs, RequestHead, Scopes,
+    Special, State,
 };
 pub use testing::{TestClient, TestRequest, TestResponse};
 pub use token::TokenOptions;

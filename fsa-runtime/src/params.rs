@@ -762,10 +762,11 @@ impl Params {
         self.query.first(name).or_else(|| self.form.first(name)).map(Cow::Borrowed)
     }
 
-    /// Names of all request (non-path) parameters: JSON members first, then the query string,
-    /// the form and the files; a repeated name comes again.
-    pub(crate) fn all_request_names(&self) -> impl Iterator<Item = &str> {
-        let json = self.json.iter().flat_map(|j| j.keys());
+    /// Names of all request (non-path) parameters: JSON members first (unless `with_json` is
+    /// false: a route taking the whole body), then the query string, the form and the files; a
+    /// repeated name comes again.
+    pub(crate) fn all_request_names(&self, with_json: bool) -> impl Iterator<Item = &str> {
+        let json = self.json.as_ref().filter(|_| with_json).into_iter().flat_map(|j| j.keys());
         let text = self.query.iter().chain(self.form.iter()).map(|(k, _)| k);
         json.chain(text.chain(self.files.iter().map(|(k, _)| k.as_str())))
     }
@@ -775,6 +776,11 @@ impl Params {
     /// by its body's type.
     pub(crate) fn is_json(&self) -> bool {
         self.json.is_some()
+    }
+
+    /// The text of the JSON object body, if the request has one.
+    pub(crate) fn json_body_text(&self) -> Option<&str> {
+        self.json.as_ref().map(|j| j.text.as_str())
     }
 
     /// Whether [`Params::all_request_names`] yields anything (a query, form, JSON member or

@@ -51,6 +51,9 @@ pub enum ArgKind {
     Special,
     /// Collects all remaining request parameters (upstream `**kwargs`).
     Rest,
+    /// The whole JSON body ([`JsonBody<T>`](crate::JsonBody)): the body's members are then
+    /// no request parameters.
+    Body,
 }
 
 /// A type the app must hold as state for an argument ([`State<T>`](crate::State)), checked by

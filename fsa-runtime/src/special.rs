@@ -3,7 +3,7 @@
 //! Built-ins: [`CurrentUser`] (and `Option<CurrentUser>` for optional authentication),
 //! [`CurrentLogin`] (no authentication attempt),
 //! [`CurrentScheme`], [`Scopes`], [`Header`], [`Cookie`], [`ClientAddr`], [`State`],
-//! [`RequestHead`], [`Kwargs`] and [`App`](crate::App). Implement [`Special`] for your own
+//! [`RequestHead`], [`Kwargs`], [`JsonBody`] and [`App`](crate::App). Implement [`Special`] for your own
 //! types (e.g. a user object loaded from a database); a request parameter with the same name
 //! as a special argument is rejected as unexpected.
 
@@ -305,6 +305,71 @@ impl Special for Kwargs {
     const KIND: ArgKind = ArgKind::Rest;
     async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
         Ok(Kwargs(ctx.undeclared_params()))
+    }
+}
+
+/// The whole JSON body as one value: `item: JsonBody<NewItem>` reads
+/// `{"name": "pen", "price": 2}` into a `serde::Deserialize` type, as a handler of axum or
+/// FastAPI takes its body. FlaskSimpleAuth has no such argument: there, and in fsa without it,
+/// each top-level member is a parameter of its own (`name: String, price: i64`).
+///
+/// The body must be a JSON object (`Content-Type: application/json`); its members are then
+/// the value's, neither parameters nor unexpected ones, so that `PUT /items/<id>` may send
+/// `{"id": …}` too. The route's other arguments are read as usual (the path, the query string).
+/// A body that does not deserialize is a 400 naming serde's reason; a request without a JSON
+/// body is a 400, or `None` for an `Option<JsonBody<T>>`. The value is not validated: call
+/// garde's `validate` in the handler when `T` has rules. `FSA_MAX_BODY_SIZE`,
+/// `FSA_MAX_JSON_DEPTH` and `FSA_MAX_PARAMS` (top-level members) bound the body as for any
+/// route.
+///
+/// ```
+/// use fsa_runtime::JsonBody;
+/// #[derive(serde::Deserialize)]
+/// struct NewItem { name: String, price: u32 }
+/// fn total(item: JsonBody<NewItem>) -> u32 {
+///     item.price * 2 // `JsonBody<T>` derefs to `T`; `item.0` or `item.into_inner()` moves it out
+/// }
+/// # let _ = total;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    /// The value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for JsonBody<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for JsonBody<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + Send> Special for JsonBody<T> {
+    const KIND: ArgKind = ArgKind::Body;
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        match ctx.params().json_body_text() {
+            Some(text) => serde_json::from_str(text)
+                .map(JsonBody)
+                .map_err(|e| Error::bad_request(format!("invalid JSON body: {e}"))),
+            None => Err(Error::bad_request("expecting a JSON object body (Content-Type: application/json)")),
+        }
+    }
+    async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
+        // No body is `None`; a body that does not fit is still an error.
+        match ctx.params().is_json() {
+            true => Self::extract(ctx, name).await.map(Some),
+            false => Ok(None),
+        }
     }
 }
 
