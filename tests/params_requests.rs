@@ -101,6 +101,21 @@ fn put_item(id: i64, item: JsonBody<Item>, #[default(false)] dry: bool) -> Json<
     Json(json!({"path_id": id, "body_id": item.id, "name": item.name, "tags": item.tags, "dry": dry}))
 }
 
+/// A whole-body record with garde rules, checked by the handler.
+#[derive(serde::Deserialize, garde::Validate)]
+struct Order {
+    #[garde(length(min = 1))]
+    item: String,
+    #[garde(range(min = 1, max = 10))]
+    count: u8,
+}
+
+#[post("/orders", authorize = "OPEN")]
+fn post_order(order: JsonBody<Order>) -> fsa::Result<String> {
+    garde::Validate::validate(&*order)?;
+    Ok(format!("{} x {}", order.count, order.item))
+}
+
 #[post("/maybe-item", authorize = "OPEN")]
 fn maybe_item(item: Option<JsonBody<Item>>) -> Json<Value> {
     Json(json!(item.map(|i| i.into_inner().name)))
@@ -125,6 +140,7 @@ fn builder() -> fsa::AppBuilder {
             squares,
             text,
             put_item,
+            post_order,
             maybe_item
         ])
 }
@@ -560,4 +576,13 @@ async fn whole_json_body() {
     assert_eq!(c.post("/maybe-item").await.json(), json!(null));
     assert_eq!(c.post("/maybe-item").json(&item).await.json(), json!("pen"));
     assert_eq!(c.post("/maybe-item").json(&json!({"id": 1})).await.status(), 400);
+    // garde's rules, checked by `validate()?` in the handler: a 400 listing every complaint.
+    assert_eq!(c.post("/orders").json(&json!({"item": "pen", "count": 2})).await.text(), "2 x pen");
+    let r = c.post("/orders").json(&json!({"item": "", "count": 11})).await;
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text().contains("count: greater than 10") && r.text().contains("item: length is lower than 1"),
+        "{}",
+        r.text()
+    );
 }

@@ -195,6 +195,15 @@ impl From<std::io::Error> for Error {
     }
 }
 
+/// `?` on garde's validation of a value the handler holds (`item.validate()?` on a
+/// [`JsonBody`](crate::JsonBody)) answers a 400 listing every complaint, as the validation of a
+/// parameter does: `age: lower than 18; login: length is lower than 1`.
+impl From<garde::Report> for Error {
+    fn from(report: garde::Report) -> Self {
+        Error::bad_request(crate::params::garde_report(&report))
+    }
+}
+
 /// `?` on a poisoned lock (`mutex.lock()?`) answers an internal error: another request
 /// panicked while holding it.
 impl<T> From<std::sync::PoisonError<T>> for Error {

@@ -318,7 +318,8 @@ impl Special for Kwargs {
 /// `{"id": …}` too. The route's other arguments are read as usual (the path, the query string).
 /// A body that does not deserialize is a 400 naming serde's reason; a request without a JSON
 /// body is a 400, or `None` for an `Option<JsonBody<T>>`. The value is not validated: call
-/// garde's `validate` in the handler when `T` has rules. `FSA_MAX_BODY_SIZE`,
+/// garde's `validate` in the handler when `T` has rules (`item.validate()?` answers a 400
+/// listing them). `FSA_MAX_BODY_SIZE`,
 /// `FSA_MAX_JSON_DEPTH` and `FSA_MAX_PARAMS` (top-level members) bound the body as for any
 /// route.
 ///
