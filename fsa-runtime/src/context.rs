@@ -351,8 +351,7 @@ impl Context {
         let mut unexpected = Vec::new();
         let mut total = 0;
         let source = if self.params.is_json() { "json" } else { "http" };
-        // A route that takes the whole JSON body has no parameters in it.
-        for name in self.params.all_request_names(!entry.has_body) {
+        for name in self.params.all_request_names() {
             if entry.def.args.iter().any(|a| a.in_path && same_name(a.name, name)) {
                 if first_report(name) {
                     errors.push(format!("parameter \"{name}\" is both in path and request"));
@@ -470,6 +469,8 @@ impl Context {
                     JsonBodyError::TooDeep => Error::bad_request("JSON body nested too deeply"),
                     JsonBodyError::TooMany => too_many_params(max_params),
                 })?);
+            // A route taking the whole body (`JsonBody<T>`) has no parameters in it.
+            self.params.json_is_body = self.entry().is_some_and(|e| e.has_body);
         } else if is("application/x-www-form-urlencoded") {
             let text = std::str::from_utf8(&bytes).map_err(|_| Error::bad_request("form body is not valid UTF-8"))?;
             let max_params = self.app.inner.config.max_params;
@@ -589,7 +590,6 @@ impl Context {
     }
 }
 
-/// The 413 of a request body holding more than `FSA_MAX_PARAMS` parameters.
 /// Whether `ip` is a loopback address, counting an IPv4 one written as IPv6
 /// (`::ffff:127.0.0.1`: how a dual-stack socket shows an IPv4 client).
 pub(crate) fn is_loopback_ip(ip: IpAddr) -> bool {
@@ -599,6 +599,7 @@ pub(crate) fn is_loopback_ip(ip: IpAddr) -> bool {
     }
 }
 
+/// The 413 of a request body holding more than `FSA_MAX_PARAMS` parameters.
 fn too_many_params(max: usize) -> Error {
     Error::new(413, format!("too many parameters in request body: more than {max}"))
 }

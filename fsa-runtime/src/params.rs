@@ -101,6 +101,9 @@ pub struct Params {
     pub(crate) query: Pairs,
     pub(crate) form: Pairs,
     pub(crate) json: Option<JsonObject>,
+    /// Whether the route takes the whole JSON body ([`JsonBody`](crate::JsonBody)): its
+    /// members are then no parameters, for any lookup.
+    pub(crate) json_is_body: bool,
     pub(crate) files: Vec<(String, UploadedFile)>,
 }
 
@@ -699,7 +702,7 @@ impl Params {
         if let Some((_, v)) = self.path.iter().find(|(k, _)| same_name(k, name)) {
             return Some(Found::Path(v));
         }
-        if let Some(member) = self.json.as_ref().and_then(|j| j.get(name)) {
+        if let Some(member) = self.json_params().and_then(|j| j.get(name)) {
             return Some(member.map_or_else(Found::JsonText, Found::Json));
         }
         if let Some(first) = self.query.first(name).or_else(|| self.form.first(name)) {
@@ -711,7 +714,7 @@ impl Params {
     /// The JSON text of a parameter that is a member of the JSON body (and not a path
     /// segment, which comes first): what [`FromParam::from_json_text`] converts.
     pub(crate) fn json_text(&self, name: &str) -> Option<&str> {
-        let json = self.json.as_ref()?;
+        let json = self.json_params()?;
         if self.path.iter().any(|(k, _)| same_name(k, name)) {
             return None;
         }
@@ -730,7 +733,7 @@ impl Params {
     /// have no text, and path segments are no request parameters.
     pub(crate) fn request_texts(&self) -> BTreeMap<&str, Cow<'_, str>> {
         let mut texts = BTreeMap::new();
-        if let Some(json) = &self.json {
+        if let Some(json) = self.json_params() {
             for member in &json.members {
                 if let Some(text) = json.value(member).map_or_else(Found::JsonText, Found::Json).into_text() {
                     texts.insert(json.key(member), text);
@@ -748,7 +751,7 @@ impl Params {
     /// Python finds false (`null`, `false`, `0`, `0.0`, `[]`, `{}`) is no value, as for
     /// FlaskSimpleAuth's `if not login`; other members are their JSON text.
     pub fn request_text<'a>(&'a self, name: &'a str) -> Option<Cow<'a, str>> {
-        if let Some(member) = self.json.as_ref().and_then(|j| j.get(name)) {
+        if let Some(member) = self.json_params().and_then(|j| j.get(name)) {
             return match member {
                 Ok(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
                 Ok(Value::Null | Value::Bool(false)) => None,
@@ -762,20 +765,24 @@ impl Params {
         self.query.first(name).or_else(|| self.form.first(name)).map(Cow::Borrowed)
     }
 
-    /// Names of all request (non-path) parameters: JSON members first (unless `with_json` is
-    /// false: a route taking the whole body), then the query string, the form and the files; a
-    /// repeated name comes again.
-    pub(crate) fn all_request_names(&self, with_json: bool) -> impl Iterator<Item = &str> {
-        let json = self.json.as_ref().filter(|_| with_json).into_iter().flat_map(|j| j.keys());
+    /// Names of all request (non-path) parameters: JSON members first, then the query string,
+    /// the form and the files; a repeated name comes again.
+    pub(crate) fn all_request_names(&self) -> impl Iterator<Item = &str> {
+        let json = self.json_params().into_iter().flat_map(|j| j.keys());
         let text = self.query.iter().chain(self.form.iter()).map(|(k, _)| k);
         json.chain(text.chain(self.files.iter().map(|(k, _)| k.as_str())))
     }
 
-    /// Whether the request has a JSON object body: its parameters are then all `json` ones in
-    /// messages, those of the query string included, as upstream names a request's parameters
-    /// by its body's type.
+    /// Whether the request's parameters include a JSON object body's members: they are then
+    /// all `json` ones in messages, those of the query string included, as upstream names a
+    /// request's parameters by its body's type.
     pub(crate) fn is_json(&self) -> bool {
-        self.json.is_some()
+        self.json_params().is_some()
+    }
+
+    /// The JSON object body, unless the route takes it whole.
+    fn json_params(&self) -> Option<&JsonObject> {
+        if self.json_is_body { None } else { self.json.as_ref() }
     }
 
     /// The text of the JSON object body, if the request has one.
@@ -789,7 +796,7 @@ impl Params {
     pub(crate) fn has_request_names(&self) -> bool {
         !self.query.spans.is_empty()
             || !self.form.spans.is_empty()
-            || self.json.as_ref().is_some_and(|j| !j.members.is_empty())
+            || self.json_params().is_some_and(|j| !j.members.is_empty())
             || !self.files.is_empty()
     }
 }

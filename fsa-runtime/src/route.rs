@@ -44,6 +44,7 @@ pub enum AuthzItem {
 
 /// How a handler argument is filled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ArgKind {
     /// From request parameters (path, query, form, JSON).
     Request,

@@ -314,8 +314,10 @@ impl Special for Kwargs {
 /// each top-level member is a parameter of its own (`name: String, price: i64`).
 ///
 /// The body must be a JSON object (`Content-Type: application/json`); its members are then
-/// the value's, neither parameters nor unexpected ones, so that `PUT /items/<id>` may send
-/// `{"id": …}` too. The route's other arguments are read as usual (the path, the query string).
+/// the value's and no parameters: not unexpected ones, not read by the route's other
+/// arguments, which come from the path and the query string (so that `PUT /items/<id>` may
+/// send `{"id": …}` too), not in [`Kwargs`], and not read by the `param` authentication
+/// scheme, whose login and password must then come in the query string.
 /// A body that does not deserialize is a 400 naming serde's reason; a request without a JSON
 /// body is a 400, or `None` for an `Option<JsonBody<T>>`. The value is not validated: call
 /// garde's `validate` in the handler when `T` has rules (`item.validate()?` answers a 400
@@ -367,7 +369,7 @@ impl<T: serde::de::DeserializeOwned + Send> Special for JsonBody<T> {
     }
     async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
         // No body is `None`; a body that does not fit is still an error.
-        match ctx.params().is_json() {
+        match ctx.params().json_body_text().is_some() {
             true => Self::extract(ctx, name).await.map(Some),
             false => Ok(None),
         }
