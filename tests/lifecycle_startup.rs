@@ -1,7 +1,8 @@
 //! Start-up logging: with `FSA_LOGGING_LEVEL`, the app's build installs the logger before it
 //! checks the configuration, so that its warnings are seen (a missing token secret, a password
-//! hook that no enabled scheme uses), and the server says where it listens. The logger is process-wide, so the test runs itself again in a child process and
-//! reads what that process printed.
+//! hook that no enabled scheme uses), and the server says where it listens. The logger is
+//! process-wide, so the test runs itself again in a child process and reads what that process
+//! printed.
 
 use std::process::Command;
 

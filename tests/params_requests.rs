@@ -121,6 +121,11 @@ fn maybe_item(item: Option<JsonBody<Item>>) -> Json<Value> {
     Json(json!(item.map(|i| i.into_inner().name)))
 }
 
+#[post("/my-items", authorize = "AUTH")]
+fn my_items(user: CurrentUser, item: JsonBody<Item>, others: Kwargs) -> Json<Value> {
+    Json(json!({"user": user.0, "name": item.name, "others": others.0}))
+}
+
 fn builder() -> fsa::AppBuilder {
     App::new()
         .config("FSA_AUTH", vec!["fake", "none"])
@@ -141,7 +146,8 @@ fn builder() -> fsa::AppBuilder {
             text,
             put_item,
             post_order,
-            maybe_item
+            maybe_item,
+            my_items
         ])
 }
 
@@ -581,6 +587,12 @@ async fn whole_json_body() {
     assert_eq!(c.post("/maybe-item").await.json(), json!(null));
     assert_eq!(c.post("/maybe-item").json(&item).await.json(), json!("pen"));
     assert_eq!(c.post("/maybe-item").json(&json!({"id": 1})).await.status(), 400);
+    // Nor collected by `Kwargs`, nor read by an authentication scheme (here fake
+    // authentication's `LOGIN`), which then needs the query string.
+    let mine = json!({"id": 7, "name": "pen", "tags": [], "LOGIN": "calvin", "colour": "red"});
+    assert_eq!(c.post("/my-items").json(&mine).await.status(), 401);
+    let r = c.post("/my-items?LOGIN=calvin&shelf=2").json(&mine).await;
+    assert_eq!(r.json(), json!({"user": "calvin", "name": "pen", "others": {"shelf": "2"}}), "{}", r.text());
     // garde's rules, checked by `validate()?` in the handler: a 400 listing every complaint.
     assert_eq!(c.post("/orders").json(&json!({"item": "pen", "count": 2})).await.text(), "2 x pen");
     let r = c.post("/orders").json(&json!({"item": "", "count": 11})).await;

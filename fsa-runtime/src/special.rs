@@ -3,9 +3,9 @@
 //! Built-ins: [`CurrentUser`] (and `Option<CurrentUser>` for optional authentication),
 //! [`CurrentLogin`] (no authentication attempt),
 //! [`CurrentScheme`], [`Scopes`], [`Header`], [`Cookie`], [`ClientAddr`], [`State`],
-//! [`RequestHead`], [`Kwargs`], [`JsonBody`] and [`App`](crate::App). Implement [`Special`] for your own
-//! types (e.g. a user object loaded from a database); a request parameter with the same name
-//! as a special argument is rejected as unexpected.
+//! [`RequestHead`], [`Kwargs`], [`JsonBody`] and [`App`](crate::App). Implement [`Special`]
+//! for your own types (e.g. a user object loaded from a database); a request parameter with
+//! the same name as a special argument is rejected as unexpected.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -318,12 +318,12 @@ impl Special for Kwargs {
 /// arguments, which come from the path and the query string (so that `PUT /items/<id>` may
 /// send `{"id": …}` too), not in [`Kwargs`], and not read by the `param` authentication
 /// scheme, whose login and password must then come in the query string.
+///
 /// A body that does not deserialize is a 400 naming serde's reason; a request without a JSON
 /// body is a 400, or `None` for an `Option<JsonBody<T>>`. The value is not validated: call
 /// garde's `validate` in the handler when `T` has rules (`item.validate()?` answers a 400
-/// listing them). `FSA_MAX_BODY_SIZE`,
-/// `FSA_MAX_JSON_DEPTH` and `FSA_MAX_PARAMS` (top-level members) bound the body as for any
-/// route.
+/// listing them). `FSA_MAX_BODY_SIZE`, `FSA_MAX_JSON_DEPTH` and `FSA_MAX_PARAMS` (top-level
+/// members) bound the body as for any route.
 ///
 /// ```
 /// use fsa_runtime::JsonBody;
@@ -369,10 +369,10 @@ impl<T: serde::de::DeserializeOwned + Send> Special for JsonBody<T> {
     }
     async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
         // No body is `None`; a body that does not fit is still an error.
-        match ctx.params().json_body_text().is_some() {
-            true => Self::extract(ctx, name).await.map(Some),
-            false => Ok(None),
+        if ctx.params().json_body_text().is_none() {
+            return Ok(None);
         }
+        Self::extract(ctx, name).await.map(Some)
     }
 }
 
