@@ -126,6 +126,20 @@ fn my_items(user: CurrentUser, item: JsonBody<Item>, others: Kwargs) -> Json<Val
     Json(json!({"user": user.0, "name": item.name, "others": others.0}))
 }
 
+/// A whole body of another kind than an object.
+#[post("/items", authorize = "OPEN")]
+fn post_items(items: JsonBody<Vec<Item>>) -> Json<Value> {
+    Json(json!(items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>()))
+}
+
+/// The same `JsonBody` under another name, which the macro cannot see through.
+type Body<T> = JsonBody<T>;
+
+#[post("/twice", authorize = "OPEN")]
+fn twice(first: JsonBody<Item>, second: Body<Item>) -> String {
+    format!("{} {}", first.name, second.name)
+}
+
 fn builder() -> fsa::AppBuilder {
     App::new()
         .config("FSA_AUTH", vec!["fake", "none"])
@@ -147,7 +161,8 @@ fn builder() -> fsa::AppBuilder {
             put_item,
             post_order,
             maybe_item,
-            my_items
+            my_items,
+            post_items
         ])
 }
 
@@ -551,6 +566,20 @@ async fn bodies_in_several_frames() {
     assert_eq!(status, 413);
 }
 
+/// Two arguments taking the whole body are a compile error as written (tests/ui); under a
+/// type alias, the application's build refuses the route.
+#[test]
+fn two_whole_bodies_are_refused_at_build() {
+    match App::new().routes(fsa::routes![twice]).build() {
+        Ok(_) => panic!("the app should be refused"),
+        Err(fsa::ConfigError(msg)) => assert!(
+            msg.contains("POST /twice (twice at")
+                && msg.contains("arguments `first` and `second` both take the whole JSON body"),
+            "{msg}"
+        ),
+    }
+}
+
 /// `JsonBody<T>` reads the whole JSON object body into one record: its members are neither
 /// parameters nor unexpected ones (a body member named like a path variable is no conflict),
 /// the route's other arguments still come from the path and the query string, and a body
@@ -583,7 +612,7 @@ async fn whole_json_body() {
     // No JSON body: a 400, or `None` when optional; a bad one stays an error.
     let r = c.put("/items/3").form(&[("id", "7"), ("name", "pen")]).await;
     assert_eq!(r.status(), 400);
-    assert!(r.text().contains("expecting a JSON object body"), "{}", r.text());
+    assert!(r.text().contains("expecting a JSON body"), "{}", r.text());
     assert_eq!(c.post("/maybe-item").await.json(), json!(null));
     assert_eq!(c.post("/maybe-item").json(&item).await.json(), json!("pen"));
     assert_eq!(c.post("/maybe-item").json(&json!({"id": 1})).await.status(), 400);
@@ -593,6 +622,24 @@ async fn whole_json_body() {
     assert_eq!(c.post("/my-items").json(&mine).await.status(), 401);
     let r = c.post("/my-items?LOGIN=calvin&shelf=2").json(&mine).await;
     assert_eq!(r.json(), json!({"user": "calvin", "name": "pen", "others": {"shelf": "2"}}), "{}", r.text());
+    // A whole body may be any JSON (an array here), with the depth limit of any body; a route
+    // reading the body's members wants an object.
+    let items = json!([{"id": 1, "name": "pen", "tags": []}, {"id": 2, "name": "ink", "tags": []}]);
+    let r = c.post("/items").json(&items).await;
+    assert_eq!((r.status(), r.json()), (200, json!(["pen", "ink"])), "{}", r.text());
+    let r = c.post("/items").json(&item).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("invalid JSON body: invalid type: map, expected a sequence"), "{}", r.text());
+    let r = c.post("/items").body("[1, 2", "application/json").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("invalid JSON body: EOF while parsing a list"), "{}", r.text());
+    let deep = format!("{}{}", "[".repeat(9), "]".repeat(9));
+    let r = c.post("/items").body(deep, "application/json").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("JSON body nested too deeply"), "{}", r.text());
+    let r = c.post("/echo").json(&items).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().contains("JSON body must be an object"), "{}", r.text());
     // garde's rules, checked by `validate()?` in the handler: a 400 listing every complaint.
     assert_eq!(c.post("/orders").json(&json!({"item": "pen", "count": 2})).await.text(), "2 x pen");
     let r = c.post("/orders").json(&json!({"item": "", "count": 11})).await;

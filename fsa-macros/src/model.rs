@@ -99,6 +99,15 @@ impl Route {
                 ));
             }
         }
+        // The whole JSON body, read by one argument at most (a type alias escapes this check;
+        // the application's build then refuses the route).
+        let mut body_args = self.args.iter().filter(|a| sig::is_whole_body(&a.ty));
+        if let (Some(first), Some(second)) = (body_args.next(), body_args.next()) {
+            return Err(syn::Error::new_spanned(
+                &second.ty,
+                format!("a route reads the JSON body whole once: `{}` already takes it", first.ident),
+            ));
+        }
         let has_open = self.authz.iter().any(|a| matches!(a, AuthzSpec::Open(_)));
         let has_close = self.authz.iter().any(|a| matches!(a, AuthzSpec::Close(_)));
         if has_open && !has_close && self.authz.len() > 1 {

@@ -95,6 +95,21 @@ pub fn type_last_ident(ty: &Type) -> Option<String> {
     }
 }
 
+/// Whether the type is written `JsonBody<…>` or `Option<JsonBody<…>>` (with any paths).
+pub fn is_whole_body(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else { return false };
+    if last.ident == "JsonBody" {
+        return true;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) if last.ident == "Option" && args.args.len() == 1 => {
+            matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if is_whole_body(inner))
+        }
+        _ => false,
+    }
+}
+
 /// Removes fsa's argument attributes from a handler given as tokens (for error output).
 pub fn strip_arg_attributes(item: TokenStream) -> TokenStream {
     match syn::parse2::<ItemFn>(item.clone()) {

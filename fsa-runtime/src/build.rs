@@ -10,7 +10,7 @@ use crate::authn::Scheme;
 use crate::cache::{Cache, PasswordCache};
 use crate::config::{Carrier, ConfigError, TokenType};
 use crate::password::{PasswordScheme, dummy_hash};
-use crate::route::AuthzItem;
+use crate::route::{ArgKind, AuthzItem};
 use crate::token::Tokens;
 
 fn www_authenticate(
@@ -179,6 +179,14 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
                     perm.domain, entry.id_type_name, perm.id_type_name
                 ));
             }
+        }
+        // The macro refuses two `JsonBody` arguments as written; this catches type aliases.
+        let mut bodies = def.args.iter().filter(|a| a.kind == ArgKind::Body);
+        if let (Some(first), Some(second)) = (bodies.next(), bodies.next()) {
+            errors.push(format!(
+                "{what}: arguments `{}` and `{}` both take the whole JSON body",
+                first.name, second.name
+            ));
         }
         for arg in &def.args {
             if let Some(need) = arg.state

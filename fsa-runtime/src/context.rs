@@ -462,15 +462,17 @@ impl Context {
         if is("application/json") || json_suffix {
             let config = &self.app.inner.config;
             let (max_depth, max_params) = (config.max_json_depth, config.max_params);
+            // A route taking the whole body (`JsonBody<T>`) has no parameters in it, and takes
+            // a body of any kind (an array, ...).
+            let whole = self.entry().is_some_and(|e| e.has_body);
             self.params.json =
-                Some(crate::params::JsonObject::parse(bytes, max_depth, max_params).map_err(|e| match e {
+                Some(crate::params::JsonObject::parse(bytes, max_depth, max_params, whole).map_err(|e| match e {
                     JsonBodyError::Invalid(e) => Error::bad_request(format!("invalid JSON body: {e}")),
                     JsonBodyError::NotObject => Error::bad_request("JSON body must be an object"),
                     JsonBodyError::TooDeep => Error::bad_request("JSON body nested too deeply"),
                     JsonBodyError::TooMany => too_many_params(max_params),
                 })?);
-            // A route taking the whole body (`JsonBody<T>`) has no parameters in it.
-            self.params.json_is_body = self.entry().is_some_and(|e| e.has_body);
+            self.params.json_is_body = whole;
         } else if is("application/x-www-form-urlencoded") {
             let text = std::str::from_utf8(&bytes).map_err(|_| Error::bad_request("form body is not valid UTF-8"))?;
             let max_params = self.app.inner.config.max_params;

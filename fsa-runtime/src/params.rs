@@ -318,14 +318,22 @@ pub(crate) enum JsonBodyError {
 impl JsonObject {
     /// Parses a JSON object body, refusing bodies nested deeper than `max_depth` levels and
     /// objects of more than `max_members` members (found without keeping more than that many).
-    pub(crate) fn parse(body: bytes::Bytes, max_depth: usize, max_members: usize) -> Result<Self, JsonBodyError> {
+    /// With `any_value` (a route taking the whole body), a body that is valid JSON but no
+    /// object (an array, a string, ...) is kept too, as text without members.
+    pub(crate) fn parse(
+        body: bytes::Bytes,
+        max_depth: usize,
+        max_members: usize,
+        any_value: bool,
+    ) -> Result<Self, JsonBodyError> {
         let invalid = |e: &dyn std::fmt::Display| JsonBodyError::Invalid(e.to_string());
         // A UTF-8 byte order mark is skipped, as Python's `json.loads` skips it in bytes.
         let body = if body.starts_with(b"\xEF\xBB\xBF") { body.slice(3..) } else { body };
         // Checked once: the members are then plain slices of the text.
         let body = String::from_utf8(Vec::from(body)).map_err(|e| invalid(&e))?;
         let text = body.as_str();
-        if !text.trim_start().starts_with('{') {
+        let is_object = text.trim_start().starts_with('{');
+        if !is_object && !any_value {
             return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
                 Ok(_) => JsonBodyError::NotObject,
                 Err(e) => invalid(&e),
@@ -340,6 +348,12 @@ impl JsonObject {
             } else {
                 JsonBodyError::Invalid("recursion limit exceeded".to_owned())
             });
+        }
+        if !is_object {
+            // A whole body of another kind: checked here, so that a body which is no JSON
+            // answers the same message whatever the route's value type.
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| invalid(&e))?;
+            return Ok(JsonObject { text: body, members: Vec::new() });
         }
         let too_many = std::cell::Cell::new(false);
         // `NaN`, `Infinity` and `-Infinity`, which Python's `json.loads` reads as floats and
@@ -785,7 +799,8 @@ impl Params {
         if self.json_is_body { None } else { self.json.as_ref() }
     }
 
-    /// The text of the JSON object body, if the request has one.
+    /// The JSON body's text, if the request has one (an object, or any JSON on a route
+    /// taking the body whole).
     pub(crate) fn json_body_text(&self) -> Option<&str> {
         self.json.as_ref().map(|j| j.text.as_str())
     }
@@ -2161,7 +2176,7 @@ mod tests {
     }
 
     fn object(text: &str) -> JsonObject {
-        JsonObject::parse(bytes::Bytes::copy_from_slice(text.as_bytes()), 64, usize::MAX).expect("a JSON object")
+        JsonObject::parse(bytes::Bytes::copy_from_slice(text.as_bytes()), 64, usize::MAX, false).expect("a JSON object")
     }
 
     #[test]
@@ -2197,18 +2212,20 @@ mod tests {
             bytes::Bytes::from_static(b"\xEF\xBB\xBF{\"f\": NaN, \"l\": [1, -Infinity]}"),
             64,
             usize::MAX,
+            false,
         )
         .expect("a body with a byte order mark and non-finite literals");
         assert_eq!((o.text_of("f"), o.get("f")), (Some("NaN"), Some(Err("NaN"))));
         assert_eq!(json_array_items("[1, -Infinity, \"NaN\"]"), Some(vec!["1", "-Infinity", "\"NaN\""]));
         assert!(<f64 as Scalar>::from_json_text("NaN").is_some_and(f64::is_nan));
         assert_eq!(<f64 as Scalar>::from_json_text("-Infinity"), Some(f64::NEG_INFINITY));
-        assert!(JsonObject::parse(bytes::Bytes::from_static(b"{\"f\": -NaN}"), 64, usize::MAX).is_err());
+        assert!(JsonObject::parse(bytes::Bytes::from_static(b"{\"f\": -NaN}"), 64, usize::MAX, false).is_err());
     }
 
     #[test]
     fn json_object_refusals() {
-        let parse = |t: &str, depth| JsonObject::parse(bytes::Bytes::copy_from_slice(t.as_bytes()), depth, usize::MAX);
+        let parse =
+            |t: &str, depth| JsonObject::parse(bytes::Bytes::copy_from_slice(t.as_bytes()), depth, usize::MAX, false);
         assert!(matches!(parse("[1, 2]", 64), Err(JsonBodyError::NotObject)));
         assert!(matches!(parse(" \"a\"", 64), Err(JsonBodyError::NotObject)));
         assert!(matches!(parse("{\"a\": }", 64), Err(JsonBodyError::Invalid(_))));
@@ -2225,11 +2242,28 @@ mod tests {
     }
 
     #[test]
+    fn whole_bodies_of_any_kind() {
+        let parse = |t: &str, depth| JsonObject::parse(bytes::Bytes::copy_from_slice(t.as_bytes()), depth, 1, true);
+        for text in ["[1, 2]", " \"a\"", "42", "null", "\u{FEFF}[]"] {
+            let body = parse(text, 64).expect(text);
+            assert!(body.members.is_empty(), "{text}");
+            assert_eq!(body.text, text.trim_start_matches('\u{FEFF}'));
+        }
+        // An object is still one, with its members (and their limit).
+        assert_eq!(parse(r#"{"a": 1}"#, 64).expect("an object").keys().collect::<Vec<_>>(), ["a"]);
+        assert!(matches!(parse(r#"{"a": 1, "b": 2}"#, 64), Err(JsonBodyError::TooMany)));
+        assert!(matches!(parse("[1, 2] x", 64), Err(JsonBodyError::Invalid(_))));
+        assert!(matches!(parse("[NaN]", 64), Err(JsonBodyError::Invalid(_))));
+        assert!(matches!(parse(&format!("{}1{}", "[".repeat(4), "]".repeat(4)), 3), Err(JsonBodyError::TooDeep)));
+        assert!(parse(&format!("{}1{}", "[".repeat(3), "]".repeat(3)), 3).is_ok());
+    }
+
+    #[test]
     fn json_text_shortcuts_agree_with_values() {
         fn same<T: FromParam + PartialEq + std::fmt::Debug>(text: &str) {
             // The member's value as a request body gives it (`-0` is the integer 0 there).
             let body = format!("{{\"v\": {text}}}");
-            let object = JsonObject::parse(bytes::Bytes::from(body), 64, usize::MAX).expect("a JSON object");
+            let object = JsonObject::parse(bytes::Bytes::from(body), 64, usize::MAX, false).expect("a JSON object");
             let found = object.get("v").expect("the member").map_or_else(Found::JsonText, Found::Json);
             if let Some(fast) = T::from_json_text(text) {
                 assert_eq!(Ok(fast), T::from_found(found), "{text}");

@@ -313,11 +313,13 @@ impl Special for Kwargs {
 /// FastAPI takes its body. FlaskSimpleAuth has no such argument: there, and in fsa without it,
 /// each top-level member is a parameter of its own (`name: String, price: i64`).
 ///
-/// The body must be a JSON object (`Content-Type: application/json`); its members are then
-/// the value's and no parameters: not unexpected ones, not read by the route's other
-/// arguments, which come from the path and the query string (so that `PUT /items/<id>` may
-/// send `{"id": …}` too), not in [`Kwargs`], and not read by the `param` authentication
-/// scheme, whose login and password must then come in the query string.
+/// The body is JSON (`Content-Type: application/json`) of any kind: an object, or an array
+/// for a `JsonBody<Vec<T>>`, ... An object's members are then the value's and no parameters:
+/// not unexpected ones, not read by the route's other arguments, which come from the path
+/// and the query string (so that `PUT /items/<id>` may send `{"id": …}` too), not in
+/// [`Kwargs`], and not read by the `param` authentication scheme, whose login and password
+/// must then come in the query string. A route reads the body whole once: two such
+/// arguments are a compile error.
 ///
 /// A body that does not deserialize is a 400 naming serde's reason; a request without a JSON
 /// body is a 400, or `None` for an `Option<JsonBody<T>>`. The value is not validated: call
@@ -364,7 +366,7 @@ impl<T: serde::de::DeserializeOwned + Send> Special for JsonBody<T> {
             Some(text) => serde_json::from_str(text)
                 .map(JsonBody)
                 .map_err(|e| Error::bad_request(format!("invalid JSON body: {e}"))),
-            None => Err(Error::bad_request("expecting a JSON object body (Content-Type: application/json)")),
+            None => Err(Error::bad_request("expecting a JSON body (Content-Type: application/json)")),
         }
     }
     async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
