@@ -226,8 +226,14 @@ struct Me {
 impl Special for Me {
     async fn extract(ctx: &mut Context, name: &'static str) -> fsa::Result<Self> {
         let login = CurrentUser::extract(ctx, name).await?.0;
-        let db = ctx.app().state::<Db>().ok_or_else(|| Error::internal("no data"))?;
-        let groups = ["admin", "beta", "reader", "writer"].into_iter().filter(|g| db.in_group(&login, g)).collect();
+        // Through the membership hooks and their cache (section 3.9): a change made through
+        // the API shows here when `/authz/<group>` sees it too.
+        let mut groups = Vec::new();
+        for group in ["admin", "beta", "reader", "writer"] {
+            if ctx.app().user_in_group(&login, &group.into()).await? {
+                groups.push(group);
+            }
+        }
         Ok(Me { email: email(&login), login, groups })
     }
 }

@@ -331,7 +331,9 @@ mod authorizations {
     async fn beta_membership_is_cached_until_cleared() {
         let c = client().await;
         let beta = |u: &str, p: &str| c.get("/authz/beta").basic(u, p);
+        let groups = async |u: &str, p: &str| sj(&c.get("/me").basic(u, p).await).1["groups"].clone();
         assert_eq!(beta("hobbes", "Tiger456").await.status(), 403);
+        assert_eq!(groups("hobbes", "Tiger456").await, json!(["reader"]));
         assert_eq!(c.post("/beta/hobbes").basic("hobbes", "Tiger456").await.status(), 403);
         let r = c.post("/beta/moe").basic("calvin", "Hobbes123").await;
         assert_eq!(sj(&r), (200, json!({"beta": ["moe"]})));
@@ -339,11 +341,13 @@ mod authorizations {
         assert_eq!(sj(&r), (200, json!({"beta": ["hobbes", "moe"]})));
         // The earlier "no" for hobbes is cached; moe was never asked.
         assert_eq!(beta("hobbes", "Tiger456").await.status(), 403);
+        assert_eq!(groups("hobbes", "Tiger456").await, json!(["reader"]), "/me uses the same cached answers");
         assert_eq!(sj(&beta("moe", "Bully1000").await).1["user"], "moe");
         assert_eq!(c.post("/cache/clear").basic("susie", "Derkins789").await.status(), 403);
         assert_eq!(sj(&c.post("/cache/clear").basic("calvin", "Hobbes123").await), (200, json!({"cleared": true})));
         let r = beta("hobbes", "Tiger456").await;
         assert_eq!(sj(&r), (200, json!({"authz": "beta", "user": "hobbes"})));
+        assert_eq!(groups("hobbes", "Tiger456").await, json!(["beta", "reader"]));
     }
 }
 
