@@ -195,9 +195,9 @@ impl From<std::io::Error> for Error {
     }
 }
 
-/// `?` on garde's validation of a value the handler holds (`item.validate()?` on a
-/// [`JsonBody`](crate::JsonBody)) answers a 400 listing every complaint, as the validation of a
-/// parameter does: `age: lower than 18; login: length is lower than 1`.
+/// `?` on garde's validation of a value the handler holds or builds (`item.validate()?`)
+/// answers a 400 listing every complaint, as the validation of a parameter or of a
+/// [`JsonBody`](crate::JsonBody) does: `age: lower than 18; login: length is lower than 1`.
 impl From<garde::Report> for Error {
     fn from(report: garde::Report) -> Self {
         Error::bad_request(crate::params::garde_report(&report))

@@ -1,8 +1,10 @@
 //! Argument extraction used by generated code, through autoref-based dispatch.
 //!
-//! For an argument of type `T` the route macro emits `(&&&&Arg::<T>::NEW).via()`, once, in a
+//! For an argument of type `T` the route macro emits `(&&&&&Arg::<T>::NEW).via()`, once, in a
 //! function returning `impl` [`ArgVia<T>`], and calls `extract`, `nature` and `path_ok` on
 //! what it returns. Method resolution picks the first tier that applies to `T`, in this order:
+//! 0. a whole JSON body ([`JsonBody<T>`](crate::JsonBody), optional or not) whose `T` has
+//!    garde rules: [`ViaValidBody`], which reads it as a special and validates it;
 //! 1. [`Special`] types (current user, headers, state, your own, and registered casts
 //!    [`Cast<T>`](crate::params::Cast)): [`ViaSpecial`];
 //! 2. [`FromParam`] types (scalars, `Option`, `Vec`): [`ViaParam`];
@@ -23,7 +25,7 @@ use crate::params::{
     Found, FromParam, conversion_error, found_repr, garde_report, quoted, serde_from_found, serde_when_absent,
 };
 use crate::route::{ArgKind, ArgNature};
-use crate::special::Special;
+use crate::special::{JsonBody, Special};
 
 /// Type carrier for autoref dispatch.
 pub struct Arg<T>(PhantomData<fn() -> T>);
@@ -80,7 +82,7 @@ fn lookup<T>(
 /// What an argument's tier does: where the value comes from, and its extraction.
 ///
 /// Generated code asks for the tier once per argument, in a function returning
-/// `impl ArgVia<T>` (`(&&&&Arg::<T>::NEW).via()`), and calls these methods on that: a type that
+/// `impl ArgVia<T>` (`(&&&&&Arg::<T>::NEW).via()`), and calls these methods on that: a type that
 /// no tier accepts is then one compile error, on the argument's type.
 pub trait ArgVia<T>: Copy {
     /// Extracts the argument.
@@ -142,6 +144,99 @@ tier!(
     /// Tier 4: any other serde type.
     SerdeTier, ViaSerde, Arg<T>, T: DeserializeOwned + Send
 );
+
+/// Tier 0: a whole JSON body whose type has garde rules, validated once read.
+pub struct ValidBodyTier<T>(PhantomData<fn() -> T>);
+
+impl<T> Clone for ValidBodyTier<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for ValidBodyTier<T> {}
+
+/// Tier 0: a whole JSON body whose type has garde rules, validated once read.
+pub trait ViaValidBody<T> {
+    /// This tier.
+    fn via(&self) -> ValidBodyTier<T>;
+}
+
+impl<T> ViaValidBody<JsonBody<T>> for &&&&Arg<JsonBody<T>>
+where
+    T: DeserializeOwned + garde::Validate + Send + 'static,
+    T::Context: Default,
+{
+    fn via(&self) -> ValidBodyTier<JsonBody<T>> {
+        ValidBodyTier(PhantomData)
+    }
+}
+
+impl<T> ViaValidBody<Option<JsonBody<T>>> for &&&&Arg<Option<JsonBody<T>>>
+where
+    T: DeserializeOwned + garde::Validate + Send + 'static,
+    T::Context: Default,
+{
+    fn via(&self) -> ValidBodyTier<Option<JsonBody<T>>> {
+        ValidBodyTier(PhantomData)
+    }
+}
+
+/// The garde rules of a whole body, optional or not.
+pub trait BodyRules {
+    /// Checks the rules: `Err` holds garde's complaints.
+    fn check(&self) -> Result<(), garde::Report>;
+}
+
+impl<T: garde::Validate<Context: Default>> BodyRules for JsonBody<T> {
+    fn check(&self) -> Result<(), garde::Report> {
+        self.0.validate()
+    }
+}
+
+impl<T: garde::Validate<Context: Default>> BodyRules for Option<JsonBody<T>> {
+    fn check(&self) -> Result<(), garde::Report> {
+        self.as_ref().map_or(Ok(()), BodyRules::check)
+    }
+}
+
+/// The 400 of a body that breaks its type's rules, worded as one that does not deserialize.
+fn invalid_body(report: &garde::Report) -> Error {
+    Error::bad_request(format!("invalid JSON body: {}", garde_report(report)))
+}
+
+/// Read as a special (tier 1), then checked.
+impl<T: Special + BodyRules + 'static> ArgVia<T> for ValidBodyTier<T> {
+    #[allow(clippy::manual_async_fn)]
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        self,
+        ctx: &'a mut Context,
+        name: &'static str,
+        default: Option<D>,
+    ) -> impl Future<Output = Result<T, Error>> + Send {
+        async move {
+            // A default is the handler's own value, not validated (as for any parameter).
+            let mut defaulted = false;
+            let default = default.map(|d| {
+                || {
+                    defaulted = true;
+                    d()
+                }
+            });
+            let value = SpecialTier(PhantomData).extract(ctx, name, default).await?;
+            if !defaulted {
+                value.check().map_err(|report| invalid_body(&report))?;
+            }
+            Ok(value)
+        }
+    }
+    fn nature(self) -> ArgNature {
+        SpecialTier::<T>(PhantomData).nature()
+    }
+    fn path_ok(self, segment: &str) -> bool {
+        SpecialTier::<T>(PhantomData).path_ok(segment)
+    }
+}
 
 impl<T: Special + 'static> ArgVia<T> for SpecialTier<T> {
     // An `async fn` in a trait impl would not say that its future is `Send`.

@@ -322,10 +322,13 @@ impl Special for Kwargs {
 /// arguments are a compile error.
 ///
 /// A body that does not deserialize is a 400 naming serde's reason; a request without a JSON
-/// body is a 400, or `None` for an `Option<JsonBody<T>>`. The value is not validated: call
-/// garde's `validate` in the handler when `T` has rules (`item.validate()?` answers a 400
-/// listing them). `FSA_MAX_BODY_SIZE`, `FSA_MAX_JSON_DEPTH` and `FSA_MAX_PARAMS` (top-level
-/// members) bound the body as for any route.
+/// body is a 400, or `None` for an `Option<JsonBody<T>>`, as is the body `null`. When `T`
+/// has garde rules (`#[derive(garde::Validate)]`, with a context that has a default), the
+/// route validates the value as it does a parameter's, and a value breaking them is a 400
+/// listing every complaint (`invalid JSON body: count: greater than 10; …`), the items of a
+/// `Vec<T>` each by their rules (`[1].count: greater than 10`). `FSA_MAX_BODY_SIZE`,
+/// `FSA_MAX_JSON_DEPTH` and `FSA_MAX_PARAMS` (top-level members) bound the body as for any
+/// route.
 ///
 /// ```
 /// use fsa_runtime::JsonBody;
@@ -370,8 +373,8 @@ impl<T: serde::de::DeserializeOwned + Send> Special for JsonBody<T> {
         }
     }
     async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
-        // No body is `None`; a body that does not fit is still an error.
-        if ctx.params().json_body_text().is_none() {
+        // No body, or the body `null`, is `None`; a body that does not fit is still an error.
+        if ctx.params().json_body_text().is_none_or(|text| text.trim_ascii() == "null") {
             return Ok(None);
         }
         Self::extract(ctx, name).await.map(Some)

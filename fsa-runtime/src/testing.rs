@@ -230,8 +230,16 @@ impl TestResponse {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
-    /// The body parsed as JSON (`Value::Null` when it is not JSON).
+    /// The body parsed as JSON.
+    ///
+    /// # Panics
+    ///
+    /// When the body is not JSON, with the status and the body in the message, so that a test
+    /// expecting JSON fails there rather than comparing a stand-in value.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+        match serde_json::from_slice(&self.body) {
+            Ok(value) => value,
+            Err(e) => panic!("the response ({}) is not JSON: {e}; its body: {:?}", self.status, self.text()),
+        }
     }
 }
