@@ -24,7 +24,22 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
         };
         let ident = match &*pt.pat {
             Pat::Ident(pi) => pi.ident.clone(),
-            other => return Err(syn::Error::new(other.span(), "route handler arguments must be plain names")),
+            // The axum habit `State(db): State<Db>`: the name is the parameter's name here.
+            Pat::TupleStruct(ts) if ts.elems.len() == 1 => {
+                let inner = match ts.elems.first() {
+                    Some(Pat::Ident(pi)) => pi.ident.to_string(),
+                    _ => "name".to_owned(),
+                };
+                let ty = pt.ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace(" ,", ",");
+                return Err(syn::Error::new_spanned(
+                    &pt.pat,
+                    format!(
+                        "route handler arguments must be plain names (the name is the parameter's): \
+                         write `{inner}: {ty}`, which derefs to its value"
+                    ),
+                ));
+            }
+            other => return Err(syn::Error::new_spanned(other, "route handler arguments must be plain names")),
         };
         if let Type::Reference(r) = &*pt.ty {
             return Err(syn::Error::new(
