@@ -1002,7 +1002,8 @@ impl AppBuilder {
     }
 
     /// Registers the hook returning a user's stored password hash, or `None` for an unknown
-    /// user (upstream `get_user_pass`). Its answers are cached.
+    /// user (upstream `get_user_pass`). Its answers are cached, `None` too: after adding a
+    /// user or changing a password, call [`password_uncache`](App::password_uncache).
     pub fn get_user_pass<F, Fut>(mut self, hook: F) -> Self
     where
         F: Fn(String) -> Fut + Send + Sync + 'static,
@@ -1063,7 +1064,9 @@ impl AppBuilder {
 
     /// Registers the permission hook of an object domain (upstream `object_perms`). It gets the
     /// login, the object identifier (the route argument's value, or a tuple of them) and the
-    /// role; `Some(true)` allows, `Some(false)` is a 403, `None` a 404.
+    /// role; `Some(true)` allows, `Some(false)` is a 403, `None` a 404. Its answers are cached
+    /// (`FSA_CACHE_PERMS`), `None` too: after creating or deleting an object, call
+    /// [`object_perms_uncache`](App::object_perms_uncache).
     pub fn object_perms<I, F, Fut>(mut self, domain: &str, hook: F) -> Self
     where
         I: Send + 'static,
