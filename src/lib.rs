@@ -26,8 +26,8 @@ macro_rules! routes {
 /// The usual imports: `use fsa::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        App, Context, CurrentUser, Error, Header, Json, JsonBody, Responder, Result, State, TokenOptions, delete, get,
-        patch, post, put, route, routes,
+        App, Context, CurrentUser, Error, Header, Json, JsonBody, Responder, Response, Result, State, TokenOptions,
+        delete, get, patch, post, put, route, routes,
     };
 }
 
