@@ -8,6 +8,7 @@
 //!   array);
 //! - any `#[derive(Deserialize)]` struct or enum (the "pydantic or dataclasses" recipe): a JSON
 //!   member, or JSON text in an HTTP parameter; also derive `garde::Validate` to validate it;
+//!   `JsonBody<T>` takes the whole JSON body instead (an object, an array...), validated too;
 //! - generic types (`HashMap<String, Vec<i64>>`, tuples, `serde_json::Value`);
 //! - your own scalars (`scalar_from_str!` for a `FromStr` type), and types you do not own
 //!   through a registered cast (`Cast<T>`);
@@ -72,6 +73,13 @@ fn post_people(person: Person) -> Json<Person> {
     Json(person)
 }
 
+/// The whole JSON body as one value, as axum and FastAPI take it: here a list of validated
+/// records (each item checked by garde; its members are no parameters).
+#[post("/people/batch", authorize = "OPEN")]
+fn post_people_batch(people: JsonBody<Vec<Person>>) -> Json<usize> {
+    Json(people.len())
+}
+
 /// Generic types: converted from JSON (a JSON member, or JSON text in a query parameter).
 #[get("/generic", authorize = "OPEN")]
 fn get_generic(data: HashMap<String, Vec<i64>>) -> Json<HashMap<String, usize>> {
@@ -133,6 +141,7 @@ fn app() -> Result<App, fsa::ConfigError> {
             path,
             post_users,
             post_people,
+            post_people_batch,
             get_generic,
             any,
             color,
@@ -184,6 +193,10 @@ mod tests {
         assert_eq!(r.status(), 400);
         assert!(r.text().contains("name") && r.text().contains("age"), "{}", r.text());
         assert_eq!(c.post("/people").json(&json!({"person": {"name": "Hobbes", "age": 6}})).await.status(), 200);
+        let two = json!([{"name": "Hobbes", "age": 6}, {"name": "Calvin", "age": 6}]);
+        assert_eq!(c.post("/people/batch").json(&two).await.json(), json!(2));
+        let r = c.post("/people/batch").json(&json!([{"name": "Hobbes", "age": 6}, {"name": "", "age": 6}])).await;
+        assert_eq!((r.status(), r.text()), (400, "invalid JSON body: [1].name: length is lower than 1".to_owned()));
 
         // the generic types recipe
         let r = c.get("/generic").query(&[("data", r#"{"a": [1, 2], "b": []}"#)]).await;
