@@ -121,7 +121,29 @@ fn post_orders(orders: Option<JsonBody<Vec<Order>>>) -> String {
     orders.map_or(0, |o| o.len()).to_string()
 }
 
-/// The handler may still call garde itself: `?` answers the same 400.
+/// The rules' 400 handed over to the handler, as any special's error.
+#[post("/order-results", authorize = "OPEN")]
+fn order_result(order: fsa::Result<JsonBody<Order>>) -> String {
+    match order {
+        Ok(order) => format!("{} x {}", order.count, order.item),
+        Err(e) => format!("refused: {}", e.message()),
+    }
+}
+
+/// Another `JsonBody`, not fsa's: two ordinary parameters, not the whole body twice.
+mod mine {
+    #[derive(serde::Deserialize)]
+    pub struct JsonBody {
+        pub a: i64,
+    }
+}
+
+#[post("/two-members", authorize = "OPEN")]
+fn two_members(x: mine::JsonBody, y: mine::JsonBody) -> String {
+    (x.a + y.a).to_string()
+}
+
+/// The handler may still call garde itself: `?` answers a 400 listing the complaints too.
 #[post("/order-checks", authorize = "OPEN")]
 fn check_order(order: JsonBody<Vec<Value>>) -> fsa::Result<String> {
     let orders: Vec<Order> = order.iter().filter_map(|o| serde_json::from_value(o.clone()).ok()).collect();
@@ -177,7 +199,9 @@ fn builder() -> fsa::AppBuilder {
             my_items,
             post_items,
             post_orders,
-            check_order
+            check_order,
+            order_result,
+            two_members
         ])
 }
 
@@ -661,7 +685,8 @@ async fn whole_json_body() {
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("JSON body must be an object"), "{}", r.text());
     // garde's rules, checked as the body is read: a 400 listing every complaint, the items of
-    // a list each; none without a body; the same 400 from `validate()?` in a handler.
+    // a list each; none without a body; handed over in an `fsa::Result`; a 400 listing the
+    // complaints from `validate()?` in a handler too.
     assert_eq!(c.post("/orders").json(&json!({"item": "pen", "count": 2})).await.text(), "2 x pen");
     let r = c.post("/orders").json(&json!({"item": "", "count": 11})).await;
     assert_eq!(
@@ -673,6 +698,11 @@ async fn whole_json_body() {
     assert_eq!(c.post("/order-lists").await.text(), "0");
     let r = c.post("/order-lists").json(&json!([{"item": "pen", "count": 2}, {"item": "ink", "count": 0}])).await;
     assert_eq!((r.status(), r.text()), (400, "invalid JSON body: [1].count: lower than 1".to_owned()));
+    let r = c.post("/order-results").json(&json!({"item": "", "count": 2})).await;
+    assert_eq!(r.text(), "refused: invalid JSON body: item: length is lower than 1");
+    assert_eq!(c.post("/order-results").json(&json!({"item": "pen", "count": 2})).await.text(), "2 x pen");
+    let r = c.post("/two-members").json(&json!({"x": {"a": 1}, "y": {"a": 2}})).await;
+    assert_eq!((r.status(), r.text()), (200, "3".to_owned()));
     assert_eq!(c.post("/order-checks").json(&two).await.text(), "2");
     let r = c.post("/order-checks").json(&json!([{"item": "", "count": 2}])).await;
     assert_eq!((r.status(), r.text()), (400, "[0].item: length is lower than 1".to_owned()));

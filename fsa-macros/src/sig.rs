@@ -30,7 +30,7 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
                     Some(Pat::Ident(pi)) => pi.ident.to_string(),
                     _ => "name".to_owned(),
                 };
-                let ty = pt.ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace(" ,", ",");
+                let ty = type_text(&pt.ty);
                 return Err(syn::Error::new_spanned(
                     &pt.pat,
                     format!(
@@ -93,9 +93,7 @@ fn json_wrapped(ty: &Type) -> Option<String> {
     let last = p.path.segments.last()?;
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
     match (last.ident == "Json", args.args.first()) {
-        (true, Some(syn::GenericArgument::Type(inner))) if args.args.len() == 1 => {
-            Some(inner.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace(" ,", ","))
-        }
+        (true, Some(syn::GenericArgument::Type(inner))) if args.args.len() == 1 => Some(type_text(inner)),
         _ => None,
     }
 }
@@ -110,19 +108,35 @@ pub fn type_last_ident(ty: &Type) -> Option<String> {
     }
 }
 
-/// Whether the type is written `JsonBody<…>` or `Option<JsonBody<…>>` (with any paths).
+/// Whether the type is written `JsonBody<…>`, `fsa::JsonBody<…>` (or `fsa_runtime::`), in an
+/// `Option<…>` or a `Result<…>` or not: another crate's or module's `JsonBody` is not fsa's.
 pub fn is_whole_body(ty: &Type) -> bool {
     let Type::Path(p) = ty else { return false };
     let Some(last) = p.path.segments.last() else { return false };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return false };
+    let first_arg = || match args.args.first() {
+        Some(syn::GenericArgument::Type(inner)) => Some(inner),
+        _ => None,
+    };
     if last.ident == "JsonBody" {
-        return true;
+        let n = p.path.segments.len();
+        return args.args.len() == 1
+            && (n == 1 || (n == 2 && ["fsa", "fsa_runtime"].iter().any(|c| p.path.segments[0].ident == c)));
     }
-    match &last.arguments {
-        syn::PathArguments::AngleBracketed(args) if last.ident == "Option" && args.args.len() == 1 => {
-            matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if is_whole_body(inner))
-        }
-        _ => false,
-    }
+    (last.ident == "Option" || last.ident == "Result") && first_arg().is_some_and(is_whole_body)
+}
+
+/// A type as written, for messages: `State<Arc<Db>>`, not `State < Arc < Db > >`.
+fn type_text(ty: &Type) -> String {
+    ty.to_token_stream()
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" < ", "<")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
 }
 
 /// Removes fsa's argument attributes from a handler given as tokens (for error output).

@@ -3,8 +3,9 @@
 //! For an argument of type `T` the route macro emits `(&&&&&Arg::<T>::NEW).via()`, once, in a
 //! function returning `impl` [`ArgVia<T>`], and calls `extract`, `nature` and `path_ok` on
 //! what it returns. Method resolution picks the first tier that applies to `T`, in this order:
-//! 0. a whole JSON body ([`JsonBody<T>`](crate::JsonBody), optional or not) whose `T` has
-//!    garde rules: [`ViaValidBody`], which reads it as a special and validates it;
+//! 0. a whole JSON body ([`JsonBody<T>`](crate::JsonBody), also in an `Option` or an
+//!    `fsa::Result`) whose `T` has garde rules ([`BodyRules`]): [`ViaValidBody`], which reads
+//!    it as a special and validates it;
 //! 1. [`Special`] types (current user, headers, state, your own, and registered casts
 //!    [`Cast<T>`](crate::params::Cast)): [`ViaSpecial`];
 //! 2. [`FromParam`] types (scalars, `Option`, `Vec`): [`ViaParam`];
@@ -162,41 +163,51 @@ pub trait ViaValidBody<T> {
     fn via(&self) -> ValidBodyTier<T>;
 }
 
-impl<T> ViaValidBody<JsonBody<T>> for &&&&Arg<JsonBody<T>>
-where
-    T: DeserializeOwned + garde::Validate + Send + 'static,
-    T::Context: Default,
-{
-    fn via(&self) -> ValidBodyTier<JsonBody<T>> {
-        ValidBodyTier(PhantomData)
-    }
+// One impl per shape rather than one for every `T: BodyRules`: a type that no tier accepts
+// then gets a compile error that does not list this tier's bounds.
+macro_rules! valid_body_shapes {
+    ($($shape:ty),*) => {$(
+        impl<T> ViaValidBody<$shape> for &&&&Arg<$shape>
+        where
+            T: DeserializeOwned + garde::Validate + Send + 'static,
+            T::Context: Default,
+        {
+            fn via(&self) -> ValidBodyTier<$shape> {
+                ValidBodyTier(PhantomData)
+            }
+        }
+    )*};
 }
 
-impl<T> ViaValidBody<Option<JsonBody<T>>> for &&&&Arg<Option<JsonBody<T>>>
-where
-    T: DeserializeOwned + garde::Validate + Send + 'static,
-    T::Context: Default,
-{
-    fn via(&self) -> ValidBodyTier<Option<JsonBody<T>>> {
-        ValidBodyTier(PhantomData)
-    }
-}
+valid_body_shapes!(JsonBody<T>, Option<JsonBody<T>>, Result<JsonBody<T>, Error>);
 
-/// The garde rules of a whole body, optional or not.
-pub trait BodyRules {
-    /// Checks the rules: `Err` holds garde's complaints.
-    fn check(&self) -> Result<(), garde::Report>;
+/// A whole body with garde rules, as an argument takes it: `JsonBody<T>` where `T` has rules
+/// (with a context that has a default), optional (`Option<…>`) or with its error handed over
+/// (`fsa::Result<…>`).
+pub trait BodyRules: Sized {
+    /// The value if it keeps its rules, else the 400 listing garde's complaints; the error of
+    /// an `fsa::Result<…>` argument is its `Err`.
+    fn checked(self) -> Result<Self, Error>;
 }
 
 impl<T: garde::Validate<Context: Default>> BodyRules for JsonBody<T> {
-    fn check(&self) -> Result<(), garde::Report> {
-        self.0.validate()
+    fn checked(self) -> Result<Self, Error> {
+        match self.0.validate() {
+            Ok(()) => Ok(self),
+            Err(report) => Err(invalid_body(&report)),
+        }
     }
 }
 
-impl<T: garde::Validate<Context: Default>> BodyRules for Option<JsonBody<T>> {
-    fn check(&self) -> Result<(), garde::Report> {
-        self.as_ref().map_or(Ok(()), BodyRules::check)
+impl<T: BodyRules> BodyRules for Option<T> {
+    fn checked(self) -> Result<Self, Error> {
+        self.map(T::checked).transpose()
+    }
+}
+
+impl<T: BodyRules> BodyRules for Result<T, Error> {
+    fn checked(self) -> Result<Self, Error> {
+        Ok(self.and_then(T::checked))
     }
 }
 
@@ -224,10 +235,7 @@ impl<T: Special + BodyRules + 'static> ArgVia<T> for ValidBodyTier<T> {
                 }
             });
             let value = SpecialTier(PhantomData).extract(ctx, name, default).await?;
-            if !defaulted {
-                value.check().map_err(|report| invalid_body(&report))?;
-            }
-            Ok(value)
+            if defaulted { Ok(value) } else { value.checked() }
         }
     }
     fn nature(self) -> ArgNature {

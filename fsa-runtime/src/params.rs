@@ -318,8 +318,8 @@ pub(crate) enum JsonBodyError {
 impl JsonObject {
     /// Parses a JSON object body, refusing bodies nested deeper than `max_depth` levels and
     /// objects of more than `max_members` members (found without keeping more than that many).
-    /// With `any_value` (a route taking the whole body), a body that is valid JSON but no
-    /// object (an array, a string, ...) is kept too, as text without members.
+    /// With `any_value` (a route taking the whole body), any valid JSON (an object, an array,
+    /// a string, ...) is kept as text without members, and `max_members` does not apply.
     pub(crate) fn parse(
         body: bytes::Bytes,
         max_depth: usize,
@@ -349,9 +349,10 @@ impl JsonObject {
                 JsonBodyError::Invalid("recursion limit exceeded".to_owned())
             });
         }
-        if !is_object {
-            // A whole body of another kind: checked here, so that a body which is no JSON
-            // answers the same message whatever the route's value type.
+        if any_value {
+            // A whole body: no members to find, as none is a parameter (nor counted as one).
+            // Checked here, so that a body which is no JSON answers the same message whatever
+            // the route's value type.
             serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| invalid(&e))?;
             return Ok(JsonObject { text: body, members: Vec::new() });
         }
@@ -1960,14 +1961,23 @@ impl<T: Send + 'static> crate::special::Special for Cast<T> {
 
 /// Formats a garde validation report as one line per field.
 pub fn garde_report(report: &garde::Report) -> String {
-    report
+    // As many complaints as a 400 lists parameter errors; the others are counted, so that a
+    // large value breaking its rules everywhere does not get a larger answer still.
+    const LISTED: usize = crate::extract::ParamErrors::MAX_LISTED;
+    let mut text = report
         .iter()
+        .take(LISTED)
         .map(|(path, err)| {
             let p = path.to_string();
             if p.is_empty() { err.to_string() } else { format!("{p}: {err}") }
         })
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    let more = report.iter().count().saturating_sub(LISTED);
+    if more > 0 {
+        text.push_str(&format!("; and {more} more complaints"));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -2242,6 +2252,20 @@ mod tests {
     }
 
     #[test]
+    fn garde_reports_list_a_bounded_number_of_complaints() {
+        let mut report = garde::Report::new();
+        for i in 0..150usize {
+            report.append(garde::Path::new(i), garde::Error::new("lower than 1"));
+        }
+        let text = garde_report(&report);
+        assert!(text.starts_with("[0]: lower than 1; [1]: lower than 1; "), "{text}");
+        assert!(text.ends_with("[99]: lower than 1; and 50 more complaints"), "{text}");
+        report = garde::Report::new();
+        report.append(garde::Path::empty(), garde::Error::new("too short"));
+        assert_eq!(garde_report(&report), "too short");
+    }
+
+    #[test]
     fn whole_bodies_of_any_kind() {
         let parse = |t: &str, depth| JsonObject::parse(bytes::Bytes::copy_from_slice(t.as_bytes()), depth, 1, true);
         for text in ["[1, 2]", " \"a\"", "42", "null", "\u{FEFF}[]"] {
@@ -2249,9 +2273,10 @@ mod tests {
             assert!(body.members.is_empty(), "{text}");
             assert_eq!(body.text, text.trim_start_matches('\u{FEFF}'));
         }
-        // An object is still one, with its members (and their limit).
-        assert_eq!(parse(r#"{"a": 1}"#, 64).expect("an object").keys().collect::<Vec<_>>(), ["a"]);
-        assert!(matches!(parse(r#"{"a": 1, "b": 2}"#, 64), Err(JsonBodyError::TooMany)));
+        // An object too: its members are no parameters, and not counted as such.
+        let object = parse(r#"{"a": 1, "b": 2}"#, 64).expect("an object");
+        assert_eq!((object.keys().count(), object.text.as_str()), (0, r#"{"a": 1, "b": 2}"#));
+        assert!(matches!(parse(r#"{"a": 1, "b": }"#, 64), Err(JsonBodyError::Invalid(_))));
         assert!(matches!(parse("[1, 2] x", 64), Err(JsonBodyError::Invalid(_))));
         assert!(matches!(parse("[NaN]", 64), Err(JsonBodyError::Invalid(_))));
         assert!(matches!(parse(&format!("{}1{}", "[".repeat(4), "]".repeat(4)), 3), Err(JsonBodyError::TooDeep)));

@@ -322,13 +322,15 @@ impl Special for Kwargs {
 /// arguments are a compile error.
 ///
 /// A body that does not deserialize is a 400 naming serde's reason; a request without a JSON
-/// body is a 400, or `None` for an `Option<JsonBody<T>>`, as is the body `null`. When `T`
-/// has garde rules (`#[derive(garde::Validate)]`, with a context that has a default), the
-/// route validates the value as it does a parameter's, and a value breaking them is a 400
-/// listing every complaint (`invalid JSON body: count: greater than 10; …`), the items of a
-/// `Vec<T>` each by their rules (`[1].count: greater than 10`). `FSA_MAX_BODY_SIZE`,
-/// `FSA_MAX_JSON_DEPTH` and `FSA_MAX_PARAMS` (top-level members) bound the body as for any
-/// route.
+/// body, or with the body `null`, is a 400, or `None` for an `Option<JsonBody<T>>` (the
+/// default of a `#[default(…)]` argument). When `T` has garde rules
+/// (`#[derive(garde::Validate)]`, with a context that has a default), the route validates the
+/// value as it does a parameter's, and a value breaking them is a 400 listing the complaints
+/// (`invalid JSON body: count: greater than 10; …`, at most 100 of them), the items of a
+/// `Vec<T>` each by their rules (`[1].count: greater than 10`); an `fsa::Result<JsonBody<T>>`
+/// argument gets that 400 as its `Err`. A default is not validated. `FSA_MAX_BODY_SIZE` and
+/// `FSA_MAX_JSON_DEPTH` bound the body as for any route; `FSA_MAX_PARAMS` does not apply, the
+/// members being no parameters.
 ///
 /// ```
 /// use fsa_runtime::JsonBody;

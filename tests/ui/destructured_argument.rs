@@ -4,7 +4,7 @@ use fsa::prelude::*;
 struct Db;
 
 #[get("/count", authorize = "OPEN")]
-fn count(State(db): State<Db>) -> String {
+fn count(State(db): fsa::State<std::sync::Arc<Db>>) -> String {
     let _ = db;
     "0".to_owned()
 }
