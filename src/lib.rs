@@ -8,10 +8,10 @@ pub use fsa_macros::{delete, get, patch, post, put, route};
 pub use fsa_runtime::context::ReqBody;
 pub use fsa_runtime::{
     App, AppBuilder, AuthRequest, AuthScheme, Body, Carrier, Cast, ClientAddr, Config, ConfigError, Context, Cookie,
-    CurrentLogin, CurrentScheme, CurrentUser, Error, ErrorFormat, Found, FromParam, Group, Header, Json, JsonBody,
-    JsonStream, Kwargs, Mode, Params, PeerAddr, RequestHead, Responder, Response, Result, Route, RouteDef, Scalar,
-    Scheme, Scopes, Special, State, TestClient, TestRequest, TestResponse, Tls, TokenOptions, TokenType, UploadedFile,
-    check_val, err, init_logging, jsonify, scalar_from_str, shutdown_signal,
+    CurrentLogin, CurrentScheme, CurrentUser, Error, ErrorFormat, Fields, Found, FromParam, Group, Header, Json,
+    JsonBody, JsonStream, Kwargs, Mode, Params, PeerAddr, RequestHead, Responder, Response, Result, Route, RouteDef,
+    Scalar, Scheme, Scopes, Special, State, TestClient, TestRequest, TestResponse, Tls, TokenOptions, TokenType,
+    UploadedFile, check_val, err, init_logging, jsonify, scalar_from_str, shutdown_signal,
 };
 pub use fsa_runtime::{cache, config, error, http, params, password, server, token};
 

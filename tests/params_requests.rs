@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use fsa::prelude::*;
-use fsa::{ClientAddr, Cookie, Kwargs, Special, UploadedFile};
+use fsa::{ClientAddr, Cookie, Fields, Kwargs, Special, UploadedFile};
 use serde_json::{Value, json};
 
 /// The fixture's user directory, shared state.
@@ -175,6 +175,65 @@ fn twice(first: JsonBody<Item>, second: Body<Item>) -> String {
     format!("{} {}", first.name, second.name)
 }
 
+/// A struct of parameters (`Fields`): paging and filters, as axum's `Query<T>` gives them.
+#[derive(serde::Deserialize, garde::Validate)]
+struct Search {
+    #[garde(skip)]
+    q: String,
+    #[serde(default = "first_page")]
+    #[garde(range(min = 1))]
+    page: u32,
+    #[garde(skip)]
+    size: Option<u8>,
+    #[serde(default)]
+    #[garde(skip)]
+    tags: Vec<String>,
+    #[serde(default)]
+    #[garde(skip)]
+    order: Order_,
+    #[serde(rename = "type", default)]
+    #[garde(skip)]
+    kind: Option<String>,
+}
+
+fn first_page() -> u32 {
+    1
+}
+
+#[derive(serde::Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+enum Order_ {
+    #[default]
+    Asc,
+    Desc,
+}
+
+#[route("/search/<shelf>", authorize = "OPEN", method = ["GET", "POST"])]
+fn search(shelf: i64, search: Fields<Search>, #[default(false)] exact: bool) -> Json<Value> {
+    let s = search.into_inner();
+    Json(json!({"shelf": shelf, "q": s.q, "page": s.page, "size": s.size, "tags": s.tags,
+        "order": s.order, "type": s.kind, "exact": exact}))
+}
+
+/// Beside `Kwargs`, which collects the parameters that are no field.
+#[get("/search-more", authorize = "OPEN")]
+fn search_more(search: Fields<Search>, others: Kwargs) -> Json<Value> {
+    Json(json!({"q": search.q, "others": others.0}))
+}
+
+/// A struct whose fields are not all known (`flatten`): any parameter is taken.
+#[derive(serde::Deserialize)]
+struct Open {
+    q: String,
+    #[serde(flatten)]
+    others: HashMap<String, String>,
+}
+
+#[get("/open-search", authorize = "OPEN")]
+fn open_search(search: Fields<Open>) -> Json<Value> {
+    Json(json!({"q": search.q, "others": search.others}))
+}
+
 fn builder() -> fsa::AppBuilder {
     App::new()
         .config("FSA_AUTH", vec!["fake", "none"])
@@ -201,7 +260,10 @@ fn builder() -> fsa::AppBuilder {
             post_orders,
             check_order,
             order_result,
-            two_members
+            two_members,
+            search,
+            search_more,
+            open_search
         ])
 }
 
@@ -706,4 +768,57 @@ async fn whole_json_body() {
     assert_eq!(c.post("/order-checks").json(&two).await.text(), "2");
     let r = c.post("/order-checks").json(&json!([{"item": "", "count": 2}])).await;
     assert_eq!((r.status(), r.text()), (400, "[0].item: length is lower than 1".to_owned()));
+}
+
+/// `Fields<T>` gathers request parameters in a struct, each field converted with the rules of
+/// an argument of its type, from the query string, a form or JSON members; the field names are
+/// the route's parameters for the unexpected check; garde's rules are checked.
+#[tokio::test]
+async fn struct_of_parameters() {
+    let c = app().test_client();
+    let r = c.get("/search/3?q=pen&page=0x2&size=10&tags=a&tags=b&order=desc&type=ink&exact=True").await;
+    assert_eq!(
+        (r.status(), r.json()),
+        (
+            200,
+            json!({"shelf": 3, "q": "pen", "page": 2, "size": 10, "tags": ["a", "b"], "order": "desc",
+                "type": "ink", "exact": true})
+        )
+    );
+    // Defaults, an absent option, and the text null for an option.
+    let r = c.get("/search/3?q=pen&size=null").await;
+    assert_eq!(
+        r.json(),
+        json!({"shelf": 3, "q": "pen", "page": 1, "size": null, "tags": [], "order": "asc", "type": null,
+            "exact": false})
+    );
+    // A form, and JSON members (type-checked as JSON).
+    let r = c.post("/search/3").form(&[("q", "pen"), ("page", "4")]).await;
+    assert_eq!((r.status(), r.json()["page"].clone()), (200, json!(4)));
+    let r = c.get("/search/3").json(&json!({"q": "pen", "page": 4, "tags": ["x"]})).await;
+    assert_eq!((r.json()["page"].clone(), r.json()["tags"].clone()), (json!(4), json!(["x"])));
+    let r = c.get("/search/3").json(&json!({"q": "pen", "page": "4"})).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().starts_with("parameter \"page\" cast error on "), "{}", r.text());
+    // Missing, unconvertible, out of range, unknown variant, unexpected, garde's rules.
+    let r = c.get("/search/3").await;
+    assert_eq!((r.status(), r.text()), (400, "parameter \"q\" is missing".to_owned()));
+    let r = c.get("/search/3?q=pen&page=x").await;
+    assert_eq!((r.status(), r.text()), (400, "parameter \"page\" cast error on x: invalid literal for int".to_owned()));
+    let r = c.get("/search/3?q=pen&size=300").await;
+    assert_eq!((r.status(), r.text()), (400, "parameter \"size\" cast error on 300: out of range for u8".to_owned()));
+    let r = c.get("/search/3?q=pen&order=up").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().starts_with("parameter \"order\" cast error on up: unknown variant `up`"), "{}", r.text());
+    let r = c.get("/search/3?q=pen&colour=red").await;
+    assert_eq!((r.status(), r.text()), (400, "unexpected http parameter \"colour\"".to_owned()));
+    let r = c.get("/search/3?q=pen&kind=x").await;
+    assert_eq!(r.status(), 400, "the field is named type: {}", r.text());
+    let r = c.get("/search/3?q=pen&page=0").await;
+    assert_eq!((r.status(), r.text()), (400, "invalid parameters: page: lower than 1".to_owned()));
+    let r = c.get("/search-more?q=pen&page=2&colour=red").await;
+    assert_eq!(r.json(), json!({"q": "pen", "others": {"colour": "red"}}));
+    // A struct without a fixed list of fields takes any parameter.
+    let r = c.get("/open-search?q=pen&colour=red").await;
+    assert_eq!(r.json(), json!({"q": "pen", "others": {"colour": "red"}}));
 }

@@ -53,8 +53,8 @@ fn route_attribute(method: Option<&'static str>, args: TokenStream, item: TokenS
 /// A JSON body is read member by member: `item: NewItem` reads the member `"item"` (a
 /// `serde::Deserialize` type); `item: JsonBody<NewItem>` reads the whole body instead (its
 /// members are then no parameters; one such argument per route, the body may be an array or
-/// any JSON value, and garde's rules are checked); `Json<T>`, the response type, is refused as
-/// an argument.
+/// any JSON value, and garde's rules are checked); `paging: Fields<Paging>` gathers parameters
+/// in a struct, one per field; `Json<T>`, the response type, is refused as an argument.
 ///
 /// # Semantics
 /// 404/405 → CLOSE (403) → authentication (401) → groups or scopes (403) → parameters (400)

@@ -1228,8 +1228,18 @@ impl RouteEntry {
                 _ => None,
             })
             .collect();
-        let accepted = def.args.iter().filter(|a| a.kind == ArgKind::Request && !a.in_path).map(|a| a.name).collect();
-        let has_rest = def.args.iter().any(|a| a.kind == ArgKind::Rest);
+        // A struct of parameters (`Fields<T>`) takes its fields' names, or any name when its
+        // type has no fixed list of fields.
+        let fields = def.args.iter().filter(|a| a.kind == ArgKind::Fields).map(|a| (a.fields)());
+        let any_field = fields.clone().any(|f| f.is_none());
+        let accepted = def
+            .args
+            .iter()
+            .filter(|a| a.kind == ArgKind::Request && !a.in_path)
+            .map(|a| a.name)
+            .chain(fields.flatten().flatten().copied())
+            .collect();
+        let has_rest = any_field || def.args.iter().any(|a| a.kind == ArgKind::Rest);
         let has_body = def.args.iter().any(|a| a.kind == ArgKind::Body);
         let path_names = crate::build::pattern_names(def.pattern).into_iter().map(Arc::from).collect();
         RouteEntry {

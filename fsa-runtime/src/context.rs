@@ -532,8 +532,12 @@ impl Context {
 
     /// Request parameters not declared by the route (for [`Kwargs`](crate::Kwargs)).
     pub fn undeclared_params(&self) -> BTreeMap<String, String> {
-        let declared =
-            |n: &str| self.entry().is_some_and(|e| e.def.args.iter().any(|a| a.name == n && a.kind != ArgKind::Rest));
+        // The route's arguments and the fields of its structs of parameters (`Fields<T>`).
+        let declared = |n: &str| {
+            self.entry().is_some_and(|e| {
+                e.accepted.contains(&n) || e.def.args.iter().any(|a| a.name == n && a.kind != ArgKind::Rest)
+            })
+        };
         let auth = |n: &str| self.app.inner.auth_params.iter().any(|a| a == n);
         self.params
             .request_texts()

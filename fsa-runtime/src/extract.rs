@@ -3,9 +3,10 @@
 //! For an argument of type `T` the route macro emits `(&&&&&Arg::<T>::NEW).via()`, once, in a
 //! function returning `impl` [`ArgVia<T>`], and calls `extract`, `nature` and `path_ok` on
 //! what it returns. Method resolution picks the first tier that applies to `T`, in this order:
-//! 0. a whole JSON body ([`JsonBody<T>`](crate::JsonBody), also in an `Option` or an
-//!    `fsa::Result`) whose `T` has garde rules ([`BodyRules`]): [`ViaValidBody`], which reads
-//!    it as a special and validates it;
+//! 0. a whole JSON body ([`JsonBody<T>`](crate::JsonBody)) or a struct of parameters
+//!    ([`Fields<T>`](crate::Fields)), also in an `Option` or an `fsa::Result`, whose `T` has
+//!    garde rules ([`BodyRules`]): [`ViaValidBody`], which reads it as a special and
+//!    validates it;
 //! 1. [`Special`] types (current user, headers, state, your own, and registered casts
 //!    [`Cast<T>`](crate::params::Cast)): [`ViaSpecial`];
 //! 2. [`FromParam`] types (scalars, `Option`, `Vec`): [`ViaParam`];
@@ -22,6 +23,7 @@ use serde::de::DeserializeOwned;
 
 use crate::context::Context;
 use crate::error::Error;
+use crate::fields::Fields;
 use crate::params::{
     Found, FromParam, conversion_error, found_repr, garde_report, quoted, serde_from_found, serde_when_absent,
 };
@@ -146,7 +148,8 @@ tier!(
     SerdeTier, ViaSerde, Arg<T>, T: DeserializeOwned + Send
 );
 
-/// Tier 0: a whole JSON body whose type has garde rules, validated once read.
+/// Tier 0: a whole JSON body or a struct of parameters whose type has garde rules, validated
+/// once read.
 pub struct ValidBodyTier<T>(PhantomData<fn() -> T>);
 
 impl<T> Clone for ValidBodyTier<T> {
@@ -157,7 +160,8 @@ impl<T> Clone for ValidBodyTier<T> {
 
 impl<T> Copy for ValidBodyTier<T> {}
 
-/// Tier 0: a whole JSON body whose type has garde rules, validated once read.
+/// Tier 0: a whole JSON body or a struct of parameters whose type has garde rules, validated
+/// once read.
 pub trait ViaValidBody<T> {
     /// This tier.
     fn via(&self) -> ValidBodyTier<T>;
@@ -179,11 +183,18 @@ macro_rules! valid_body_shapes {
     )*};
 }
 
-valid_body_shapes!(JsonBody<T>, Option<JsonBody<T>>, Result<JsonBody<T>, Error>);
+valid_body_shapes!(
+    JsonBody<T>,
+    Option<JsonBody<T>>,
+    Result<JsonBody<T>, Error>,
+    Fields<T>,
+    Option<Fields<T>>,
+    Result<Fields<T>, Error>
+);
 
-/// A whole body with garde rules, as an argument takes it: `JsonBody<T>` where `T` has rules
-/// (with a context that has a default), optional (`Option<…>`) or with its error handed over
-/// (`fsa::Result<…>`).
+/// A whole body or a struct of parameters with garde rules, as an argument takes it:
+/// `JsonBody<T>` or `Fields<T>` where `T` has rules (with a context that has a default),
+/// optional (`Option<…>`) or with its error handed over (`fsa::Result<…>`).
 pub trait BodyRules: Sized {
     /// The value if it keeps its rules, else the 400 listing garde's complaints; the error of
     /// an `fsa::Result<…>` argument is its `Err`.
@@ -195,6 +206,15 @@ impl<T: garde::Validate<Context: Default>> BodyRules for JsonBody<T> {
         match self.0.validate() {
             Ok(()) => Ok(self),
             Err(report) => Err(invalid_body(&report)),
+        }
+    }
+}
+
+impl<T: garde::Validate<Context: Default>> BodyRules for Fields<T> {
+    fn checked(self) -> Result<Self, Error> {
+        match self.0.validate() {
+            Ok(()) => Ok(self),
+            Err(report) => Err(Error::bad_request(format!("invalid parameters: {}", garde_report(&report)))),
         }
     }
 }
@@ -263,7 +283,7 @@ impl<T: Special + 'static> ArgVia<T> for SpecialTier<T> {
         }
     }
     fn nature(self) -> ArgNature {
-        ArgNature { kind: T::KIND, state: T::STATE }
+        ArgNature { kind: T::KIND, state: T::STATE, fields: T::field_names }
     }
     fn path_ok(self, _segment: &str) -> bool {
         // Specials never come from the path, except request-kind ones such as `Cast<T>`.

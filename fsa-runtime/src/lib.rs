@@ -17,6 +17,7 @@ pub mod context;
 mod cors;
 pub mod error;
 pub mod extract;
+pub mod fields;
 pub mod params;
 pub mod password;
 pub mod response;
@@ -32,6 +33,7 @@ pub use config::{Carrier, Config, ConfigError, Mode, TokenType};
 pub use context::Context;
 pub use error::{Error, ErrorFormat, Result, check_val, err};
 /// The `http` crate (request parts, headers, status codes) used in hook signatures.
+pub use fields::Fields;
 pub use http;
 pub use params::{Cast, Found, FromParam, Params, Scalar, UploadedFile};
 pub use response::{Body, Json, JsonStream, Responder, Response, jsonify};

@@ -428,7 +428,7 @@ impl JsonObject {
 /// The `Value` of a JSON text, `None` when a `Value` cannot hold it. A number written `-0`,
 /// at any depth, is the integer 0, as JSON's grammar and Python's `json.loads` have it:
 /// `serde_json` reads it as the float `-0.0`, which an integer parameter or item would refuse.
-fn json_value(text: &str) -> Option<Value> {
+pub(crate) fn json_value(text: &str) -> Option<Value> {
     serde_json::from_str(&negative_zeros_as_zeros(text)).ok()
 }
 
@@ -1755,20 +1755,31 @@ fn without_position(error: serde_json::Error) -> String {
 /// upstream's dataclasses and pydantic models do (serde would build a struct from the array of
 /// its fields). Every other request goes unchanged to the deserializer it wraps: a `Value`, or
 /// `serde_json`'s text deserializer, where `i128` and `u128` read their numbers exactly.
-struct ObjectsOnly<D> {
+pub(crate) struct ObjectsOnly<D> {
     inner: D,
     /// The value's first character: `[` for an array, `n` for `null`.
     first: u8,
 }
 
+/// The first character of a value's JSON text, as [`ObjectsOnly`] needs it.
+fn first_char(value: &Value) -> u8 {
+    match value {
+        Value::Array(_) => b'[',
+        Value::Null => b'n',
+        _ => 0,
+    }
+}
+
+impl ObjectsOnly<Value> {
+    /// An owned value, for a deserializer that must outlive the parameters it read.
+    pub(crate) fn owned(value: Value) -> Self {
+        ObjectsOnly { first: first_char(&value), inner: value }
+    }
+}
+
 impl<'a> ObjectsOnly<&'a Value> {
     fn value(value: &'a Value) -> Self {
-        let first = match value {
-            Value::Array(_) => b'[',
-            Value::Null => b'n',
-            _ => 0,
-        };
-        ObjectsOnly { inner: value, first }
+        ObjectsOnly { inner: value, first: first_char(value) }
     }
 }
 

@@ -55,6 +55,9 @@ pub enum ArgKind {
     /// The whole JSON body ([`JsonBody<T>`](crate::JsonBody)): the body's members are then
     /// no request parameters.
     Body,
+    /// Request parameters gathered in a struct ([`Fields<T>`](crate::Fields)), named by its
+    /// fields.
+    Fields,
 }
 
 /// A type the app must hold as state for an argument ([`State<T>`](crate::State)), checked by
@@ -74,11 +77,18 @@ pub struct ArgNature {
     pub kind: ArgKind,
     /// The state the app must hold for it.
     pub state: Option<StateNeed>,
+    /// The request parameters an [`ArgKind::Fields`] argument reads (`None`: any).
+    pub fields: fn() -> Option<&'static [&'static str]>,
 }
 
 impl ArgNature {
     /// A request parameter.
-    pub const REQUEST: Self = ArgNature { kind: ArgKind::Request, state: None };
+    pub const REQUEST: Self = ArgNature { kind: ArgKind::Request, state: None, fields: no_fields };
+}
+
+/// The fields of an argument that reads none.
+pub fn no_fields() -> Option<&'static [&'static str]> {
+    Some(&[])
 }
 
 /// One handler argument as the runtime needs to know it.
@@ -90,6 +100,8 @@ pub struct ArgDef {
     pub kind: ArgKind,
     /// The state the app must hold for it (a `State<T>` argument).
     pub state: Option<StateNeed>,
+    /// The request parameters an [`ArgKind::Fields`] argument reads (`None`: any).
+    pub fields: fn() -> Option<&'static [&'static str]>,
     /// Whether the name is a path segment.
     pub in_path: bool,
     /// Whether a path segment can hold the argument's type (route matching; path arguments
@@ -100,7 +112,7 @@ pub struct ArgDef {
 impl ArgDef {
     /// The argument `name` of this nature (generated code).
     pub fn new(name: &'static str, nature: ArgNature, in_path: bool, path_ok: fn(&str) -> bool) -> Self {
-        ArgDef { name, kind: nature.kind, state: nature.state, in_path, path_ok }
+        ArgDef { name, kind: nature.kind, state: nature.state, fields: nature.fields, in_path, path_ok }
     }
 }
 

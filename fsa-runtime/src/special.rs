@@ -39,6 +39,12 @@ pub trait Special: Sized + Send {
     /// ([`State<T>`] sets it; an optional argument does not need it).
     const STATE: Option<crate::route::StateNeed> = None;
 
+    /// The request parameters the argument reads, for the unexpected-parameter check, when
+    /// its [`KIND`](Self::KIND) is [`ArgKind::Fields`] (`None`: any).
+    fn field_names() -> Option<&'static [&'static str]> {
+        Some(&[])
+    }
+
     /// Builds the value for the argument `name`.
     fn extract(ctx: &mut Context, name: &'static str) -> impl Future<Output = Result<Self, Error>> + Send;
 
@@ -54,6 +60,9 @@ pub trait Special: Sized + Send {
 
 impl<T: Special> Special for Option<T> {
     const KIND: ArgKind = T::KIND;
+    fn field_names() -> Option<&'static [&'static str]> {
+        T::field_names()
+    }
     async fn extract(ctx: &mut Context, name: &'static str) -> Result<Self, Error> {
         T::extract_optional(ctx, name).await
     }
@@ -395,6 +404,9 @@ impl Special for crate::app::App {
 /// authentication error (upstream `get_user(required=True)`): return it with `?` to answer 401.
 impl<T: Special> Special for Result<T, Error> {
     const KIND: ArgKind = T::KIND;
+    fn field_names() -> Option<&'static [&'static str]> {
+        T::field_names()
+    }
     async fn extract(ctx: &mut Context, name: &'static str) -> Result<Self, Error> {
         Ok(T::extract(ctx, name).await)
     }

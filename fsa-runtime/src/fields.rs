@@ -1,0 +1,381 @@
+//! [`Fields<T>`]: a struct of request parameters, one per field, as axum's `Query<T>` or
+//! FastAPI's parameter models give them.
+//!
+//! Each field is the request parameter of its (serde) name, looked up and converted as an
+//! argument of the field's type would be: HTTP text with FlaskSimpleAuth's rules (`0x10` is an
+//! int, `True` a bool, `null` an absent optional value, a repeated parameter a `Vec`), JSON
+//! members type-checked, structured fields (structs, maps, tuples, enums with data) from JSON
+//! text; a field whose type says nothing of what it wants (`serde_json::Value`, a flattened
+//! map's values) takes HTTP text as a string. The field names are the route's
+//! parameters for the unexpected-parameter check, read from the type's `Deserialize` impl when
+//! the route is built (a struct with a `#[serde(flatten)]` field has no fixed list: the route
+//! then takes any parameter, as with [`Kwargs`](crate::Kwargs)).
+//!
+//! serde was chosen over a derive of our own: the field names, renames, defaults and nested
+//! types users already write for their JSON models work here unchanged.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::error::Error;
+use crate::params::{Found, ObjectsOnly, Params, Scalar, found_repr, json_value, quoted};
+use crate::route::ArgKind;
+use crate::special::Special;
+
+/// Request parameters gathered in a struct: `paging: Fields<Paging>` reads `?page=2&size=10`
+/// into `struct Paging { page: u32, size: Option<u32> }`, each field being the parameter of
+/// its name (query string, form or JSON member), converted with the rules of an argument of
+/// its type. A field without a value is refused as `parameter "page" is missing`, unless it
+/// is an `Option` or has a `#[serde(default)]`; a value that does not convert is
+/// `parameter "page" cast error on x: …` (serde stops at the first such field); a parameter
+/// that is neither a field nor another argument is unexpected, as usual; when `T` has garde
+/// rules, they are checked (`invalid parameters: page: lower than 1`). See the
+/// [module docs](crate::fields) for the details.
+///
+/// ```
+/// use fsa_runtime::Fields;
+/// #[derive(serde::Deserialize)]
+/// struct Paging {
+///     #[serde(default)]
+///     page: u32,
+///     size: Option<u32>,
+/// }
+/// fn first(paging: Fields<Paging>) -> u32 {
+///     paging.page * paging.size.unwrap_or(20) // `Fields<T>` derefs to `T`
+/// }
+/// # let _ = first;
+/// ```
+#[doc(alias = "Query")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fields<T>(pub T);
+
+impl<T> Fields<T> {
+    /// The value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Fields<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Fields<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: DeserializeOwned + Send> Special for Fields<T> {
+    const KIND: ArgKind = ArgKind::Fields;
+    fn field_names() -> Option<&'static [&'static str]> {
+        struct_fields::<T>()
+    }
+    async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
+        let request = Request { params: ctx.params(), auth_params: &ctx.app().inner.auth_params };
+        T::deserialize(request).map(Fields).map_err(|e| Error::bad_request(e.0))
+    }
+}
+
+/// The field names of a struct, from its `Deserialize` impl; `None` when it asks for a map
+/// (a flattened field) or is no struct.
+fn struct_fields<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
+    let mut found = None;
+    let _ = T::deserialize(NameProbe(&mut found));
+    found
+}
+
+/// The message of a 400, complete (`parameter "x" …`).
+#[derive(Debug)]
+struct FieldError(String);
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+impl de::Error for FieldError {
+    fn custom<M: fmt::Display>(msg: M) -> Self {
+        FieldError(msg.to_string())
+    }
+    fn missing_field(field: &'static str) -> Self {
+        FieldError(format!("parameter \"{field}\" is missing"))
+    }
+}
+
+/// Tells the field names and stops.
+struct NameProbe<'a>(&'a mut Option<&'static [&'static str]>);
+
+impl<'de> de::Deserializer<'de> for NameProbe<'_> {
+    type Error = FieldError;
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, FieldError> {
+        Err(de::Error::custom("no struct"))
+    }
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, FieldError> {
+        *self.0 = Some(fields);
+        Err(de::Error::custom("probed"))
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+/// The request's parameters as a struct.
+struct Request<'a> {
+    params: &'a Params,
+    /// The authentication parameters, never a struct's.
+    auth_params: &'a [String],
+}
+
+impl<'de> de::Deserializer<'de> for Request<'de> {
+    type Error = FieldError;
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, FieldError> {
+        Err(de::Error::custom("Fields<T> takes a struct with named fields"))
+    }
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, FieldError> {
+        let present = fields.iter().copied().filter_map(|f| self.params.get(f).map(|found| (f, found)));
+        visitor.visit_map(Members { present, current: None })
+    }
+    /// A struct with a flattened field asks for every parameter: each name once, but the
+    /// authentication parameters.
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, FieldError> {
+        let mut names: Vec<&str> = Vec::new();
+        for name in self.params.all_request_names() {
+            if !names.contains(&name) && !self.auth_params.iter().any(|a| a == name) {
+                names.push(name);
+            }
+        }
+        let present = names.into_iter().filter_map(|n| self.params.get(n).map(|found| (n, found)));
+        visitor.visit_map(Members { present, current: None })
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct enum identifier
+        ignored_any
+    }
+}
+
+/// The fields that have a value, each with it.
+struct Members<'a, I> {
+    present: I,
+    current: Option<(&'a str, Found<'a>)>,
+}
+
+impl<'de, I: Iterator<Item = (&'de str, Found<'de>)>> MapAccess<'de> for Members<'de, I> {
+    type Error = FieldError;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, FieldError> {
+        match self.present.next() {
+            Some((name, found)) => {
+                self.current = Some((name, found));
+                seed.deserialize(name.into_deserializer()).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, FieldError> {
+        let Some((name, found)) = self.current.take() else {
+            return Err(de::Error::custom("a value without its field"));
+        };
+        seed.deserialize(FieldValue { found }).map_err(|detail| {
+            FieldError(format!("parameter \"{name}\" cast error on {}: {detail}", quoted(&found_repr(&found))))
+        })
+    }
+}
+
+/// Why a field's value does not convert.
+#[derive(Debug)]
+enum Detail {
+    Message(String),
+    Missing(&'static str),
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Detail::Message(m) => f.write_str(m),
+            Detail::Missing(field) => write!(f, "missing field `{field}`"),
+        }
+    }
+}
+
+impl std::error::Error for Detail {}
+
+impl de::Error for Detail {
+    fn custom<M: fmt::Display>(msg: M) -> Self {
+        Detail::Message(msg.to_string())
+    }
+    fn missing_field(field: &'static str) -> Self {
+        Detail::Missing(field)
+    }
+}
+
+/// One field's value.
+struct FieldValue<'a> {
+    found: Found<'a>,
+}
+
+/// A parameter's value read as JSON: the member itself, or HTTP text that is JSON, else the
+/// text as a JSON string (a structured field given in the query string).
+fn as_json(found: &Found<'_>) -> Result<Value, Detail> {
+    match found {
+        Found::Json(v) => Ok((*v).clone()),
+        Found::JsonText(text) => json_value(text).ok_or_else(|| Detail::Message("a value out of reach".to_owned())),
+        Found::Path(s) => Ok(json_value(s).unwrap_or_else(|| Value::String((*s).to_owned()))),
+        Found::Text(t) => Ok(json_value(t.first()).unwrap_or_else(|| Value::String(t.first().to_owned()))),
+        Found::File(_) => Err(Detail::Message("unexpected file".to_owned())),
+    }
+}
+
+/// Hands the value, read as JSON, to serde's own deserializer of JSON values.
+macro_rules! through_json {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Detail> {
+            let value = as_json(&self.found)?;
+            ObjectsOnly::owned(value).$method($($arg,)* visitor).map_err(|e| Detail::Message(e.to_string()))
+        }
+    )*};
+}
+
+/// A scalar read with the rules of an argument of its type: HTTP text through
+/// [`Scalar::from_text`], a JSON member through [`Scalar::from_json`].
+macro_rules! scalar {
+    ($($method:ident $t:ty => $visit:ident;)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Detail> {
+            let value = match &self.found {
+                Found::Path(s) => <$t as Scalar>::from_text(s),
+                Found::Text(t) => <$t as Scalar>::from_text(t.first()),
+                Found::Json(v) => <$t as Scalar>::from_json(v),
+                Found::JsonText(_) | Found::File(_) => return self.deserialize_any(visitor),
+            };
+            visitor.$visit(value.map_err(Detail::Message)?)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for FieldValue<'de> {
+    type Error = Detail;
+
+    scalar! {
+        deserialize_bool bool => visit_bool;
+        deserialize_i8 i8 => visit_i8;
+        deserialize_i16 i16 => visit_i16;
+        deserialize_i32 i32 => visit_i32;
+        deserialize_i64 i64 => visit_i64;
+        deserialize_i128 i128 => visit_i128;
+        deserialize_u8 u8 => visit_u8;
+        deserialize_u16 u16 => visit_u16;
+        deserialize_u32 u32 => visit_u32;
+        deserialize_u64 u64 => visit_u64;
+        deserialize_u128 u128 => visit_u128;
+        deserialize_f32 f32 => visit_f32;
+        deserialize_f64 f64 => visit_f64;
+        deserialize_char char => visit_char;
+    }
+
+    through_json! {
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_unit();
+        deserialize_unit_struct(name: &'static str);
+        deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_map();
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+        deserialize_identifier();
+        deserialize_ignored_any();
+    }
+
+    /// A type that says nothing of what it wants (a flattened map's values, `Value`): HTTP
+    /// text is a string, a JSON member itself.
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Detail> {
+        match self.found {
+            Found::Path(s) => visitor.visit_borrowed_str(s),
+            Found::Text(t) => visitor.visit_borrowed_str(t.first()),
+            found => {
+                let value = as_json(&found)?;
+                ObjectsOnly::owned(value).deserialize_any(visitor).map_err(|e| Detail::Message(e.to_string()))
+            }
+        }
+    }
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Detail> {
+        match self.found {
+            Found::Path(s) => visitor.visit_borrowed_str(s),
+            Found::Text(t) => visitor.visit_borrowed_str(t.first()),
+            Found::Json(v) => match v {
+                Value::String(s) => visitor.visit_borrowed_str(s),
+                other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
+            },
+            Found::JsonText(_) | Found::File(_) => self.deserialize_any(visitor),
+        }
+    }
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Detail> {
+        self.deserialize_str(visitor)
+    }
+    /// Present is `Some`, but the text `null` (as for an optional argument) or JSON `null`.
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Detail> {
+        match &self.found {
+            Found::Text(t) if t.first() == "null" => visitor.visit_none(),
+            Found::Json(Value::Null) => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Detail> {
+        visitor.visit_newtype_struct(self)
+    }
+    /// Every value of a repeated HTTP parameter, or a JSON array (also as JSON text).
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Detail> {
+        match self.found {
+            Found::Text(t) => visitor.visit_seq(Repeated { values: t.iter() }),
+            found => FieldValue { found }.deserialize_any(visitor),
+        }
+    }
+}
+
+/// The kind of a JSON value, for type errors.
+fn unexpected(value: &Value) -> de::Unexpected<'_> {
+    match value {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(_) => de::Unexpected::Other("number"),
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
+    }
+}
+
+/// The values of a repeated HTTP parameter, each converted as the item type wants.
+struct Repeated<I> {
+    values: I,
+}
+
+impl<'de, I: Iterator<Item = &'de str>> SeqAccess<'de> for Repeated<I> {
+    type Error = Detail;
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Detail> {
+        match self.values.next() {
+            Some(text) => seed.deserialize(FieldValue { found: Found::Path(text) }).map(Some),
+            None => Ok(None),
+        }
+    }
+}
