@@ -8,7 +8,8 @@
 //!   array);
 //! - any `#[derive(Deserialize)]` struct or enum (the "pydantic or dataclasses" recipe): a JSON
 //!   member, or JSON text in an HTTP parameter; also derive `garde::Validate` to validate it;
-//!   `JsonBody<T>` takes the whole JSON body instead (an object, an array...), validated too;
+//!   `JsonBody<T>` takes the whole JSON body instead (an object, an array...), validated too,
+//!   and `Fields<T>` gathers parameters in a struct, one per field;
 //! - generic types (`HashMap<String, Vec<i64>>`, tuples, `serde_json::Value`);
 //! - your own scalars (`scalar_from_str!` for a `FromStr` type), and types you do not own
 //!   through a registered cast (`Cast<T>`);
@@ -26,7 +27,7 @@
 use std::collections::HashMap;
 
 use fsa::prelude::*;
-use fsa::{Cast, Cookie, JsonStream, Kwargs, UploadedFile};
+use fsa::{Cast, Cookie, Fields, JsonStream, Kwargs, UploadedFile};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -78,6 +79,19 @@ fn post_people(person: Person) -> Json<Person> {
 #[post("/people/batch", authorize = "OPEN")]
 fn post_people_batch(people: JsonBody<Vec<Person>>) -> Json<usize> {
     Json(people.len())
+}
+
+/// Parameters gathered in a struct, one per field (as axum's `Query<T>` gives them).
+#[derive(Debug, Deserialize)]
+struct Paging {
+    #[serde(default)]
+    page: u32,
+    size: Option<u32>,
+}
+
+#[get("/people/page", authorize = "OPEN")]
+fn people_page(paging: Fields<Paging>) -> Json<Value> {
+    Json(json!({"page": paging.page, "size": paging.size}))
 }
 
 /// Generic types: converted from JSON (a JSON member, or JSON text in a query parameter).
@@ -142,6 +156,7 @@ fn app() -> Result<App, fsa::ConfigError> {
             post_users,
             post_people,
             post_people_batch,
+            people_page,
             get_generic,
             any,
             color,
@@ -197,6 +212,9 @@ mod tests {
         assert_eq!(c.post("/people/batch").json(&two).await.json(), json!(2));
         let r = c.post("/people/batch").json(&json!([{"name": "Hobbes", "age": 6}, {"name": "", "age": 6}])).await;
         assert_eq!((r.status(), r.text()), (400, "invalid JSON body: [1].name: length is lower than 1".to_owned()));
+        assert_eq!(c.get("/people/page?page=0x2&size=5").await.json(), json!({"page": 2, "size": 5}));
+        assert_eq!(c.get("/people/page").await.json(), json!({"page": 0, "size": null}));
+        assert_eq!(c.get("/people/page?sise=5").await.status(), 400);
 
         // the generic types recipe
         let r = c.get("/generic").query(&[("data", r#"{"a": [1, 2], "b": []}"#)]).await;
