@@ -221,6 +221,22 @@ fn search_more(search: Fields<Search>, others: Kwargs) -> Json<Value> {
     Json(json!({"q": search.q, "others": others.0}))
 }
 
+/// Optional: `None` without any of its fields; a bad value is still an error.
+#[derive(serde::Deserialize)]
+struct Numbers {
+    n: Option<u128>,
+    m: Option<i128>,
+    list: Option<Vec<i64>>,
+}
+
+#[route("/numbers", authorize = "OPEN", method = ["GET", "POST"])]
+fn numbers(numbers: Option<Fields<Numbers>>) -> Json<Value> {
+    Json(match numbers {
+        None => json!(null),
+        Some(n) => json!({"n": n.n.map(|v| v.to_string()), "m": n.m.map(|v| v.to_string()), "list": n.list}),
+    })
+}
+
 /// A struct whose fields are not all known (`flatten`): any parameter is taken.
 #[derive(serde::Deserialize)]
 struct Open {
@@ -263,7 +279,8 @@ fn builder() -> fsa::AppBuilder {
             two_members,
             search,
             search_more,
-            open_search
+            open_search,
+            numbers
         ])
 }
 
@@ -667,6 +684,23 @@ async fn bodies_in_several_frames() {
     assert_eq!(status, 413);
 }
 
+/// `Fields<T>` of a type that is no struct with named fields is refused by `build`.
+#[get("/not-a-struct", authorize = "OPEN")]
+fn not_a_struct(names: Fields<Vec<String>>) -> String {
+    names.join(",")
+}
+
+#[test]
+fn fields_of_no_struct_are_refused_at_build() {
+    match App::new().routes(fsa::routes![not_a_struct]).build() {
+        Ok(_) => panic!("the app should be refused"),
+        Err(fsa::ConfigError(msg)) => assert!(
+            msg.contains("argument `names` takes Fields<T> of a type that is no struct with named fields"),
+            "{msg}"
+        ),
+    }
+}
+
 /// Two arguments taking the whole body are a compile error as written (tests/ui); under a
 /// type alias, the application's build refuses the route.
 #[test]
@@ -818,6 +852,16 @@ async fn struct_of_parameters() {
     assert_eq!((r.status(), r.text()), (400, "invalid parameters: page: lower than 1".to_owned()));
     let r = c.get("/search-more?q=pen&page=2&colour=red").await;
     assert_eq!(r.json(), json!({"q": "pen", "others": {"colour": "red"}}));
+    // Optional: None without its fields, a bad value still a 400; integers beyond 64 bits
+    // read exactly from JSON; a list as repeated values or as JSON text.
+    assert_eq!(c.get("/numbers").await.json(), json!(null));
+    let r = c.get("/numbers?n=x").await;
+    assert_eq!((r.status(), r.text()), (400, "parameter \"n\" cast error on x: invalid literal for int".to_owned()));
+    let big = r#"{"n": 18446744073709551617, "m": -18446744073709551617}"#;
+    let r = c.post("/numbers").body(big, "application/json").await;
+    assert_eq!(r.json(), json!({"n": "18446744073709551617", "m": "-18446744073709551617", "list": null}));
+    assert_eq!(c.get("/numbers?list=1&list=0x2").await.json()["list"], json!([1, 2]));
+    assert_eq!(c.get("/numbers").query(&[("list", "[1, 2]")]).await.json()["list"], json!([1, 2]));
     // A struct without a fixed list of fields takes any parameter.
     let r = c.get("/open-search?q=pen&colour=red").await;
     assert_eq!(r.json(), json!({"q": "pen", "others": {"colour": "red"}}));

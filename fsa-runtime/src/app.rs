@@ -49,7 +49,7 @@ use crate::context::{Context, ReqBody};
 use crate::error::Error;
 use crate::password::PasswordScheme;
 use crate::response::{Body, DefaultText, Response};
-use crate::route::{ArgKind, AuthzItem, BoxFuture, RouteDef};
+use crate::route::{ArgKind, AuthzItem, BoxFuture, FieldNames, RouteDef};
 use crate::token::{TokenOptions, Tokens};
 
 /// A group name or number, as given to `authorize = …` and passed to group hooks.
@@ -1231,13 +1231,17 @@ impl RouteEntry {
         // A struct of parameters (`Fields<T>`) takes its fields' names, or any name when its
         // type has no fixed list of fields.
         let fields = def.args.iter().filter(|a| a.kind == ArgKind::Fields).map(|a| (a.fields)());
-        let any_field = fields.clone().any(|f| f.is_none());
+        let any_field = fields.clone().any(|f| f == FieldNames::Any);
+        let fixed = fields.flat_map(|f| match f {
+            FieldNames::Fixed(names) => names,
+            _ => &[],
+        });
         let accepted = def
             .args
             .iter()
             .filter(|a| a.kind == ArgKind::Request && !a.in_path)
             .map(|a| a.name)
-            .chain(fields.flatten().flatten().copied())
+            .chain(fixed.copied())
             .collect();
         let has_rest = any_field || def.args.iter().any(|a| a.kind == ArgKind::Rest);
         let has_body = def.args.iter().any(|a| a.kind == ArgKind::Body);

@@ -10,7 +10,7 @@ use crate::authn::Scheme;
 use crate::cache::{Cache, PasswordCache};
 use crate::config::{Carrier, ConfigError, TokenType};
 use crate::password::{PasswordScheme, dummy_hash};
-use crate::route::{ArgKind, AuthzItem};
+use crate::route::{ArgKind, AuthzItem, FieldNames};
 use crate::token::Tokens;
 
 fn www_authenticate(
@@ -187,6 +187,14 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
                 "{what}: arguments `{}` and `{}` both take the whole JSON body",
                 first.name, second.name
             ));
+        }
+        for arg in def.args.iter().filter(|a| a.kind == ArgKind::Fields) {
+            if (arg.fields)() == FieldNames::NotAStruct {
+                errors.push(format!(
+                    "{what}: argument `{}` takes Fields<T> of a type that is no struct with named fields",
+                    arg.name
+                ));
+            }
         }
         for arg in &def.args {
             if let Some(need) = arg.state

@@ -5,11 +5,15 @@
 //! argument of the field's type would be: HTTP text with FlaskSimpleAuth's rules (`0x10` is an
 //! int, `True` a bool, `null` an absent optional value, a repeated parameter a `Vec`), JSON
 //! members type-checked, structured fields (structs, maps, tuples, enums with data) from JSON
-//! text; a field whose type says nothing of what it wants (`serde_json::Value`, a flattened
-//! map's values) takes HTTP text as a string. The field names are the route's
+//! text; a field whose type says nothing of what it wants (`serde_json::Value`, an untagged
+//! enum, a flattened map's values) takes HTTP text as a string, where an argument of such a
+//! type reads it as JSON when it is JSON. The field names are the route's
 //! parameters for the unexpected-parameter check, read from the type's `Deserialize` impl when
 //! the route is built (a struct with a `#[serde(flatten)]` field has no fixed list: the route
-//! then takes any parameter, as with [`Kwargs`](crate::Kwargs)).
+//! then takes any parameter, as with [`Kwargs`](crate::Kwargs), which then also collects the
+//! struct's own fields). A type that is no struct with named fields is refused by
+//! [`build`](crate::AppBuilder::build). `Option<Fields<T>>` is `None` when the request has
+//! none of the fields.
 //!
 //! serde was chosen over a derive of our own: the field names, renames, defaults and nested
 //! types users already write for their JSON models work here unchanged.
@@ -22,7 +26,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::error::Error;
 use crate::params::{Found, ObjectsOnly, Params, Scalar, found_repr, json_value, quoted};
-use crate::route::ArgKind;
+use crate::route::{ArgKind, FieldNames};
 use crate::special::Special;
 
 /// Request parameters gathered in a struct: `paging: Fields<Paging>` reads `?page=2&size=10`
@@ -74,21 +78,25 @@ impl<T> std::ops::DerefMut for Fields<T> {
 
 impl<T: DeserializeOwned + Send> Special for Fields<T> {
     const KIND: ArgKind = ArgKind::Fields;
-    fn field_names() -> Option<&'static [&'static str]> {
-        struct_fields::<T>()
+    fn field_names() -> FieldNames {
+        let mut found = FieldNames::NotAStruct;
+        let _ = T::deserialize(NameProbe(&mut found));
+        found
     }
     async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
         let request = Request { params: ctx.params(), auth_params: &ctx.app().inner.auth_params };
         T::deserialize(request).map(Fields).map_err(|e| Error::bad_request(e.0))
     }
-}
-
-/// The field names of a struct, from its `Deserialize` impl; `None` when it asks for a map
-/// (a flattened field) or is no struct.
-fn struct_fields<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
-    let mut found = None;
-    let _ = T::deserialize(NameProbe(&mut found));
-    found
+    /// `None` when the request has none of the fields; a value that does not convert is still
+    /// an error, as for an optional argument.
+    async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
+        if let FieldNames::Fixed(fields) = Self::field_names()
+            && !fields.iter().any(|f| ctx.params().get(f).is_some())
+        {
+            return Ok(None);
+        }
+        Self::extract(ctx, name).await.map(Some)
+    }
 }
 
 /// The message of a 400, complete (`parameter "x" …`).
@@ -113,7 +121,7 @@ impl de::Error for FieldError {
 }
 
 /// Tells the field names and stops.
-struct NameProbe<'a>(&'a mut Option<&'static [&'static str]>);
+struct NameProbe<'a>(&'a mut FieldNames);
 
 impl<'de> de::Deserializer<'de> for NameProbe<'_> {
     type Error = FieldError;
@@ -126,12 +134,17 @@ impl<'de> de::Deserializer<'de> for NameProbe<'_> {
         fields: &'static [&'static str],
         _visitor: V,
     ) -> Result<V::Value, FieldError> {
-        *self.0 = Some(fields);
+        *self.0 = FieldNames::Fixed(fields);
+        Err(de::Error::custom("probed"))
+    }
+    /// A struct with a flattened field asks for a map (and a map type too: it takes any name).
+    fn deserialize_map<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, FieldError> {
+        *self.0 = FieldNames::Any;
         Err(de::Error::custom("probed"))
     }
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        option unit unit_struct newtype_struct seq tuple tuple_struct enum identifier
         ignored_any
     }
 }
@@ -155,7 +168,7 @@ impl<'de> de::Deserializer<'de> for Request<'de> {
         visitor: V,
     ) -> Result<V::Value, FieldError> {
         let present = fields.iter().copied().filter_map(|f| self.params.get(f).map(|found| (f, found)));
-        visitor.visit_map(Members { present, current: None })
+        visitor.visit_map(Members { params: self.params, present, current: None })
     }
     /// A struct with a flattened field asks for every parameter: each name once, but the
     /// authentication parameters.
@@ -167,7 +180,7 @@ impl<'de> de::Deserializer<'de> for Request<'de> {
             }
         }
         let present = names.into_iter().filter_map(|n| self.params.get(n).map(|found| (n, found)));
-        visitor.visit_map(Members { present, current: None })
+        visitor.visit_map(Members { params: self.params, present, current: None })
     }
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
@@ -178,6 +191,7 @@ impl<'de> de::Deserializer<'de> for Request<'de> {
 
 /// The fields that have a value, each with it.
 struct Members<'a, I> {
+    params: &'a Params,
     present: I,
     current: Option<(&'a str, Found<'a>)>,
 }
@@ -197,7 +211,8 @@ impl<'de, I: Iterator<Item = (&'de str, Found<'de>)>> MapAccess<'de> for Members
         let Some((name, found)) = self.current.take() else {
             return Err(de::Error::custom("a value without its field"));
         };
-        seed.deserialize(FieldValue { found }).map_err(|detail| {
+        let json_text = self.params.json_text(name);
+        seed.deserialize(FieldValue { found, json_text }).map_err(|detail| {
             FieldError(format!("parameter \"{name}\" cast error on {}: {detail}", quoted(&found_repr(&found))))
         })
     }
@@ -233,6 +248,15 @@ impl de::Error for Detail {
 /// One field's value.
 struct FieldValue<'a> {
     found: Found<'a>,
+    /// A JSON member's text, which integers beyond 64 bits are read from exactly.
+    json_text: Option<&'a str>,
+}
+
+impl<'a> FieldValue<'a> {
+    /// A value without JSON text of its own (an item of a repeated parameter).
+    fn of(found: Found<'a>) -> Self {
+        FieldValue { found, json_text: None }
+    }
 }
 
 /// A parameter's value read as JSON: the member itself, or HTTP text that is JSON, else the
@@ -262,11 +286,17 @@ macro_rules! through_json {
 macro_rules! scalar {
     ($($method:ident $t:ty => $visit:ident;)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Detail> {
-            let value = match &self.found {
-                Found::Path(s) => <$t as Scalar>::from_text(s),
-                Found::Text(t) => <$t as Scalar>::from_text(t.first()),
-                Found::Json(v) => <$t as Scalar>::from_json(v),
-                Found::JsonText(_) | Found::File(_) => return self.deserialize_any(visitor),
+            let from_text = self.json_text.and_then(<$t as Scalar>::from_json_text);
+            let value = match (&self.found, from_text) {
+                (_, Some(value)) => Ok(value),
+                (Found::Path(s), None) => <$t as Scalar>::from_text(s),
+                (Found::Text(t), None) => <$t as Scalar>::from_text(t.first()),
+                (Found::Json(v), None) => <$t as Scalar>::from_json(v),
+                (Found::JsonText(text), None) => match <$t as Scalar>::from_json_text(text) {
+                    Some(value) => Ok(value),
+                    None => return self.deserialize_any(visitor),
+                },
+                _ => return self.deserialize_any(visitor),
             };
             visitor.$visit(value.map_err(Detail::Message)?)
         }
@@ -344,11 +374,16 @@ impl<'de> de::Deserializer<'de> for FieldValue<'de> {
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Detail> {
         visitor.visit_newtype_struct(self)
     }
-    /// Every value of a repeated HTTP parameter, or a JSON array (also as JSON text).
+    /// Every value of a repeated HTTP parameter, or a JSON array (also as the text of one
+    /// HTTP parameter, `[1, 2]`).
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Detail> {
         match self.found {
+            Found::Text(t) if !t.is_repeated() && t.first().trim_start().starts_with('[') => {
+                let value = as_json(&self.found)?;
+                ObjectsOnly::owned(value).deserialize_seq(visitor).map_err(|e| Detail::Message(e.to_string()))
+            }
             Found::Text(t) => visitor.visit_seq(Repeated { values: t.iter() }),
-            found => FieldValue { found }.deserialize_any(visitor),
+            found => FieldValue::of(found).deserialize_any(visitor),
         }
     }
 }
@@ -374,7 +409,7 @@ impl<'de, I: Iterator<Item = &'de str>> SeqAccess<'de> for Repeated<I> {
     type Error = Detail;
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Detail> {
         match self.values.next() {
-            Some(text) => seed.deserialize(FieldValue { found: Found::Path(text) }).map(Some),
+            Some(text) => seed.deserialize(FieldValue::of(Found::Path(text))).map(Some),
             None => Ok(None),
         }
     }

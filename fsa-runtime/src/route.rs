@@ -77,8 +77,8 @@ pub struct ArgNature {
     pub kind: ArgKind,
     /// The state the app must hold for it.
     pub state: Option<StateNeed>,
-    /// The request parameters an [`ArgKind::Fields`] argument reads (`None`: any).
-    pub fields: fn() -> Option<&'static [&'static str]>,
+    /// The request parameters an [`ArgKind::Fields`] argument reads.
+    pub fields: fn() -> FieldNames,
 }
 
 impl ArgNature {
@@ -86,9 +86,20 @@ impl ArgNature {
     pub const REQUEST: Self = ArgNature { kind: ArgKind::Request, state: None, fields: no_fields };
 }
 
+/// The request parameters a struct of parameters ([`Fields<T>`](crate::Fields)) reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldNames {
+    /// These names.
+    Fixed(&'static [&'static str]),
+    /// Any name (a struct with a flattened field, a map).
+    Any,
+    /// None: the type is no struct with named fields, which `build` refuses.
+    NotAStruct,
+}
+
 /// The fields of an argument that reads none.
-pub fn no_fields() -> Option<&'static [&'static str]> {
-    Some(&[])
+pub fn no_fields() -> FieldNames {
+    FieldNames::Fixed(&[])
 }
 
 /// One handler argument as the runtime needs to know it.
@@ -100,8 +111,8 @@ pub struct ArgDef {
     pub kind: ArgKind,
     /// The state the app must hold for it (a `State<T>` argument).
     pub state: Option<StateNeed>,
-    /// The request parameters an [`ArgKind::Fields`] argument reads (`None`: any).
-    pub fields: fn() -> Option<&'static [&'static str]>,
+    /// The request parameters an [`ArgKind::Fields`] argument reads.
+    pub fields: fn() -> FieldNames,
     /// Whether the name is a path segment.
     pub in_path: bool,
     /// Whether a path segment can hold the argument's type (route matching; path arguments

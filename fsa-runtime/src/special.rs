@@ -40,9 +40,9 @@ pub trait Special: Sized + Send {
     const STATE: Option<crate::route::StateNeed> = None;
 
     /// The request parameters the argument reads, for the unexpected-parameter check, when
-    /// its [`KIND`](Self::KIND) is [`ArgKind::Fields`] (`None`: any).
-    fn field_names() -> Option<&'static [&'static str]> {
-        Some(&[])
+    /// its [`KIND`](Self::KIND) is [`ArgKind::Fields`].
+    fn field_names() -> crate::route::FieldNames {
+        crate::route::no_fields()
     }
 
     /// Builds the value for the argument `name`.
@@ -60,7 +60,7 @@ pub trait Special: Sized + Send {
 
 impl<T: Special> Special for Option<T> {
     const KIND: ArgKind = T::KIND;
-    fn field_names() -> Option<&'static [&'static str]> {
+    fn field_names() -> crate::route::FieldNames {
         T::field_names()
     }
     async fn extract(ctx: &mut Context, name: &'static str) -> Result<Self, Error> {
@@ -404,7 +404,7 @@ impl Special for crate::app::App {
 /// authentication error (upstream `get_user(required=True)`): return it with `?` to answer 401.
 impl<T: Special> Special for Result<T, Error> {
     const KIND: ArgKind = T::KIND;
-    fn field_names() -> Option<&'static [&'static str]> {
+    fn field_names() -> crate::route::FieldNames {
         T::field_names()
     }
     async fn extract(ctx: &mut Context, name: &'static str) -> Result<Self, Error> {
