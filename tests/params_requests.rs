@@ -227,13 +227,15 @@ struct Numbers {
     n: Option<u128>,
     m: Option<i128>,
     list: Option<Vec<i64>>,
+    f: Option<f64>,
 }
 
 #[route("/numbers", authorize = "OPEN", method = ["GET", "POST"])]
 fn numbers(numbers: Option<Fields<Numbers>>) -> Json<Value> {
     Json(match numbers {
         None => json!(null),
-        Some(n) => json!({"n": n.n.map(|v| v.to_string()), "m": n.m.map(|v| v.to_string()), "list": n.list}),
+        Some(n) => json!({"n": n.n.map(|v| v.to_string()), "m": n.m.map(|v| v.to_string()), "list": n.list,
+            "f": n.f.map(|v| v.to_string())}),
     })
 }
 
@@ -859,7 +861,9 @@ async fn struct_of_parameters() {
     assert_eq!((r.status(), r.text()), (400, "parameter \"n\" cast error on x: invalid literal for int".to_owned()));
     let big = r#"{"n": 18446744073709551617, "m": -18446744073709551617}"#;
     let r = c.post("/numbers").body(big, "application/json").await;
-    assert_eq!(r.json(), json!({"n": "18446744073709551617", "m": "-18446744073709551617", "list": null}));
+    assert_eq!(r.json(), json!({"n": "18446744073709551617", "m": "-18446744073709551617", "list": null, "f": null}));
+    let r = c.post("/numbers").body(r#"{"f": 1e400}"#, "application/json").await;
+    assert_eq!(r.json()["f"], json!("inf"), "as an f64 argument reads it: {}", r.text());
     assert_eq!(c.get("/numbers?list=1&list=0x2").await.json()["list"], json!([1, 2]));
     assert_eq!(c.get("/numbers").query(&[("list", "[1, 2]")]).await.json()["list"], json!([1, 2]));
     // A struct without a fixed list of fields takes any parameter.
