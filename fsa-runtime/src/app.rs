@@ -1230,10 +1230,11 @@ impl RouteEntry {
             .collect();
         // A struct of parameters (`Fields<T>`) takes its fields' names, or any name when its
         // type has no fixed list of fields.
-        let fields = def.args.iter().filter(|a| a.kind == ArgKind::Fields).map(|a| (a.fields)());
-        let any_field = fields.clone().any(|f| f == FieldNames::Any);
-        let fixed = fields.flat_map(|f| match f {
-            FieldNames::Fixed(names) => names,
+        let fields: Vec<FieldNames> =
+            def.args.iter().filter(|a| a.kind == ArgKind::Fields).map(|a| (a.fields)()).collect();
+        let any_field = fields.contains(&FieldNames::Any);
+        let fixed = fields.iter().flat_map(|f| match f {
+            FieldNames::Fixed(names) => *names,
             _ => &[],
         });
         let accepted = def

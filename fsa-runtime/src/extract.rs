@@ -101,8 +101,9 @@ pub trait ArgVia<T>: Copy {
     fn path_ok(self, segment: &str) -> bool;
 }
 
-macro_rules! tier {
-    ($(#[$doc:meta])* $tier:ident, $via:ident, $arg:ty, $($bounds:tt)*) => {
+/// A tier's type and the trait whose `via` answers it.
+macro_rules! tier_type {
+    ($(#[$doc:meta])* $tier:ident, $via:ident) => {
         $(#[$doc])*
         pub struct $tier<T>(PhantomData<fn() -> T>);
 
@@ -119,6 +120,13 @@ macro_rules! tier {
             /// This tier.
             fn via(&self) -> $tier<T>;
         }
+    };
+}
+
+/// A tier for every `T` with these bounds.
+macro_rules! tier {
+    ($(#[$doc:meta])* $tier:ident, $via:ident, $arg:ty, $($bounds:tt)*) => {
+        tier_type!($(#[$doc])* $tier, $via);
 
         impl<T> $via<T> for $arg
         where
@@ -148,24 +156,11 @@ tier!(
     SerdeTier, ViaSerde, Arg<T>, T: DeserializeOwned + Send
 );
 
-/// Tier 0: a whole JSON body or a struct of parameters whose type has garde rules, validated
-/// once read.
-pub struct ValidBodyTier<T>(PhantomData<fn() -> T>);
-
-impl<T> Clone for ValidBodyTier<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for ValidBodyTier<T> {}
-
-/// Tier 0: a whole JSON body or a struct of parameters whose type has garde rules, validated
-/// once read.
-pub trait ViaValidBody<T> {
-    /// This tier.
-    fn via(&self) -> ValidBodyTier<T>;
-}
+tier_type!(
+    /// Tier 0: a whole JSON body or a struct of parameters whose type has garde rules,
+    /// validated once read.
+    ValidBodyTier, ViaValidBody
+);
 
 // One impl per shape rather than one for every `T: BodyRules`: a type that no tier accepts
 // then gets a compile error that does not list this tier's bounds.
@@ -202,21 +197,21 @@ pub trait BodyRules: Sized {
 }
 
 impl<T: garde::Validate<Context: Default>> BodyRules for JsonBody<T> {
+    /// Worded as a body that does not deserialize.
     fn checked(self) -> Result<Self, Error> {
-        match self.0.validate() {
-            Ok(()) => Ok(self),
-            Err(report) => Err(invalid_body(&report)),
-        }
+        keeps_rules(&self.0, "invalid JSON body").map(|()| self)
     }
 }
 
 impl<T: garde::Validate<Context: Default>> BodyRules for Fields<T> {
     fn checked(self) -> Result<Self, Error> {
-        match self.0.validate() {
-            Ok(()) => Ok(self),
-            Err(report) => Err(Error::bad_request(format!("invalid parameters: {}", garde_report(&report)))),
-        }
+        keeps_rules(&self.0, "invalid parameters").map(|()| self)
     }
+}
+
+/// garde's check of a value; the 400 listing its complaints after `what`.
+fn keeps_rules<T: garde::Validate<Context: Default>>(value: &T, what: &str) -> Result<(), Error> {
+    value.validate().map_err(|report| Error::bad_request(format!("{what}: {}", garde_report(&report))))
 }
 
 impl<T: BodyRules> BodyRules for Option<T> {
@@ -229,11 +224,6 @@ impl<T: BodyRules> BodyRules for Result<T, Error> {
     fn checked(self) -> Result<Self, Error> {
         Ok(self.and_then(T::checked))
     }
-}
-
-/// The 400 of a body that breaks its type's rules, worded as one that does not deserialize.
-fn invalid_body(report: &garde::Report) -> Error {
-    Error::bad_request(format!("invalid JSON body: {}", garde_report(report)))
 }
 
 /// Read as a special (tier 1), then checked.

@@ -18,6 +18,8 @@
 //! serde was chosen over a derive of our own: the field names, renames, defaults and nested
 //! types users already write for their JSON models work here unchanged.
 
+use std::cell::Cell;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
@@ -56,25 +58,7 @@ use crate::special::Special;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fields<T>(pub T);
 
-impl<T> Fields<T> {
-    /// The value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> std::ops::Deref for Fields<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> std::ops::DerefMut for Fields<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.0
-    }
-}
+crate::special::value_wrapper!(Fields);
 
 impl<T: DeserializeOwned + Send> Special for Fields<T> {
     const KIND: ArgKind = ArgKind::Fields;
@@ -84,18 +68,26 @@ impl<T: DeserializeOwned + Send> Special for Fields<T> {
         found
     }
     async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
-        let request = Request { params: ctx.params(), auth_params: &ctx.app().inner.auth_params };
-        T::deserialize(request).map(Fields).map_err(|e| Error::bad_request(e.0))
+        Self::read(ctx).0
     }
     /// `None` when the request has none of the fields; a value that does not convert is still
     /// an error, as for an optional argument.
-    async fn extract_optional(ctx: &mut Context, name: &'static str) -> Result<Option<Self>, Error> {
-        if let FieldNames::Fixed(fields) = Self::field_names()
-            && !fields.iter().any(|f| ctx.params().get(f).is_some())
-        {
-            return Ok(None);
+    async fn extract_optional(ctx: &mut Context, _name: &'static str) -> Result<Option<Self>, Error> {
+        match Self::read(ctx) {
+            (_, false) => Ok(None),
+            (value, true) => value.map(Some),
         }
-        Self::extract(ctx, name).await.map(Some)
+    }
+}
+
+impl<T: DeserializeOwned> Fields<T> {
+    /// The value, and whether the request had any of the fields (a struct with a flattened
+    /// field, which takes any name, is said to have them).
+    fn read(ctx: &Context) -> (Result<Self, Error>, bool) {
+        let seen = Cell::new(false);
+        let request = Request { params: ctx.params(), auth_params: &ctx.app().inner.auth_params, seen: &seen };
+        let value = T::deserialize(request).map(Fields).map_err(|e| Error::bad_request(e.0));
+        (value, seen.get())
     }
 }
 
@@ -154,6 +146,8 @@ struct Request<'a> {
     params: &'a Params,
     /// The authentication parameters, never a struct's.
     auth_params: &'a [String],
+    /// Set when the request has one of the fields.
+    seen: &'a Cell<bool>,
 }
 
 impl<'de> de::Deserializer<'de> for Request<'de> {
@@ -168,19 +162,18 @@ impl<'de> de::Deserializer<'de> for Request<'de> {
         visitor: V,
     ) -> Result<V::Value, FieldError> {
         let present = fields.iter().copied().filter_map(|f| self.params.get(f).map(|found| (f, found)));
-        visitor.visit_map(Members { params: self.params, present, current: None })
+        visitor.visit_map(Members { params: self.params, present, current: None, seen: self.seen })
     }
-    /// A struct with a flattened field asks for every parameter: each name once, but the
-    /// authentication parameters.
+    /// A struct with a flattened field asks for every parameter: each name once (a set, so
+    /// that a request of many names costs linear time), but the authentication parameters.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, FieldError> {
-        let mut names: Vec<&str> = Vec::new();
-        for name in self.params.all_request_names() {
-            if !names.contains(&name) && !self.auth_params.iter().any(|a| a == name) {
-                names.push(name);
-            }
-        }
-        let present = names.into_iter().filter_map(|n| self.params.get(n).map(|found| (n, found)));
-        visitor.visit_map(Members { params: self.params, present, current: None })
+        self.seen.set(true);
+        let mut once = HashSet::new();
+        let names = self.params.all_request_names().filter(|n| once.insert(*n));
+        let present = names
+            .filter(|n| !self.auth_params.iter().any(|a| a == n))
+            .filter_map(|n| self.params.get(n).map(|found| (n, found)));
+        visitor.visit_map(Members { params: self.params, present, current: None, seen: self.seen })
     }
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
@@ -194,6 +187,8 @@ struct Members<'a, I> {
     params: &'a Params,
     present: I,
     current: Option<(&'a str, Found<'a>)>,
+    /// Set at the first field.
+    seen: &'a Cell<bool>,
 }
 
 impl<'de, I: Iterator<Item = (&'de str, Found<'de>)>> MapAccess<'de> for Members<'de, I> {
@@ -201,6 +196,7 @@ impl<'de, I: Iterator<Item = (&'de str, Found<'de>)>> MapAccess<'de> for Members
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, FieldError> {
         match self.present.next() {
             Some((name, found)) => {
+                self.seen.set(true);
                 self.current = Some((name, found));
                 seed.deserialize(name.into_deserializer()).map(Some)
             }
@@ -218,19 +214,13 @@ impl<'de, I: Iterator<Item = (&'de str, Found<'de>)>> MapAccess<'de> for Members
     }
 }
 
-/// Why a field's value does not convert.
+/// Why a field's value does not convert (a nested field that is missing reads as serde says).
 #[derive(Debug)]
-enum Detail {
-    Message(String),
-    Missing(&'static str),
-}
+struct Detail(String);
 
 impl fmt::Display for Detail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Detail::Message(m) => f.write_str(m),
-            Detail::Missing(field) => write!(f, "missing field `{field}`"),
-        }
+        f.write_str(&self.0)
     }
 }
 
@@ -238,10 +228,7 @@ impl std::error::Error for Detail {}
 
 impl de::Error for Detail {
     fn custom<M: fmt::Display>(msg: M) -> Self {
-        Detail::Message(msg.to_string())
-    }
-    fn missing_field(field: &'static str) -> Self {
-        Detail::Missing(field)
+        Detail(msg.to_string())
     }
 }
 
@@ -264,10 +251,10 @@ impl<'a> FieldValue<'a> {
 fn as_json(found: &Found<'_>) -> Result<Value, Detail> {
     match found {
         Found::Json(v) => Ok((*v).clone()),
-        Found::JsonText(text) => json_value(text).ok_or_else(|| Detail::Message("a value out of reach".to_owned())),
+        Found::JsonText(text) => json_value(text).ok_or_else(|| Detail("a value out of reach".to_owned())),
         Found::Path(s) => Ok(json_value(s).unwrap_or_else(|| Value::String((*s).to_owned()))),
         Found::Text(t) => Ok(json_value(t.first()).unwrap_or_else(|| Value::String(t.first().to_owned()))),
-        Found::File(_) => Err(Detail::Message("unexpected file".to_owned())),
+        Found::File(_) => Err(Detail("unexpected file".to_owned())),
     }
 }
 
@@ -276,7 +263,7 @@ macro_rules! through_json {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Detail> {
             let value = as_json(&self.found)?;
-            ObjectsOnly::owned(value).$method($($arg,)* visitor).map_err(|e| Detail::Message(e.to_string()))
+            ObjectsOnly::owned(value).$method($($arg,)* visitor).map_err(|e| Detail(e.to_string()))
         }
     )*};
 }
@@ -292,13 +279,10 @@ macro_rules! scalar {
                 (Found::Path(s), None) => <$t as Scalar>::from_text(s),
                 (Found::Text(t), None) => <$t as Scalar>::from_text(t.first()),
                 (Found::Json(v), None) => <$t as Scalar>::from_json(v),
-                (Found::JsonText(text), None) => match <$t as Scalar>::from_json_text(text) {
-                    Some(value) => Ok(value),
-                    None => return self.deserialize_any(visitor),
-                },
+                // A member a `Value` cannot hold, whose text the type did not read either.
                 _ => return self.deserialize_any(visitor),
             };
-            visitor.$visit(value.map_err(Detail::Message)?)
+            visitor.$visit(value.map_err(Detail)?)
         }
     )*};
 }
@@ -345,7 +329,7 @@ impl<'de> de::Deserializer<'de> for FieldValue<'de> {
             Found::Text(t) => visitor.visit_borrowed_str(t.first()),
             found => {
                 let value = as_json(&found)?;
-                ObjectsOnly::owned(value).deserialize_any(visitor).map_err(|e| Detail::Message(e.to_string()))
+                ObjectsOnly::owned(value).deserialize_any(visitor).map_err(|e| Detail(e.to_string()))
             }
         }
     }
@@ -380,7 +364,7 @@ impl<'de> de::Deserializer<'de> for FieldValue<'de> {
         match self.found {
             Found::Text(t) if !t.is_repeated() && t.first().trim_start().starts_with('[') => {
                 let value = as_json(&self.found)?;
-                ObjectsOnly::owned(value).deserialize_seq(visitor).map_err(|e| Detail::Message(e.to_string()))
+                ObjectsOnly::owned(value).deserialize_seq(visitor).map_err(|e| Detail(e.to_string()))
             }
             Found::Text(t) => visitor.visit_seq(Repeated { values: t.iter() }),
             found => FieldValue::of(found).deserialize_any(visitor),

@@ -32,8 +32,8 @@ pub use authn::{AuthRequest, AuthScheme, IntoAuthScheme, Scheme};
 pub use config::{Carrier, Config, ConfigError, Mode, TokenType};
 pub use context::Context;
 pub use error::{Error, ErrorFormat, Result, check_val, err};
-/// The `http` crate (request parts, headers, status codes) used in hook signatures.
 pub use fields::Fields;
+/// The `http` crate (request parts, headers, status codes) used in hook signatures.
 pub use http;
 pub use params::{Cast, Found, FromParam, Params, Scalar, UploadedFile};
 pub use response::{Body, Json, JsonStream, Responder, Response, jsonify};

@@ -353,25 +353,33 @@ impl Special for Kwargs {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JsonBody<T>(pub T);
 
-impl<T> JsonBody<T> {
-    /// The value.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
+/// `into_inner`, `Deref` and `DerefMut` of an argument type wrapping its value (`.0`).
+macro_rules! value_wrapper {
+    ($wrapper:ident) => {
+        impl<T> $wrapper<T> {
+            /// The value.
+            pub fn into_inner(self) -> T {
+                self.0
+            }
+        }
 
-impl<T> Deref for JsonBody<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+        impl<T> std::ops::Deref for $wrapper<T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.0
+            }
+        }
 
-impl<T> std::ops::DerefMut for JsonBody<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.0
-    }
+        impl<T> std::ops::DerefMut for $wrapper<T> {
+            fn deref_mut(&mut self) -> &mut T {
+                &mut self.0
+            }
+        }
+    };
 }
+pub(crate) use value_wrapper;
+
+value_wrapper!(JsonBody);
 
 impl<T: serde::de::DeserializeOwned + Send> Special for JsonBody<T> {
     const KIND: ArgKind = ArgKind::Body;
