@@ -843,6 +843,25 @@ async fn struct_of_parameters() {
     assert_eq!((r.status(), r.text()), (400, "parameter \"page\" cast error on x: invalid literal for int".to_owned()));
     let r = c.get("/search/3?q=pen&size=300").await;
     assert_eq!((r.status(), r.text()), (400, "parameter \"size\" cast error on 300: out of range for u8".to_owned()));
+    // Every bad field is named, one per line, then a missing one, then the other arguments'.
+    let r = c.get("/search/3?page=x&size=300&exact=maybe").await;
+    assert_eq!(
+        (r.status(), r.text()),
+        (
+            400,
+            "parameter \"page\" cast error on x: invalid literal for int\n\
+             parameter \"size\" cast error on 300: out of range for u8\n\
+             parameter \"q\" is missing\n\
+             parameter \"exact\" cast error on maybe: expecting true or false"
+                .to_owned()
+        )
+    );
+    let r = c.get("/search/3?q=pen&page=x&size=300").await;
+    assert_eq!(
+        r.text(),
+        "parameter \"page\" cast error on x: invalid literal for int\n\
+         parameter \"size\" cast error on 300: out of range for u8"
+    );
     let r = c.get("/search/3?q=pen&order=up").await;
     assert_eq!(r.status(), 400);
     assert!(r.text().starts_with("parameter \"order\" cast error on up: unknown variant `up`"), "{}", r.text());

@@ -36,7 +36,7 @@ use crate::special::Special;
 /// its name (query string, form or JSON member), converted with the rules of an argument of
 /// its type. A field without a value is refused as `parameter "page" is missing`, unless it
 /// is an `Option` or has a `#[serde(default)]`; a value that does not convert is
-/// `parameter "page" cast error on x: …` (serde stops at the first such field); a parameter
+/// `parameter "page" cast error on x: …` (every such field is named, one per line); a parameter
 /// that is neither a field nor another argument is unexpected, as usual; when `T` has garde
 /// rules, they are checked (`invalid parameters: page: lower than 1`). See the
 /// [module docs](crate::fields) for the details.
@@ -81,23 +81,63 @@ impl<T: DeserializeOwned + Send> Special for Fields<T> {
 }
 
 impl<T: DeserializeOwned> Fields<T> {
+    /// The most fields a 400 names: every bad one costs one more deserialization.
+    const MAX_REPORTED: usize = 100;
+
     /// The value, and whether the request had any of the fields (a struct with a flattened
     /// field, which takes any name, is said to have them).
+    ///
+    /// serde stops at the first field that fails; so that a 400 names every bad field, as it
+    /// names every bad argument, the struct is read again without each field that failed
+    /// (which then reads as absent), until it reads or a field is missing. A field that is
+    /// missing is reported unless it is one left out.
     fn read(ctx: &Context) -> (Result<Self, Error>, bool) {
         let seen = Cell::new(false);
-        let request = Request { params: ctx.params(), auth_params: &ctx.app().inner.auth_params, seen: &seen };
-        let value = T::deserialize(request).map(Fields).map_err(|e| Error::bad_request(e.0));
-        (value, seen.get())
+        let auth_params = &ctx.app().inner.auth_params;
+        let mut skipped: Vec<String> = Vec::new();
+        let mut messages = Vec::new();
+        loop {
+            let request = Request { params: ctx.params(), auth_params, seen: &seen, skipped: &skipped };
+            match T::deserialize(request) {
+                Ok(value) if messages.is_empty() => return (Ok(Fields(value)), seen.get()),
+                Ok(_) => break,
+                Err(FieldError { message, cast_of: Some(name), .. }) => {
+                    messages.push(message);
+                    skipped.push(name);
+                    if skipped.len() == Self::MAX_REPORTED {
+                        break;
+                    }
+                }
+                Err(FieldError { missing: Some(name), .. }) if skipped.iter().any(|s| s == name) => break,
+                Err(FieldError { message, .. }) => {
+                    messages.push(message);
+                    break;
+                }
+            }
+        }
+        (Err(Error::bad_request(messages.join("\n"))), seen.get())
     }
 }
 
-/// The message of a 400, complete (`parameter "x" …`).
+/// The message of a 400, complete (`parameter "x" …`), and the field it is about.
 #[derive(Debug)]
-struct FieldError(String);
+struct FieldError {
+    message: String,
+    /// The field whose value does not convert.
+    cast_of: Option<String>,
+    /// The field that is missing.
+    missing: Option<&'static str>,
+}
+
+impl FieldError {
+    fn new(message: String) -> Self {
+        FieldError { message, cast_of: None, missing: None }
+    }
+}
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -105,10 +145,10 @@ impl std::error::Error for FieldError {}
 
 impl de::Error for FieldError {
     fn custom<M: fmt::Display>(msg: M) -> Self {
-        FieldError(msg.to_string())
+        FieldError::new(msg.to_string())
     }
     fn missing_field(field: &'static str) -> Self {
-        FieldError(format!("parameter \"{field}\" is missing"))
+        FieldError { missing: Some(field), ..FieldError::new(format!("parameter \"{field}\" is missing")) }
     }
 }
 
@@ -148,6 +188,14 @@ struct Request<'a> {
     auth_params: &'a [String],
     /// Set when the request has one of the fields.
     seen: &'a Cell<bool>,
+    /// Fields read as absent: their value failed an earlier reading.
+    skipped: &'a [String],
+}
+
+impl Request<'_> {
+    fn keeps(&self, name: &str) -> bool {
+        !self.skipped.iter().any(|s| s == name)
+    }
 }
 
 impl<'de> de::Deserializer<'de> for Request<'de> {
@@ -161,7 +209,8 @@ impl<'de> de::Deserializer<'de> for Request<'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, FieldError> {
-        let present = fields.iter().copied().filter_map(|f| self.params.get(f).map(|found| (f, found)));
+        let present =
+            fields.iter().copied().filter(|f| self.keeps(f)).filter_map(|f| self.params.get(f).map(|found| (f, found)));
         visitor.visit_map(Members { params: self.params, present, current: None, seen: self.seen })
     }
     /// A struct with a flattened field asks for every parameter: each name once (a set, so
@@ -171,7 +220,7 @@ impl<'de> de::Deserializer<'de> for Request<'de> {
         let mut once = HashSet::new();
         let names = self.params.all_request_names().filter(|n| once.insert(*n));
         let present = names
-            .filter(|n| !self.auth_params.iter().any(|a| a == n))
+            .filter(|n| !self.auth_params.iter().any(|a| a == n) && self.keeps(n))
             .filter_map(|n| self.params.get(n).map(|found| (n, found)));
         visitor.visit_map(Members { params: self.params, present, current: None, seen: self.seen })
     }
@@ -208,8 +257,9 @@ impl<'de, I: Iterator<Item = (&'de str, Found<'de>)>> MapAccess<'de> for Members
             return Err(de::Error::custom("a value without its field"));
         };
         let json_text = self.params.json_text(name);
-        seed.deserialize(FieldValue { found, json_text }).map_err(|detail| {
-            FieldError(format!("parameter \"{name}\" cast error on {}: {detail}", quoted(&found_repr(&found))))
+        seed.deserialize(FieldValue { found, json_text }).map_err(|detail| FieldError {
+            cast_of: Some(name.to_owned()),
+            ..FieldError::new(format!("parameter \"{name}\" cast error on {}: {detail}", quoted(&found_repr(&found))))
         })
     }
 }
