@@ -101,6 +101,11 @@ async fn headers_and_hooks() {
     let r = c.get("/whoami").query(&[("LOGIN", "josé")]).await;
     assert_eq!(r.header("fsa-user"), Some("josé (fake)"));
     assert!(r.header("fsa-delay").is_some_and(|d| d.parse::<f64>().is_ok_and(|d| d >= 0.0)));
+    // Control characters, which no header may hold, written %XX, in the login and in the path.
+    let r = c.get("/whoami?LOGIN=a%0D%0Ab%01").await;
+    assert_eq!(r.header("fsa-user"), Some("a%0D%0Ab%01 (fake)"));
+    let r = c.get("/nope%0a").await;
+    assert_eq!((r.status(), r.header("fsa-request")), (404, Some("GET /nope%0A")));
     let r = c.get("/whoami").await;
     assert_eq!((r.header("x-features-status"), r.header("www-authenticate")), (Some("401"), None));
     assert_eq!(r.header("fsa-request"), Some("GET /whoami"));

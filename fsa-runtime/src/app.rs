@@ -868,9 +868,7 @@ impl App {
             let h = resp.headers_mut();
             // The decoded path, as Flask's `request.path` gives it.
             let path = percent_encoding::percent_decode_str(ctx.parts.uri.path()).decode_utf8_lossy();
-            if let Ok(v) = HeaderValue::from_str(&format!("{} {path}", ctx.parts.method)) {
-                h.insert("fsa-request", v);
-            }
+            h.insert("fsa-request", header_text(&format!("{} {path}", ctx.parts.method)));
             // As FlaskSimpleAuth writes it: `None (None)` when no authentication was tried,
             // `None (none)` when every scheme was tried and none succeeded.
             let user = match &ctx.auth.user {
@@ -878,9 +876,7 @@ impl App {
                 None if ctx.auth.attempted => "None (none)".to_owned(),
                 None => "None (None)".to_owned(),
             };
-            if let Ok(v) = HeaderValue::from_str(&user) {
-                h.insert("fsa-user", v);
-            }
+            h.insert("fsa-user", header_text(&user));
             let delay = ctx.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
             if let Ok(v) = HeaderValue::from_str(&format!("{delay:.6}")) {
                 h.insert("fsa-delay", v);
@@ -1283,6 +1279,23 @@ fn merge_cors_headers(resp: &mut Response, headers: http::HeaderMap) {
             resp.headers_mut().insert(name, value);
         }
     }
+}
+
+/// A development header's value: the text as is, but for the control characters no header
+/// may hold (a login or decoded path may have them), which are written `%XX`.
+fn header_text(text: &str) -> HeaderValue {
+    if let Ok(v) = HeaderValue::from_str(text) {
+        return v;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_ascii_control() && c != '\t' {
+            out.push_str(&format!("%{:02X}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    HeaderValue::from_str(&out).unwrap_or(HeaderValue::from_static(""))
 }
 
 /// The outcome of routing.

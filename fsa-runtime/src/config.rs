@@ -197,8 +197,12 @@ pub struct Config {
     pub add_headers: BTreeMap<String, String>,
     /// `FSA_SERVER_HEADER_TIMEOUT` (fsa): seconds a client has to send its first bytes or end
     /// its TLS handshake; then the time after which an HTTP/1.1 connection where nothing
-    /// happens (no request completed, no handler running, no byte written) is closed.
+    /// happens (no request completed, no handler running, no byte written) is closed; a request body may not pause
+    /// for longer (408).
     pub server_header_timeout: f64,
+    /// `FSA_SERVER_BODY_MIN_RATE` (fsa): bytes per second a request body must average once it
+    /// has taken longer than `FSA_SERVER_HEADER_TIMEOUT` (slower: 408); `0` turns it off.
+    pub server_body_min_rate: u64,
     /// `FSA_SERVER_MAX_CONNECTIONS` (fsa): open connections served at once; further clients
     /// wait in the listen backlog.
     pub server_max_connections: usize,
@@ -273,6 +277,7 @@ impl Default for Config {
             server_header_timeout: 10.0,
             server_max_connections: 1024,
             server_max_header_size: 64 * 1024,
+            server_body_min_rate: 240,
             server_shutdown_timeout: 30.0,
             tls_cert: None,
             tls_key: None,
@@ -581,6 +586,7 @@ impl Config {
                     .collect::<Result<_, _>>()?
             }
             "FSA_SERVER_HEADER_TIMEOUT" => self.server_header_timeout = positive(n, &v)?,
+            "FSA_SERVER_BODY_MIN_RATE" => self.server_body_min_rate = as_u64(n, &v)?,
             "FSA_SERVER_MAX_CONNECTIONS" => self.server_max_connections = (as_u64(n, &v)? as usize).max(1),
             "FSA_SERVER_MAX_HEADER_SIZE" => self.server_max_header_size = (as_u64(n, &v)? as usize).max(8192),
             "FSA_SERVER_SHUTDOWN_TIMEOUT" => self.server_shutdown_timeout = positive(n, &v)?,

@@ -435,7 +435,7 @@ impl Context {
             // usual case.
             return Box::pin(self.read_multipart(body, ct, max)).await;
         }
-        let bytes = collect_limited(body, max, self.body_idle()).await?;
+        let bytes = collect_limited(body, max, self.body_pace()).await?;
         if bytes.is_empty() {
             return Ok(());
         }
@@ -484,12 +484,12 @@ impl Context {
         Ok(())
     }
 
-    /// How long, in seconds, a request body may send nothing before it is answered 408: the
-    /// slow-header delay, `FSA_SERVER_HEADER_TIMEOUT` (the connection watchdog leaves alone a
-    /// connection whose request runs, so that a handler may take its time; reading a body is
-    /// the one part of a request that waits on the client).
-    fn body_idle(&self) -> f64 {
-        self.app.inner.config.server_header_timeout
+    /// How slowly a request body may come before it is answered 408 (see [`Pace`]): the
+    /// connection watchdog leaves alone a connection whose request runs, so that a handler
+    /// may take its time; reading a body is the one part of a request that waits on the client.
+    fn body_pace(&self) -> Pace {
+        let config = &self.app.inner.config;
+        Pace { idle: config.server_header_timeout, min_rate: config.server_body_min_rate }
     }
 
     async fn read_multipart(&mut self, body: ReqBody, ct: &str, max: usize) -> Result<(), Error> {
@@ -498,9 +498,9 @@ impl Context {
         // The whole body first, then to multer in one piece: fed frame by frame, multer searches
         // its whole buffer again for a boundary or a part's header end at each frame, which a
         // client sending small frames makes quadratic (3 s of CPU for 16 MiB in 1 KiB frames).
-        let whole = collect_limited(body, max, self.body_idle()).await?;
+        let whole = collect_limited(body, max, self.body_pace()).await?;
         let stream = futures_util::stream::once(std::future::ready(Ok::<Bytes, std::io::Error>(whole)));
-        // `collect_limited` has applied the size limit (413) and the idle timeout (408).
+        // `collect_limited` has applied the size limit (413) and the body's pace (408).
         let mut mp = multer::Multipart::new(stream, boundary);
         let bad = |e: multer::Error| Error::bad_request(format!("invalid multipart body: {e}"));
         let max_params = self.app.inner.config.max_params;
@@ -615,6 +615,29 @@ fn body_timeout() -> Error {
     Error::new(408, "request body timed out")
 }
 
+/// How slowly a request body may come: a body that sends nothing for `idle` seconds
+/// (`FSA_SERVER_HEADER_TIMEOUT`), or that has come at less than `min_rate` bytes per second
+/// on average once it has taken longer than `idle` (`FSA_SERVER_BODY_MIN_RATE`, 0: no
+/// minimum), is answered 408. The rate is what stops a client that sends a byte now and then,
+/// never idle for long, from holding its connection (and a connection slot) for ever.
+#[derive(Clone, Copy)]
+struct Pace {
+    idle: f64,
+    min_rate: u64,
+}
+
+impl Pace {
+    /// `Err` when `received` bytes in the `elapsed` seconds since the body's first frame are
+    /// too few.
+    fn check(self, received: usize, elapsed: f64) -> Result<(), Error> {
+        if self.min_rate > 0 && elapsed > self.idle && (received as f64) < self.min_rate as f64 * elapsed {
+            let rate = self.min_rate;
+            return Err(Error::new(408, format!("request body too slow: less than {rate} bytes per second")));
+        }
+        Ok(())
+    }
+}
+
 /// The body's next frame, or a 408 when the client sends nothing for `idle` seconds.
 ///
 /// The body is polled first; the timer (a boxed tokio `Sleep`) is made only when no frame is
@@ -635,12 +658,14 @@ fn next_frame(
 }
 
 /// Collects a body, refusing more than `max` bytes with a 413 without buffering them, and a
-/// body that sends nothing for `idle` with a 408.
-async fn collect_limited(mut body: ReqBody, max: usize, idle: f64) -> Result<Bytes, Error> {
+/// body that comes too slowly ([`Pace`]) with a 408.
+async fn collect_limited(mut body: ReqBody, max: usize, pace: Pace) -> Result<Bytes, Error> {
     // A body in one frame (the usual small body) is kept as it is, without a copy.
     let mut first: Option<Bytes> = None;
     let mut out = bytes::BytesMut::new();
-    while let Some(frame) = next_frame(&mut body, idle).await? {
+    // When the first frame came, read only for a body that is not whole in it.
+    let mut started: Option<std::time::Instant> = None;
+    while let Some(frame) = next_frame(&mut body, pace.idle).await? {
         let frame = frame.map_err(|_| Error::bad_request("cannot read request body"))?;
         if let Ok(data) = frame.into_data() {
             let held = first.as_ref().map_or(0, Bytes::len);
@@ -661,6 +686,10 @@ async fn collect_limited(mut body: ReqBody, max: usize, idle: f64) -> Result<Byt
         // read to their `None`, whatever their `is_end_stream` says.
         if body.is_hyper() && body.is_end_stream() {
             break;
+        }
+        match started {
+            None => started = Some(std::time::Instant::now()),
+            Some(t) => pace.check(first.as_ref().map_or(0, Bytes::len) + out.len(), t.elapsed().as_secs_f64())?,
         }
     }
     Ok(first.unwrap_or_else(|| out.freeze()))

@@ -17,6 +17,8 @@
 //!   written) is closed, which cuts off clients sending a request head too slowly and idle
 //!   keep-alive connections (the per-connection watchdog of `server/connection.rs`, cheaper
 //!   than a timer per request);
+//! - a request body must not pause for that delay either, and once it has taken longer, must
+//!   have come at `FSA_SERVER_BODY_MIN_RATE` bytes per second (240) on average (408);
 //! - at most `FSA_SERVER_MAX_CONNECTIONS` (1024) connections are served at once, later ones
 //!   wait in the kernel's listen backlog;
 //! - a request head still incomplete once `FSA_SERVER_MAX_HEADER_SIZE` bytes (64 KiB) have been
