@@ -197,28 +197,33 @@ async fn partial_http2_preface_then_close_is_not_held() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn slow_header_client_is_cut_off() {
-    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "2")]).build().unwrap()).await;
-    let stream = TcpStream::connect(server.addr).await.unwrap();
-    let (mut rd, mut wr) = stream.into_split();
+/// Sends `start`, then one byte every `every` (at most 60), until the server answers or
+/// closes; returns the first bytes of its answer (empty when it closed without one).
+async fn trickle(addr: SocketAddr, start: &[u8], every: Duration) -> String {
+    let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
     let reader = tokio::spawn(async move {
-        let mut out = Vec::new();
-        let _ = rd.read_to_end(&mut out).await;
-        out
+        let mut out = vec![0u8; 4096];
+        let n = rd.read(&mut out).await.unwrap_or(0);
+        String::from_utf8_lossy(&out[..n]).into_owned()
     });
-    wr.write_all(b"GET /open HTTP/1.1\r\nX-Slow: ").await.unwrap();
+    wr.write_all(start).await.unwrap();
     let mut sent = 0;
     while sent < 60 && !reader.is_finished() {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(every).await;
         if wr.write_all(b"a").await.is_err() {
             break;
         }
         sent += 1;
     }
     assert!(sent < 60, "the slow client was never cut off");
-    let out = tokio::time::timeout(PATIENCE, reader).await.unwrap().unwrap();
-    assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
+    tokio::time::timeout(PATIENCE, reader).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn slow_header_client_is_cut_off() {
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "2")]).build().unwrap()).await;
+    let out = trickle(server.addr, b"GET /open HTTP/1.1\r\nX-Slow: ", Duration::from_secs(1)).await;
+    assert!(!out.contains("200 OK"), "{out}");
     // A client that sends nothing at all is dropped too.
     let r = exchange(TcpStream::connect(server.addr).await.unwrap(), b"").await;
     assert_eq!(r, "");
@@ -282,25 +287,8 @@ async fn stalled_request_body_is_a_408() {
 #[tokio::test]
 async fn trickled_request_body_is_a_408() {
     let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;
-    let stream = TcpStream::connect(server.addr).await.unwrap();
-    let (mut rd, mut wr) = stream.into_split();
-    let reader = tokio::spawn(async move {
-        let mut out = vec![0u8; 4096];
-        let n = rd.read(&mut out).await.unwrap_or(0);
-        String::from_utf8_lossy(&out[..n]).into_owned()
-    });
     let head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nx=";
-    wr.write_all(head.as_bytes()).await.unwrap();
-    let mut sent = 0;
-    while sent < 60 && !reader.is_finished() {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        if wr.write_all(b"a").await.is_err() {
-            break;
-        }
-        sent += 1;
-    }
-    assert!(sent < 60, "the trickle was never cut off");
-    let r = tokio::time::timeout(PATIENCE, reader).await.unwrap().unwrap();
+    let r = trickle(server.addr, head.as_bytes(), Duration::from_millis(300)).await;
     assert!(r.starts_with("HTTP/1.1 408"), "{r}");
     assert!(r.contains("request body too slow: less than 240 bytes per second"), "{r}");
     server.stop().await;

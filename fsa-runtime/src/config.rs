@@ -197,8 +197,8 @@ pub struct Config {
     pub add_headers: BTreeMap<String, String>,
     /// `FSA_SERVER_HEADER_TIMEOUT` (fsa): seconds a client has to send its first bytes or end
     /// its TLS handshake; then the time after which an HTTP/1.1 connection where nothing
-    /// happens (no request completed, no handler running, no byte written) is closed; a request body may not pause
-    /// for longer (408).
+    /// happens (no request completed, no handler running, no byte written) is closed; a
+    /// request body may not pause for longer (408).
     pub server_header_timeout: f64,
     /// `FSA_SERVER_BODY_MIN_RATE` (fsa): bytes per second a request body must average once it
     /// has taken longer than `FSA_SERVER_HEADER_TIMEOUT` (slower: 408); `0` turns it off.
