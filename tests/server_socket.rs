@@ -65,9 +65,32 @@ fn stream() -> fsa::JsonStream<std::ops::Range<i64>> {
     fsa::JsonStream::new(0..3)
 }
 
+/// A streamed response whose app side pauses between its two pieces, as server-sent events
+/// or long polling do.
+#[get("/drip/<ms>", authorize = "OPEN")]
+fn drip(ms: u64) -> Response {
+    let pieces = futures_util::stream::unfold(0, move |i| async move {
+        match i {
+            0 => Some((Ok(bytes::Bytes::from_static(b"first ")), 1)),
+            1 => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Some((Ok(bytes::Bytes::from_static(b"second")), 2))
+            }
+            _ => None,
+        }
+    });
+    Response::new(fsa::Body::from_stream(pieces))
+}
+
+#[get("/big", authorize = "OPEN")]
+fn big() -> String {
+    "x".repeat(512 * 1024)
+}
+
 fn app(directives: &[(&str, &str)]) -> fsa::AppBuilder {
-    let mut b =
-        App::new().config("FSA_AUTH", "fake").routes(fsa::routes![open, boom, who, echo, slow, nap, chore, stream]);
+    let mut b = App::new()
+        .config("FSA_AUTH", "fake")
+        .routes(fsa::routes![open, boom, who, echo, slow, nap, chore, stream, drip, big]);
     for (k, v) in directives {
         b = b.config(k, parse_env_value(v));
     }
@@ -181,6 +204,84 @@ async fn http2_prior_knowledge_is_recognised() {
     server.stop().await;
 }
 
+type H2Sender = hyper::client::conn::http2::SendRequest<String>;
+
+/// An HTTP/2 client connection (prior knowledge) with a flow-control window of `window`
+/// bytes, and the task driving it.
+async fn h2_client_with(addr: SocketAddr, window: u32) -> (H2Sender, JoinHandle<Result<(), hyper::Error>>) {
+    let io = hyper_util::rt::TokioIo::new(TcpStream::connect(addr).await.unwrap());
+    let (sender, conn) = hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+        .initial_stream_window_size(window)
+        .initial_connection_window_size(window)
+        .handshake(io)
+        .await
+        .unwrap();
+    (sender, tokio::spawn(conn))
+}
+
+async fn h2_client(addr: SocketAddr) -> (H2Sender, JoinHandle<Result<(), hyper::Error>>) {
+    h2_client_with(addr, 65535).await
+}
+
+async fn h2_get(sender: &mut H2Sender, path: &str) -> (u16, String) {
+    use http_body_util::BodyExt;
+    let req = http::Request::get(format!("http://test{path}")).body(String::new()).unwrap();
+    let response = tokio::time::timeout(PATIENCE, sender.send_request(req)).await.unwrap().unwrap();
+    let status = response.status().as_u16();
+    let body = tokio::time::timeout(PATIENCE, response.into_body().collect()).await.unwrap().unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// An idle HTTP/2 connection is asked to go away, then closed, even though its client
+/// answers the server's PINGs.
+#[tokio::test]
+async fn idle_http2_connections_are_closed() {
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;
+    let (mut sender, conn) = h2_client(server.addr).await;
+    assert_eq!(h2_get(&mut sender, "/open").await, (200, "open".into()));
+    let ended = tokio::time::timeout(Duration::from_secs(8), conn).await;
+    assert!(ended.is_ok(), "the idle HTTP/2 connection was kept open");
+    assert!(sender.is_closed());
+    server.stop().await;
+}
+
+/// HTTP/2: a response read slowly through a small flow-control window keeps its
+/// connection while it progresses; one the client stopped reading does not.
+#[tokio::test]
+async fn slow_http2_readers_are_kept_and_stalled_ones_closed() {
+    use http_body_util::BodyExt;
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;
+    let (mut sender, _conn) = h2_client_with(server.addr, 16 * 1024).await;
+    let req = || http::Request::get("http://test/big").body(String::new()).unwrap();
+    let response = tokio::time::timeout(PATIENCE, sender.send_request(req())).await.unwrap().unwrap();
+    let mut body = response.into_body();
+    let mut read = 0;
+    while let Some(frame) = tokio::time::timeout(PATIENCE, body.frame()).await.unwrap() {
+        read += frame.expect("the slow reader was cut off").into_data().map_or(0, |d| d.len());
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    assert_eq!(read, 512 * 1024);
+
+    let (mut sender, conn) = h2_client_with(server.addr, 16 * 1024).await;
+    let response = tokio::time::timeout(PATIENCE, sender.send_request(req())).await.unwrap().unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(8), conn).await;
+    assert!(ended.is_ok(), "a connection whose client stopped reading was kept open");
+    drop(response);
+    server.stop().await;
+}
+
+/// A streamed response whose app side pauses for longer than the timeout keeps its
+/// connection, over HTTP/1.1 and HTTP/2.
+#[tokio::test]
+async fn pausing_streamed_responses_are_kept() {
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;
+    let r = get(server.addr, "/drip/2500", "").await;
+    assert!(r.starts_with("HTTP/1.1 200") && r.ends_with("\r\n6\r\nsecond\r\n0\r\n\r\n"), "{r}");
+    let (mut sender, _conn) = h2_client(server.addr).await;
+    assert_eq!(h2_get(&mut sender, "/drip/2500").await, (200, "first second".into()));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn partial_http2_preface_then_close_is_not_held() {
     // A header timeout beyond the test's patience: only seeing the client's close ends this.
@@ -291,6 +392,12 @@ async fn trickled_request_body_is_a_408() {
     let r = trickle(server.addr, head.as_bytes(), Duration::from_millis(300)).await;
     assert!(r.starts_with("HTTP/1.1 408"), "{r}");
     assert!(r.contains("request body too slow: less than 240 bytes per second"), "{r}");
+    // A large first piece does not buy a long trickle afterwards: the rate holds in every
+    // stretch of the timeout, not on average since the start (5,000 bytes would have bought
+    // twenty seconds).
+    let head = format!("{}{}", head.replace("100\r\n", "10000\r\n"), "a".repeat(4998));
+    let r = trickle(server.addr, head.as_bytes(), Duration::from_millis(300)).await;
+    assert!(r.starts_with("HTTP/1.1 408"), "{r}");
     server.stop().await;
 }
 

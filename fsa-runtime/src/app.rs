@@ -391,16 +391,18 @@ impl App {
         tls: bool,
     ) -> crate::route::BoxFuture<'static, Response> {
         let (parts, body) = req.into_parts();
-        self.dispatch_parts(parts, body, peer, tls)
+        self.dispatch_parts(parts, body, peer, tls, None)
     }
 
-    /// [`dispatch`](Self::dispatch) for a request already split into its head and body.
+    /// [`dispatch`](Self::dispatch) for a request already split into its head and body;
+    /// `served` counts it in its connection's activity (built-in server).
     pub(crate) fn dispatch_parts(
         &self,
         parts: http::request::Parts,
         body: ReqBody,
         peer: Option<SocketAddr>,
         tls: bool,
+        served: Option<crate::server::Served>,
     ) -> crate::route::BoxFuture<'static, Response> {
         let span = tracing::info_span!(
             target: "fsa",
@@ -431,6 +433,7 @@ impl App {
         }
         // The context lives in the pipeline's future: one allocation per request for both.
         let mut ctx = Context::new(self.clone(), parts, body, client_ip, peer_ip, tls);
+        ctx.served = served;
         let app = self.clone();
         if span.is_disabled() {
             // No subscriber wants the span: spare entering, leaving and filling it.
@@ -469,6 +472,9 @@ impl App {
             tracing::warn!(target: "fsa", status = resp.status().as_u16(), "request failed");
         } else {
             tracing::debug!(target: "fsa", status = resp.status().as_u16(), "request done");
+        }
+        if let Some(served) = &ctx.served {
+            served.watch(&mut resp);
         }
         resp
     }

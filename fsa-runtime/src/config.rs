@@ -196,12 +196,14 @@ pub struct Config {
     /// `FSA_ADD_HEADERS`: fixed headers added to every response.
     pub add_headers: BTreeMap<String, String>,
     /// `FSA_SERVER_HEADER_TIMEOUT` (fsa): seconds a client has to send its first bytes or end
-    /// its TLS handshake; then the time after which an HTTP/1.1 connection where nothing
-    /// happens (no request completed, no handler running, no byte written) is closed; a
-    /// request body may not pause for longer (408).
+    /// its TLS handshake; then the time after which a connection where nothing happens (no
+    /// request completed, no handler running, no response piece produced, no byte written)
+    /// is closed (HTTP/2: told to go away first); a request body may not pause for longer
+    /// (408).
     pub server_header_timeout: f64,
-    /// `FSA_SERVER_BODY_MIN_RATE` (fsa): bytes per second a request body must average once it
-    /// has taken longer than `FSA_SERVER_HEADER_TIMEOUT` (slower: 408); `0` turns it off.
+    /// `FSA_SERVER_BODY_MIN_RATE` (fsa): bytes per second a request body must keep up, after
+    /// its first piece, over every stretch of `FSA_SERVER_HEADER_TIMEOUT` (slower: 408); `0`
+    /// turns it off.
     pub server_body_min_rate: u64,
     /// `FSA_SERVER_MAX_CONNECTIONS` (fsa): open connections served at once; further clients
     /// wait in the listen backlog.
@@ -677,6 +679,21 @@ mod tests {
         // Every delay accepted converts without a panic.
         assert!(std::time::Duration::try_from_secs_f64(MAX_SECONDS).is_ok());
         assert_eq!((c.server_header_timeout, c.server_shutdown_timeout), (0.5, 1e9));
+    }
+
+    #[test]
+    fn body_min_rate_is_a_count_of_bytes() {
+        let mut c = Config::default();
+        assert_eq!(c.server_body_min_rate, 240);
+        c.set("FSA_SERVER_BODY_MIN_RATE", 0).unwrap();
+        assert_eq!(c.server_body_min_rate, 0, "0 turns the minimum off");
+        c.set("FSA_SERVER_BODY_MIN_RATE", "1000").unwrap();
+        assert_eq!(c.server_body_min_rate, 1000);
+        for bad in [Value::from(-1), Value::from("fast"), Value::from(2.5)] {
+            let e = c.set("FSA_SERVER_BODY_MIN_RATE", bad.clone()).unwrap_err();
+            assert!(e.0.contains("FSA_SERVER_BODY_MIN_RATE"), "{bad}: {}", e.0);
+        }
+        assert_eq!(c.server_body_min_rate, 1000);
     }
 
     #[test]

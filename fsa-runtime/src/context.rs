@@ -122,6 +122,8 @@ pub struct Context {
     pub(crate) traced: bool,
     /// Work registered with [`Context::on_response`]; behind a mutex only to keep `Sync`.
     finalizers: std::sync::Mutex<Vec<Finalizer>>,
+    /// The request's count in its connection's activity (built-in server).
+    pub(crate) served: Option<crate::server::Served>,
 }
 
 /// A per-request finalizer (see [`Context::on_response`]).
@@ -154,6 +156,7 @@ impl Context {
             started,
             traced: true,
             finalizers: std::sync::Mutex::new(Vec::new()),
+            served: None,
         }
     }
 
@@ -617,8 +620,8 @@ fn body_timeout() -> Error {
 
 /// How slowly a request body may come: a body that sends nothing for `idle` seconds
 /// (`FSA_SERVER_HEADER_TIMEOUT`), or that has come at less than `min_rate` bytes per second
-/// on average once it has taken longer than `idle` (`FSA_SERVER_BODY_MIN_RATE`, 0: no
-/// minimum), is answered 408. The rate is what stops a client that sends a byte now and then,
+/// in a stretch of more than `idle` seconds after its first piece (`FSA_SERVER_BODY_MIN_RATE`,
+/// 0: no minimum), is answered 408. The rate is what stops a client that sends a byte now and then,
 /// never idle for long, from holding its connection (and a connection slot) for ever.
 #[derive(Clone, Copy)]
 struct Pace {
@@ -627,14 +630,21 @@ struct Pace {
 }
 
 impl Pace {
-    /// `Err` when `received` bytes in the `elapsed` seconds since the body's first frame are
-    /// too few.
-    fn check(self, received: usize, elapsed: f64) -> Result<(), Error> {
-        if self.min_rate > 0 && elapsed > self.idle && (received as f64) < self.min_rate as f64 * elapsed {
+    /// `Err` when the `received` bytes of the window that started `elapsed` seconds ago are
+    /// too few; `Ok(true)` when the window is over (longer than `idle`) and a new one starts.
+    ///
+    /// Windows, rather than an average since the body's start: a client that sent a large
+    /// first piece quickly must still keep up the rate afterwards, instead of having bought
+    /// a long trickle with it.
+    fn check(self, received: usize, elapsed: f64) -> Result<bool, Error> {
+        if self.min_rate == 0 || elapsed <= self.idle {
+            return Ok(false);
+        }
+        if (received as f64) < self.min_rate as f64 * elapsed {
             let rate = self.min_rate;
             return Err(Error::new(408, format!("request body too slow: less than {rate} bytes per second")));
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -663,8 +673,9 @@ async fn collect_limited(mut body: ReqBody, max: usize, pace: Pace) -> Result<By
     // A body in one frame (the usual small body) is kept as it is, without a copy.
     let mut first: Option<Bytes> = None;
     let mut out = bytes::BytesMut::new();
-    // When the first frame came, read only for a body that is not whole in it.
-    let mut started: Option<std::time::Instant> = None;
+    // When the current pace window started, and the bytes held then: read only for a body
+    // that is not whole in its first frame.
+    let mut window: Option<(std::time::Instant, usize)> = None;
     while let Some(frame) = next_frame(&mut body, pace.idle).await? {
         let frame = frame.map_err(|_| Error::bad_request("cannot read request body"))?;
         if let Ok(data) = frame.into_data() {
@@ -687,9 +698,14 @@ async fn collect_limited(mut body: ReqBody, max: usize, pace: Pace) -> Result<By
         if body.is_hyper() && body.is_end_stream() {
             break;
         }
-        match started {
-            None => started = Some(std::time::Instant::now()),
-            Some(t) => pace.check(first.as_ref().map_or(0, Bytes::len) + out.len(), t.elapsed().as_secs_f64())?,
+        let held = first.as_ref().map_or(0, Bytes::len) + out.len();
+        match window {
+            None => window = Some((std::time::Instant::now(), held)),
+            Some((t, before)) => {
+                if pace.check(held - before, t.elapsed().as_secs_f64())? {
+                    window = Some((std::time::Instant::now(), held));
+                }
+            }
         }
     }
     Ok(first.unwrap_or_else(|| out.freeze()))

@@ -18,14 +18,16 @@ use crate::error::Error;
 /// The HTTP response type of fsa.
 pub type Response = http::Response<Body>;
 
-type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
+type BoxBody = Pin<Box<dyn http_body::Body<Data = Bytes, Error = Error> + Send>>;
 
 /// A response body: either whole bytes or a stream of chunks.
 pub struct Body(BodyInner);
 
 enum BodyInner {
     Full(Option<Bytes>),
-    Stream(BoxStream),
+    /// Streams and other bodies that come in pieces: one variant, so that the common
+    /// whole body's drop and poll stay a test and a few instructions.
+    Pieces(BoxBody),
 }
 
 impl Body {
@@ -36,20 +38,27 @@ impl Body {
 
     /// A streamed body.
     pub fn from_stream(s: impl Stream<Item = Result<Bytes, Error>> + Send + 'static) -> Self {
-        Body(BodyInner::Stream(Box::pin(s)))
+        use futures_util::TryStreamExt;
+        Self::from_body(http_body_util::StreamBody::new(s.map_ok(Frame::data)))
+    }
+
+    /// Any other body of bytes.
+    pub(crate) fn from_body(b: impl http_body::Body<Data = Bytes, Error = Error> + Send + 'static) -> Self {
+        Body(BodyInner::Pieces(Box::pin(b)))
+    }
+
+    /// Whether the body comes in pieces, rather than whole bytes at once.
+    pub(crate) fn is_streamed(&self) -> bool {
+        !matches!(self.0, BodyInner::Full(_))
     }
 
     /// Collects the whole body (for tests and hooks).
     pub async fn collect(self) -> Result<Bytes, Error> {
         match self.0 {
             BodyInner::Full(b) => Ok(b.unwrap_or_default()),
-            BodyInner::Stream(mut s) => {
-                use futures_util::StreamExt;
-                let mut out = Vec::new();
-                while let Some(chunk) = s.next().await {
-                    out.extend_from_slice(&chunk?);
-                }
-                Ok(Bytes::from(out))
+            BodyInner::Pieces(b) => {
+                use http_body_util::BodyExt;
+                Ok(BodyExt::collect(b).await?.to_bytes())
             }
         }
     }
@@ -92,18 +101,21 @@ impl http_body::Body for Body {
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         match &mut self.0 {
             BodyInner::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            BodyInner::Stream(s) => s.as_mut().poll_next(cx).map(|o| o.map(|r| r.map(Frame::data))),
+            BodyInner::Pieces(b) => b.as_mut().poll_frame(cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.0, BodyInner::Full(None))
+        match &self.0 {
+            BodyInner::Full(b) => b.is_none(),
+            BodyInner::Pieces(b) => b.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
         match &self.0 {
             BodyInner::Full(b) => http_body::SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
-            BodyInner::Stream(_) => http_body::SizeHint::default(),
+            BodyInner::Pieces(b) => b.size_hint(),
         }
     }
 }

@@ -12,13 +12,15 @@
 //!
 //! Defences against slow or greedy clients, all set by directives (`docs/CONFIG.md`):
 //! - a client must send its first bytes within `FSA_SERVER_HEADER_TIMEOUT` seconds (10), and
-//!   a TLS handshake must end within the same delay; after that, an HTTP/1.1 connection on
-//!   which nothing happens for that delay (no request completed, no handler running, no byte
-//!   written) is closed, which cuts off clients sending a request head too slowly and idle
-//!   keep-alive connections (the per-connection watchdog of `server/connection.rs`, cheaper
-//!   than a timer per request);
+//!   a TLS handshake must end within the same delay; after that, a connection on which
+//!   nothing happens for that delay (no request completed, no handler running, no piece of
+//!   a response produced, no byte written) is closed, which cuts off clients sending a
+//!   request head too slowly, idle keep-alive connections and clients that stopped reading
+//!   (the per-connection watchdog of `server/connection.rs`, cheaper than a timer per
+//!   request; HTTP/2 connections are told to go away first, and PINGs do not keep them);
 //! - a request body must not pause for that delay either, and once it has taken longer, must
-//!   have come at `FSA_SERVER_BODY_MIN_RATE` bytes per second (240) on average (408);
+//!   come at `FSA_SERVER_BODY_MIN_RATE` bytes per second (240) in every stretch of that
+//!   delay after its first piece (408);
 //! - at most `FSA_SERVER_MAX_CONNECTIONS` (1024) connections are served at once, later ones
 //!   wait in the kernel's listen backlog;
 //! - a request head still incomplete once `FSA_SERVER_MAX_HEADER_SIZE` bytes (64 KiB) have been
@@ -81,7 +83,7 @@ where
         let peer = req.extensions().get::<PeerAddr>().map(|p| p.0);
         let tls = req.extensions().get::<Tls>().is_some();
         let req = req.map(ReqBody::new);
-        ResponseFuture { pipeline: self.dispatch(req, peer, tls), _in_flight: None }
+        ResponseFuture { pipeline: self.dispatch(req, peer, tls) }
     }
 }
 
@@ -89,8 +91,6 @@ where
 /// server: the app's boxed pipeline ([`App::dispatch`]).
 pub struct ResponseFuture {
     pipeline: crate::route::BoxFuture<'static, Response>,
-    /// Counts the request's handler in its connection's activity (built-in server).
-    _in_flight: Option<connection::InFlight>,
 }
 
 impl Future for ResponseFuture {
@@ -98,6 +98,33 @@ impl Future for ResponseFuture {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         self.pipeline.as_mut().poll(cx).map(Ok)
+    }
+}
+
+/// A request served by the built-in server, counted in its connection's activity: a running
+/// handler until its context is dropped, then its response body as it goes out
+/// ([`connection::WatchedBody`]). Held by the request's context, so that the body is
+/// watched where the response is built, without moving it once more.
+pub(crate) struct Served {
+    in_flight: connection::InFlight,
+    /// The size of the pieces HTTP/2 response bodies are cut into.
+    pieces: Option<usize>,
+}
+
+impl Served {
+    /// Watches the response's body, if it goes out in more than one piece.
+    #[inline]
+    pub(crate) fn watch(&self, response: &mut Response) {
+        if connection::needs_watching(response.body(), self.pieces) {
+            self.watch_body(response);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn watch_body(&self, response: &mut Response) {
+        let body = std::mem::take(response.body_mut());
+        *response.body_mut() = self.in_flight.watch(body, self.pieces);
     }
 }
 
@@ -192,8 +219,9 @@ struct Limits {
 /// The HTTP/1.1 and HTTP/2 connection builders.
 ///
 /// HTTP/1.1 has no hyper timer: the slow-header and idle timeouts are the connection
-/// watchdog's ([`connection`]), which costs nothing per request. HTTP/2 keeps hyper's
-/// keep-alive pings, bounded by the same delay.
+/// watchdog's ([`connection`]), which costs nothing per request. HTTP/2 has the same
+/// watchdog, and keeps hyper's keep-alive pings, answered within the same delay, to find
+/// peers that are gone.
 fn builders(config: &crate::Config) -> (http1::Builder, http2::Builder<TokioExecutor>) {
     let header_timeout = Duration::from_secs_f64(config.server_header_timeout);
     let mut h1 = http1::Builder::new();
@@ -262,14 +290,15 @@ impl Shared {
             return;
         }
         let activity = Arc::new(connection::Activity::default());
+        let io = TokioIo::new(connection::Watched::new(stream, activity.clone()));
+        let timeout = self.limits.header_timeout;
         if is_h2 {
-            let conn = self.h2.serve_connection(TokioIo::new(stream), service(self.app, peer, tls, None));
-            // HTTP/2 has its own keep-alive pings: the watchdog only relays shutdown.
-            connection::drive(conn, activity, None, self.stop).await;
+            let pieces = Some(connection::H2_PIECE);
+            let conn = self.h2.serve_connection(io, service(self.app, peer, tls, activity.clone(), pieces));
+            connection::drive(conn, activity, Some(connection::Idle::http2(timeout)), self.stop).await;
         } else {
-            let io = TokioIo::new(connection::Watched::new(stream, activity.clone()));
-            let conn = self.h1.serve_connection(io, service(self.app, peer, tls, Some(activity.clone())));
-            connection::drive(conn, activity, Some(self.limits.header_timeout), self.stop).await;
+            let conn = self.h1.serve_connection(io, service(self.app, peer, tls, activity.clone(), None));
+            connection::drive(conn, activity, Some(connection::Idle::http1(timeout)), self.stop).await;
         }
     }
 }
@@ -355,13 +384,14 @@ async fn serve_inner(
     Ok(())
 }
 
-/// The hyper service of one connection. On HTTP/1.1, each request's handler is counted in
-/// the connection's [`Activity`](connection::Activity) for its watchdog.
+/// The hyper service of one connection: each request's handler and response body are
+/// counted in the connection's [`Activity`](connection::Activity) for its watchdog.
 fn service(
     app: App,
     peer: SocketAddr,
     tls: bool,
-    activity: Option<Arc<connection::Activity>>,
+    activity: Arc<connection::Activity>,
+    pieces: Option<usize>,
 ) -> impl hyper::service::Service<
     http::Request<hyper::body::Incoming>,
     Response = Response,
@@ -371,9 +401,9 @@ fn service(
 + Send
 + 'static {
     hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-        let _in_flight = activity.as_ref().map(|a| a.start());
+        let served = Served { in_flight: activity.start(), pieces };
         let (parts, body) = req.into_parts();
-        ResponseFuture { pipeline: app.dispatch_parts(parts, ReqBody::incoming(body), Some(peer), tls), _in_flight }
+        ResponseFuture { pipeline: app.dispatch_parts(parts, ReqBody::incoming(body), Some(peer), tls, Some(served)) }
     })
 }
 

@@ -6,58 +6,76 @@
 //! connection instead, which wakes four times per `FSA_SERVER_HEADER_TIMEOUT` and looks at
 //! counters that the connection bumps as it goes:
 //!
-//! - `served`: requests answered; `in_flight`: handlers running; `writes`: socket writes.
+//! - `progress`: requests answered and response body pieces produced; `in_flight`: handlers
+//!   running, and streamed response bodies waiting for their next piece from the app;
+//!   `written`: bytes written to the socket.
 //! - A connection where no handler runs and none of the counters moved for the whole
 //!   timeout is closed: a client that never completes a request head (slowloris), or an idle
 //!   keep-alive connection, goes after between one and one and a quarter timeouts.
-//! - A long handler, a slow request body being read by a handler, and a response that is
-//!   still being written keep the connection alive; a response that cannot write a single
-//!   byte for a whole timeout (a client that stopped reading) does not.
+//! - A long handler, a slow request body being read by a handler, a streamed response whose
+//!   app side pauses (server-sent events, long polling), and a response that is still being
+//!   written keep the connection alive; a response that cannot write a single byte for a
+//!   whole timeout (a client that stopped reading) does not.
+//! - HTTP/2 follows the same rules, with two differences. Control frames (a client's PINGs,
+//!   which must be answered) write a few bytes: written bytes only count when at least
+//!   16 KiB went out in a quarter of the timeout, and response bodies are handed to hyper in
+//!   pieces of 16 KiB, so that a response waiting for the client's flow-control window is
+//!   seen progressing piece by piece. And an idle connection that has served a request is
+//!   first told to go away (GOAWAY, so that the client opens a new one for its next request
+//!   instead of losing it), and closed a timeout later if it is still there.
 //!
-//! The counters are plain relaxed loads and stores: on HTTP/1.1, hyper runs the service
-//! future inside the connection's task, so each counter has one writer.
+//! The counters are atomics: HTTP/2 runs each stream's handler in its own task.
 //!
 //! Graceful shutdown goes through the same watchdog: it flags the connection, wakes its task,
-//! and the task calls hyper's `graceful_shutdown` (finish the request in flight, then close).
+//! and the task calls hyper's `graceful_shutdown` (finish the requests in flight, then close).
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body::Body as _;
+use http_body::Frame;
 use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
+
+use crate::error::Error;
+use crate::response::Body;
 
 const RUN: u8 = 0;
 const GRACEFUL: u8 = 1;
 const CLOSE: u8 = 2;
 
+/// The size of the pieces in which HTTP/2 response bodies are handed to hyper, and the bytes
+/// an HTTP/2 connection must write in a quarter of the timeout for its writes to count.
+pub(crate) const H2_PIECE: usize = 16 * 1024;
+
 /// What one connection has done, and what its watchdog asks of it.
 #[derive(Default)]
 pub(crate) struct Activity {
-    served: AtomicU32,
+    progress: AtomicU32,
     in_flight: AtomicU32,
-    writes: AtomicU32,
+    written: AtomicU64,
     state: AtomicU8,
     waker: Mutex<Option<Waker>>,
-}
-
-/// Bumps a counter that has a single writer (the connection's task).
-fn bump(counter: &AtomicU32) {
-    counter.store(counter.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
 impl Activity {
     /// A request's handler starts; the returned guard marks it done when dropped.
     pub(crate) fn start(self: &Arc<Self>) -> InFlight {
-        bump(&self.in_flight);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(self.clone())
     }
 
-    fn snapshot(&self) -> (u32, u32) {
-        (self.served.load(Ordering::Relaxed), self.writes.load(Ordering::Relaxed))
+    fn step(&self) {
+        self.progress.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> (u32, u64) {
+        (self.progress.load(Ordering::Relaxed), self.written.load(Ordering::Relaxed))
     }
 
     fn signal(&self, state: u8) {
@@ -72,15 +90,115 @@ impl Activity {
 /// A running handler (see [`Activity::start`]).
 pub(crate) struct InFlight(Arc<Activity>);
 
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let a = &self.0;
-        a.in_flight.store(a.in_flight.load(Ordering::Relaxed).wrapping_sub(1), Ordering::Relaxed);
-        bump(&a.served);
+impl InFlight {
+    /// Watches the body of the handler's response: see [`WatchedBody`]. `pieces` cuts it into
+    /// pieces of at most that size (HTTP/2). Bodies that go out at once are left as they are
+    /// (see [`needs_watching`]).
+    pub(crate) fn watch(&self, body: Body, pieces: Option<usize>) -> Body {
+        if !needs_watching(&body, pieces) {
+            return body;
+        }
+        let piece = pieces.unwrap_or(usize::MAX);
+        Body::from_body(WatchedBody { inner: body, rest: None, piece, activity: self.0.clone(), waiting: false })
     }
 }
 
-/// The connection's socket, counting the writes that made progress.
+/// Whether a response body goes out in more than one piece: streamed, or longer than
+/// `pieces`.
+pub(crate) fn needs_watching(body: &Body, pieces: Option<usize>) -> bool {
+    body.is_streamed() || pieces.is_some_and(|p| body.size_hint().exact().is_some_and(|n| n > p as u64))
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let a = &self.0;
+        a.in_flight.fetch_sub(1, Ordering::Relaxed);
+        a.step();
+    }
+}
+
+/// A response body on its way out, as its connection's watchdog sees it: every piece
+/// produced is progress, and while the body waits for the app to produce its next piece it
+/// counts as a running handler. While it waits for the client (hyper does not ask for the
+/// next piece), nothing moves, and the connection is closed after the timeout.
+pub(crate) struct WatchedBody {
+    inner: Body,
+    /// The part of a piece longer than `piece` still to hand over.
+    rest: Option<Bytes>,
+    piece: usize,
+    activity: Arc<Activity>,
+    /// The last poll of `inner` was pending: counted in `in_flight`.
+    waiting: bool,
+}
+
+impl WatchedBody {
+    fn wait(&mut self, waiting: bool) {
+        if self.waiting != waiting {
+            self.waiting = waiting;
+            if waiting {
+                self.activity.in_flight.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.activity.in_flight.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Hands over at most `piece` bytes of `data`, keeping the rest for the next poll.
+    fn cut(&mut self, mut data: Bytes) -> Frame<Bytes> {
+        if data.len() > self.piece {
+            self.rest = Some(data.split_off(self.piece));
+        }
+        Frame::data(data)
+    }
+}
+
+impl http_body::Body for WatchedBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let this = self.get_mut();
+        if let Some(rest) = this.rest.take() {
+            this.activity.step();
+            return Poll::Ready(Some(Ok(this.cut(rest))));
+        }
+        let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) else {
+            this.wait(true);
+            return Poll::Pending;
+        };
+        this.wait(false);
+        this.activity.step();
+        Poll::Ready(frame.map(|r| {
+            r.map(|frame| match frame.into_data() {
+                Ok(data) => this.cut(data),
+                Err(frame) => frame,
+            })
+        }))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_none() && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let rest = self.rest.as_ref().map_or(0, |r| r.len() as u64);
+        let inner = self.inner.size_hint();
+        let mut hint = http_body::SizeHint::new();
+        hint.set_lower(inner.lower().saturating_add(rest));
+        if let Some(upper) = inner.upper() {
+            hint.set_upper(upper.saturating_add(rest));
+        }
+        hint
+    }
+}
+
+impl Drop for WatchedBody {
+    fn drop(&mut self) {
+        self.wait(false);
+    }
+}
+
+/// The connection's socket, counting the bytes written.
 pub(crate) struct Watched<S> {
     io: S,
     activity: Arc<Activity>,
@@ -92,8 +210,10 @@ impl<S> Watched<S> {
     }
 
     fn wrote(&self, r: &Poll<std::io::Result<usize>>) {
-        if matches!(r, Poll::Ready(Ok(n)) if *n > 0) {
-            bump(&self.activity.writes);
+        if let Poll::Ready(Ok(n)) = r {
+            // One writer, the connection's task: a load and a store, not a locked add.
+            let written = &self.activity.written;
+            written.store(written.load(Ordering::Relaxed).wrapping_add(*n as u64), Ordering::Relaxed);
         }
     }
 }
@@ -134,12 +254,39 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     }
 }
 
-/// Watches one connection: closes it when idle for `timeout` (when `timeout` is set), and
-/// asks it to shut down gracefully when `stop` turns true.
-async fn watchdog(activity: Arc<Activity>, timeout: Option<Duration>, mut stop: watch::Receiver<bool>) {
+/// When the watchdog finds a connection idle.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Idle {
+    /// How long nothing may happen.
+    pub(crate) timeout: Duration,
+    /// The bytes that must be written in a quarter of the timeout for writing to count.
+    pub(crate) min_written: u64,
+    /// Whether an idle connection that has served a request is first asked to go away
+    /// (HTTP/2's GOAWAY), and closed only when idle for another timeout.
+    pub(crate) polite: bool,
+}
+
+impl Idle {
+    /// HTTP/1.1: any byte written counts; an idle connection is closed.
+    pub(crate) fn http1(timeout: Duration) -> Self {
+        Idle { timeout, min_written: 1, polite: false }
+    }
+
+    /// HTTP/2: see the module docs.
+    pub(crate) fn http2(timeout: Duration) -> Self {
+        Idle { timeout, min_written: H2_PIECE as u64, polite: true }
+    }
+}
+
+/// Watches one connection: closes it when idle (when `idle` is set), and asks it to shut
+/// down gracefully when `stop` turns true.
+async fn watchdog(activity: Arc<Activity>, idle: Option<Idle>, mut stop: watch::Receiver<bool>) {
     // At least a millisecond, so that an absurdly small timeout cannot make the dog spin.
-    let tick = timeout.map(|t| (t / 4).max(Duration::from_millis(1)));
-    let mut last = activity.snapshot();
+    let tick = idle.map(|i| (i.timeout / 4).max(Duration::from_millis(1)));
+    let min_written = idle.map_or(1, |i| i.min_written);
+    let mut polite = idle.is_some_and(|i| i.polite);
+    let first = activity.snapshot();
+    let mut last = first;
     let mut quiet = 0;
     let mut stopping = *stop.borrow();
     if stopping {
@@ -164,28 +311,40 @@ async fn watchdog(activity: Arc<Activity>, timeout: Option<Duration>, mut stop: 
             }
         }
         let now = activity.snapshot();
-        if now != last || activity.in_flight.load(Ordering::Relaxed) > 0 {
-            last = now;
+        let busy = now.0 != last.0
+            || now.1.wrapping_sub(last.1) >= min_written
+            || activity.in_flight.load(Ordering::Relaxed) > 0;
+        last = now;
+        if busy {
             quiet = 0;
             continue;
         }
         quiet += 1;
-        if quiet >= 4 {
-            tracing::debug!(target: "fsa", "closing an idle or slow connection");
-            activity.signal(CLOSE);
-            return;
+        if quiet < 4 {
+            continue;
         }
+        // Polite only to a client that has been served: a silent one is just closed.
+        if polite && now.0 != first.0 && !stopping {
+            tracing::debug!(target: "fsa", "asking an idle connection to go away");
+            polite = false;
+            quiet = 0;
+            activity.signal(GRACEFUL);
+            continue;
+        }
+        tracing::debug!(target: "fsa", "closing an idle or slow connection");
+        activity.signal(CLOSE);
+        return;
     }
 }
 
-/// Serves `conn` until it ends, is found idle for `timeout`, or is closed by the server's
+/// Serves `conn` until it ends, is found idle (see [`Idle`]), or is closed by the server's
 /// shutdown (`stop` turning true), then stops its watchdog.
-pub(crate) async fn drive<C>(conn: C, activity: Arc<Activity>, timeout: Option<Duration>, stop: watch::Receiver<bool>)
+pub(crate) async fn drive<C>(conn: C, activity: Arc<Activity>, idle: Option<Idle>, stop: watch::Receiver<bool>)
 where
     C: GracefulConnection,
     C::Error: std::fmt::Display,
 {
-    let dog = tokio::spawn(watchdog(activity.clone(), timeout, stop));
+    let dog = tokio::spawn(watchdog(activity.clone(), idle, stop));
     let mut conn = std::pin::pin!(conn);
     let mut registered: Option<Waker> = None;
     let mut shutting = false;
@@ -234,7 +393,7 @@ mod tests {
     async fn an_idle_connection_is_closed_after_the_timeout_and_a_busy_one_is_not() {
         let (_tx, rx) = watch::channel(false);
         let idle = Arc::new(Activity::default());
-        let dog = tokio::spawn(watchdog(idle.clone(), Some(Duration::from_secs(4)), rx.clone()));
+        let dog = tokio::spawn(watchdog(idle.clone(), Some(Idle::http1(Duration::from_secs(4))), rx.clone()));
         tokio::time::sleep(Duration::from_millis(3900)).await;
         assert_eq!(idle.state.load(Ordering::SeqCst), RUN, "closed before the timeout");
         tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -243,7 +402,7 @@ mod tests {
 
         let busy = Arc::new(Activity::default());
         let guard = busy.start();
-        let dog = tokio::spawn(watchdog(busy.clone(), Some(Duration::from_secs(4)), rx));
+        let dog = tokio::spawn(watchdog(busy.clone(), Some(Idle::http1(Duration::from_secs(4))), rx));
         tokio::time::sleep(Duration::from_secs(20)).await;
         assert_eq!(busy.state.load(Ordering::SeqCst), RUN, "a running handler keeps its connection");
         drop(guard);
@@ -263,5 +422,102 @@ mod tests {
         tx.send_replace(true);
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert_eq!(a.state.load(Ordering::SeqCst), GRACEFUL);
+    }
+
+    /// A streamed body that waits for the app counts as a running handler; one that waits
+    /// for the client (nobody polls it) does not; each piece is progress.
+    #[tokio::test]
+    async fn a_streamed_body_counts_while_the_app_produces_it() {
+        use futures_util::StreamExt;
+        use http_body_util::BodyExt;
+        let a = Arc::new(Activity::default());
+        let guard = a.start();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<Bytes, Error>>();
+        let stream = tokio_stream_of(rx).boxed();
+        let mut body = guard.watch(Body::from_stream(stream), None);
+        drop(guard);
+        assert_eq!(a.in_flight.load(Ordering::Relaxed), 0);
+        let before = a.snapshot();
+        // Nothing to send yet: the body waits for the app.
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut body).poll_frame(&mut cx).is_pending());
+        assert_eq!(a.in_flight.load(Ordering::Relaxed), 1, "waiting for the app is work in flight");
+        tx.send(Ok(Bytes::from_static(b"piece"))).unwrap();
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), "piece");
+        assert_eq!(a.in_flight.load(Ordering::Relaxed), 0, "a piece handed over: waiting for the client");
+        assert_ne!(a.snapshot(), before, "a piece is progress");
+        assert!(Pin::new(&mut body).poll_frame(&mut cx).is_pending());
+        drop(body);
+        assert_eq!(a.in_flight.load(Ordering::Relaxed), 0, "a dropped body no longer counts");
+    }
+
+    fn tokio_stream_of(
+        mut rx: tokio::sync::mpsc::UnboundedReceiver<Result<Bytes, Error>>,
+    ) -> impl futures_util::Stream<Item = Result<Bytes, Error>> {
+        futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+    }
+
+    /// HTTP/2 bodies go out in pieces, with their length known from the start.
+    #[tokio::test]
+    async fn a_long_body_is_cut_into_pieces() {
+        use http_body_util::BodyExt;
+        let a = Arc::new(Activity::default());
+        let guard = a.start();
+        let long = Bytes::from(vec![7u8; 2 * H2_PIECE + 5]);
+        let short = guard.watch(Body::from(Bytes::from_static(b"short")), Some(H2_PIECE));
+        assert!(!short.is_streamed(), "a short body goes as it is");
+        let mut body = guard.watch(Body::from(long.clone()), Some(H2_PIECE));
+        assert_eq!(body.size_hint().exact(), Some(long.len() as u64));
+        let mut sizes = Vec::new();
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let data = frame.unwrap().into_data().unwrap();
+            sizes.push(data.len());
+            out.extend_from_slice(&data);
+            assert_eq!(body.size_hint().exact(), Some((long.len() - out.len()) as u64));
+            assert_eq!(body.is_end_stream(), out.len() == long.len());
+        }
+        assert_eq!(sizes, [H2_PIECE, H2_PIECE, 5]);
+        assert_eq!(out, long);
+        // HTTP/1.1 (no pieces) leaves whole bodies alone.
+        assert!(!guard.watch(Body::from(long), None).is_streamed());
+    }
+
+    /// HTTP/2: answering a client's PINGs (a few bytes now and then) is not activity; a
+    /// connection that has served a request is asked to go away, then closed.
+    #[tokio::test(start_paused = true)]
+    async fn http2_control_frames_do_not_keep_a_connection_and_goaway_comes_first() {
+        let (_tx, rx) = watch::channel(false);
+        let a = Arc::new(Activity::default());
+        let dog = tokio::spawn(watchdog(a.clone(), Some(Idle::http2(Duration::from_secs(4))), rx.clone()));
+        tokio::task::yield_now().await;
+        drop(a.start());
+        for _ in 0..5 {
+            a.written.fetch_add(17, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(a.state.load(Ordering::SeqCst), GRACEFUL, "asked to go away first");
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(a.state.load(Ordering::SeqCst), CLOSE);
+        assert!(dog.is_finished());
+
+        // A response still being written (16 KiB in each quarter of the timeout) keeps it.
+        let b = Arc::new(Activity::default());
+        let _dog = tokio::spawn(watchdog(b.clone(), Some(Idle::http2(Duration::from_secs(4))), rx.clone()));
+        for _ in 0..20 {
+            b.written.fetch_add(H2_PIECE as u64, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(900)).await;
+        }
+        assert_eq!(b.state.load(Ordering::SeqCst), RUN);
+
+        // A client that never completed a request is closed without ceremony.
+        let c = Arc::new(Activity::default());
+        let dog = tokio::spawn(watchdog(c.clone(), Some(Idle::http2(Duration::from_secs(4))), rx));
+        tokio::time::sleep(Duration::from_millis(5100)).await;
+        assert_eq!(c.state.load(Ordering::SeqCst), CLOSE);
+        assert!(dog.is_finished());
     }
 }
