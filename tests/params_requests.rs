@@ -252,6 +252,20 @@ fn open_search(search: Fields<Open>) -> Json<Value> {
     Json(json!({"q": search.q, "others": search.others}))
 }
 
+/// Typed fields beside a flattened map.
+#[derive(serde::Deserialize)]
+struct Paged {
+    page: u32,
+    size: u32,
+    #[serde(flatten)]
+    filters: HashMap<String, String>,
+}
+
+#[get("/paged", authorize = "OPEN")]
+fn paged(p: Fields<Paged>) -> Json<Value> {
+    Json(json!({"page": p.page, "size": p.size, "filters": p.filters}))
+}
+
 fn builder() -> fsa::AppBuilder {
     App::new()
         .config("FSA_AUTH", vec!["fake", "none"])
@@ -282,6 +296,7 @@ fn builder() -> fsa::AppBuilder {
             search,
             search_more,
             open_search,
+            paged,
             numbers
         ])
 }
@@ -888,4 +903,22 @@ async fn struct_of_parameters() {
     // A struct without a fixed list of fields takes any parameter.
     let r = c.get("/open-search?q=pen&colour=red&colour=blue").await;
     assert_eq!(r.json(), json!({"q": "pen", "others": {"colour": "red"}}));
+}
+
+/// Beside a flattened map, typed fields are converted and each bad one is named, then a
+/// missing one, as for a struct with a fixed list of fields.
+#[tokio::test]
+async fn fields_beside_a_flattened_map() {
+    let c = app().test_client();
+    let r = c.get("/paged?page=2&size=10&color=red").await;
+    assert_eq!(r.json(), json!({"page": 2, "size": 10, "filters": {"color": "red"}}));
+    let r = c.get("/paged?page=x&size=y&color=red").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.text(),
+        "parameter \"page\" cast error on x: invalid literal for int\nparameter \"size\" cast error on y: invalid literal for int"
+    );
+    let r = c.get("/paged?size=y").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.text(), "parameter \"size\" cast error on y: invalid literal for int\nparameter \"page\" is missing");
 }

@@ -508,6 +508,9 @@ async fn crlf_is_never_echoed_into_headers() {
     assert!(head.to_lowercase().contains("\r\nfsa-request: get /who\r\n"), "{r}");
     // The login, control characters written %XX, in its development header.
     assert!(head.to_lowercase().contains("\r\nfsa-user: eve%0d%0ax-injected: 1 (fake)\r\n"), "{r}");
+    // A login beyond ASCII is written as its UTF-8 bytes, not dropped.
+    let r = get(server.addr, "/who?LOGIN=caf%C3%A9", "").await;
+    assert!(r.contains("\r\nfsa-user: café (fake)\r\n"), "{r}");
     server.stop().await;
 }
 
