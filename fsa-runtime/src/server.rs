@@ -290,13 +290,14 @@ impl Shared {
             return;
         }
         let activity = Arc::new(connection::Activity::default());
-        let io = TokioIo::new(connection::Watched::new(stream, activity.clone()));
         let timeout = self.limits.header_timeout;
         if is_h2 {
+            let io = TokioIo::new(connection::Watched::<_, true>::new(stream, activity.clone()));
             let pieces = Some(connection::H2_PIECE);
             let conn = self.h2.serve_connection(io, service(self.app, peer, tls, activity.clone(), pieces));
             connection::drive(conn, activity, Some(connection::Idle::http2(timeout)), self.stop).await;
         } else {
+            let io = TokioIo::new(connection::Watched::<_, false>::new(stream, activity.clone()));
             let conn = self.h1.serve_connection(io, service(self.app, peer, tls, activity.clone(), None));
             connection::drive(conn, activity, Some(connection::Idle::http1(timeout)), self.stop).await;
         }

@@ -8,7 +8,7 @@
 //!
 //! - `progress`: requests answered and response body pieces produced; `in_flight`: handlers
 //!   running, and streamed response bodies waiting for their next piece from the app;
-//!   `written`: bytes written to the socket.
+//!   `sent`: bytes written to the socket (less the bytes read, over HTTP/2).
 //! - A connection where no handler runs and none of the counters moved for the whole
 //!   timeout is closed: a client that never completes a request head (slowloris), or an idle
 //!   keep-alive connection, goes after between one and one and a quarter timeouts.
@@ -16,13 +16,15 @@
 //!   app side pauses (server-sent events, long polling), and a response that is still being
 //!   written keep the connection alive; a response that cannot write a single byte for a
 //!   whole timeout (a client that stopped reading) does not.
-//! - HTTP/2 follows the same rules, with two differences. Control frames (a client's PINGs,
-//!   which must be answered) write a few bytes: written bytes only count when at least
-//!   16 KiB went out in a quarter of the timeout, and response bodies are handed to hyper in
-//!   pieces of 16 KiB, so that a response waiting for the client's flow-control window is
-//!   seen progressing piece by piece. And an idle connection that has served a request is
-//!   first told to go away (GOAWAY, so that the client opens a new one for its next request
-//!   instead of losing it), and closed a timeout later if it is still there.
+//! - HTTP/2 follows the same rules, with two differences. The server must answer some of a
+//!   client's frames (a PING with its acknowledgement), which a client could send now and
+//!   then to look busy: there, writes count only when the bytes written exceed the bytes
+//!   read by 4 KiB in a quarter of the timeout, which those answers, never longer than the
+//!   frames they answer, cannot do. Response bodies are handed to hyper in pieces of 16 KiB,
+//!   each one progress, so that a response waiting for the client's flow-control window is
+//!   seen moving. And an idle connection that has served a request is first told to go away
+//!   (GOAWAY, so that the client opens a new one for its next request instead of losing
+//!   it), and closed a timeout later if it is still there.
 //!
 //! The counters are atomics: HTTP/2 runs each stream's handler in its own task.
 //!
@@ -49,16 +51,19 @@ const RUN: u8 = 0;
 const GRACEFUL: u8 = 1;
 const CLOSE: u8 = 2;
 
-/// The size of the pieces in which HTTP/2 response bodies are handed to hyper, and the bytes
-/// an HTTP/2 connection must write in a quarter of the timeout for its writes to count.
+/// The size of the pieces in which HTTP/2 response bodies are handed to hyper.
 pub(crate) const H2_PIECE: usize = 16 * 1024;
+
+/// The bytes an HTTP/2 connection must write, beyond those it read, in a quarter of the
+/// timeout for its writes to count.
+pub(crate) const H2_MIN_SENT: u64 = 4 * 1024;
 
 /// What one connection has done, and what its watchdog asks of it.
 #[derive(Default)]
 pub(crate) struct Activity {
     progress: AtomicU32,
     in_flight: AtomicU32,
-    written: AtomicU64,
+    sent: AtomicU64,
     state: AtomicU8,
     waker: Mutex<Option<Waker>>,
 }
@@ -75,7 +80,7 @@ impl Activity {
     }
 
     fn snapshot(&self) -> (u32, u64) {
-        (self.progress.load(Ordering::Relaxed), self.written.load(Ordering::Relaxed))
+        (self.progress.load(Ordering::Relaxed), self.sent.load(Ordering::Relaxed))
     }
 
     fn signal(&self, state: u8) {
@@ -198,33 +203,46 @@ impl Drop for WatchedBody {
     }
 }
 
-/// The connection's socket, counting the bytes written.
-pub(crate) struct Watched<S> {
+/// The connection's socket, counting in `sent` the bytes written, less the bytes read when
+/// `NET` (HTTP/2: the frames the server must answer a client's control frames with, PING
+/// acknowledgements and the like, are no longer than those, so that a client cannot keep
+/// its connection busy with them).
+pub(crate) struct Watched<S, const NET: bool> {
     io: S,
     activity: Arc<Activity>,
 }
 
-impl<S> Watched<S> {
+impl<S, const NET: bool> Watched<S, NET> {
     pub(crate) fn new(io: S, activity: Arc<Activity>) -> Self {
         Watched { io, activity }
     }
 
+    /// Adds `n` to `sent`. One writer, the connection's task: a load and a store, not a
+    /// locked add.
+    fn count(&self, n: u64) {
+        let sent = &self.activity.sent;
+        sent.store(sent.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+    }
+
     fn wrote(&self, r: &Poll<std::io::Result<usize>>) {
         if let Poll::Ready(Ok(n)) = r {
-            // One writer, the connection's task: a load and a store, not a locked add.
-            let written = &self.activity.written;
-            written.store(written.load(Ordering::Relaxed).wrapping_add(*n as u64), Ordering::Relaxed);
+            self.count(*n as u64);
         }
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
+impl<S: AsyncRead + Unpin, const NET: bool> AsyncRead for Watched<S, NET> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.io).poll_read(cx, buf);
+        if NET && matches!(r, Poll::Ready(Ok(()))) {
+            self.count((before as u64).wrapping_sub(buf.filled().len() as u64));
+        }
+        r
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
+impl<S: AsyncWrite + Unpin, const NET: bool> AsyncWrite for Watched<S, NET> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.io).poll_write(cx, buf);
         self.wrote(&r);
@@ -259,8 +277,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 pub(crate) struct Idle {
     /// How long nothing may happen.
     pub(crate) timeout: Duration,
-    /// The bytes that must be written in a quarter of the timeout for writing to count.
-    pub(crate) min_written: u64,
+    /// The bytes `sent` must grow by in a quarter of the timeout for writing to count.
+    pub(crate) min_sent: u64,
     /// Whether an idle connection that has served a request is first asked to go away
     /// (HTTP/2's GOAWAY), and closed only when idle for another timeout.
     pub(crate) polite: bool,
@@ -269,12 +287,12 @@ pub(crate) struct Idle {
 impl Idle {
     /// HTTP/1.1: any byte written counts; an idle connection is closed.
     pub(crate) fn http1(timeout: Duration) -> Self {
-        Idle { timeout, min_written: 1, polite: false }
+        Idle { timeout, min_sent: 1, polite: false }
     }
 
     /// HTTP/2: see the module docs.
     pub(crate) fn http2(timeout: Duration) -> Self {
-        Idle { timeout, min_written: H2_PIECE as u64, polite: true }
+        Idle { timeout, min_sent: H2_MIN_SENT, polite: true }
     }
 }
 
@@ -283,7 +301,7 @@ impl Idle {
 async fn watchdog(activity: Arc<Activity>, idle: Option<Idle>, mut stop: watch::Receiver<bool>) {
     // At least a millisecond, so that an absurdly small timeout cannot make the dog spin.
     let tick = idle.map(|i| (i.timeout / 4).max(Duration::from_millis(1)));
-    let min_written = idle.map_or(1, |i| i.min_written);
+    let min_sent = idle.map_or(1, |i| i.min_sent);
     let mut polite = idle.is_some_and(|i| i.polite);
     let first = activity.snapshot();
     let mut last = first;
@@ -312,7 +330,7 @@ async fn watchdog(activity: Arc<Activity>, idle: Option<Idle>, mut stop: watch::
         }
         let now = activity.snapshot();
         let busy = now.0 != last.0
-            || now.1.wrapping_sub(last.1) >= min_written
+            || (now.1.wrapping_sub(last.1) as i64) >= min_sent as i64
             || activity.in_flight.load(Ordering::Relaxed) > 0;
         last = now;
         if busy {
@@ -495,7 +513,7 @@ mod tests {
         tokio::task::yield_now().await;
         drop(a.start());
         for _ in 0..5 {
-            a.written.fetch_add(17, Ordering::Relaxed);
+            a.sent.fetch_add(17, Ordering::Relaxed);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -504,11 +522,11 @@ mod tests {
         assert_eq!(a.state.load(Ordering::SeqCst), CLOSE);
         assert!(dog.is_finished());
 
-        // A response still being written (16 KiB in each quarter of the timeout) keeps it.
+        // A response still being written (4 KiB in each quarter of the timeout) keeps it.
         let b = Arc::new(Activity::default());
         let _dog = tokio::spawn(watchdog(b.clone(), Some(Idle::http2(Duration::from_secs(4))), rx.clone()));
         for _ in 0..20 {
-            b.written.fetch_add(H2_PIECE as u64, Ordering::Relaxed);
+            b.sent.fetch_add(H2_MIN_SENT, Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(900)).await;
         }
         assert_eq!(b.state.load(Ordering::SeqCst), RUN);
@@ -519,5 +537,31 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(5100)).await;
         assert_eq!(c.state.load(Ordering::SeqCst), CLOSE);
         assert!(dog.is_finished());
+    }
+
+    /// HTTP/2's socket counts the bytes written less the bytes read: an answer no longer
+    /// than the frame it answers leaves `sent` where it was; a response moves it.
+    #[tokio::test]
+    async fn http2_sockets_count_what_they_send_beyond_what_they_read() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let a = Arc::new(Activity::default());
+        let (server, mut client) = tokio::io::duplex(1 << 16);
+        let mut io = Watched::<_, true>::new(server, a.clone());
+        let ping = [0u8; 17];
+        client.write_all(&ping).await.unwrap();
+        let mut buf = [0u8; 17];
+        io.read_exact(&mut buf).await.unwrap();
+        io.write_all(&ping).await.unwrap();
+        assert_eq!(a.snapshot().1, 0, "a PING and its acknowledgement");
+        io.write_all(&[1u8; 5000]).await.unwrap();
+        assert_eq!(a.snapshot().1, 5000);
+        // HTTP/1.1's socket counts the bytes written alone.
+        let b = Arc::new(Activity::default());
+        let (server, mut client) = tokio::io::duplex(1 << 16);
+        let mut io = Watched::<_, false>::new(server, b.clone());
+        client.write_all(&ping).await.unwrap();
+        io.read_exact(&mut buf).await.unwrap();
+        io.write_all(&ping).await.unwrap();
+        assert_eq!(b.snapshot().1, 17);
     }
 }
