@@ -87,10 +87,18 @@ fn big() -> String {
     "x".repeat(512 * 1024)
 }
 
+const HUGE: usize = 5 * 1024 * 1024;
+
+/// Larger than the kernel's send buffer on loopback grows to.
+#[get("/huge", authorize = "OPEN")]
+fn huge() -> String {
+    "x".repeat(HUGE)
+}
+
 fn app(directives: &[(&str, &str)]) -> fsa::AppBuilder {
     let mut b = App::new()
         .config("FSA_AUTH", "fake")
-        .routes(fsa::routes![open, boom, who, echo, slow, nap, chore, stream, drip, big]);
+        .routes(fsa::routes![open, boom, who, echo, slow, nap, chore, stream, drip, big, huge]);
     for (k, v) in directives {
         b = b.config(k, parse_env_value(v));
     }
@@ -267,6 +275,98 @@ async fn slow_http2_readers_are_kept_and_stalled_ones_closed() {
     let ended = tokio::time::timeout(Duration::from_secs(8), conn).await;
     assert!(ended.is_ok(), "a connection whose client stopped reading was kept open");
     drop(response);
+    server.stop().await;
+}
+
+/// A client socket with a small receive buffer that reads at most 16 KiB every 5 ms: a
+/// slow link (at most 3.2 MiB/s), never idle.
+struct SlowLink {
+    io: TcpStream,
+    pause: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl SlowLink {
+    async fn connect(addr: SocketAddr) -> SlowLink {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(16 * 1024).unwrap();
+        SlowLink { io: socket.connect(addr).await.unwrap(), pause: None }
+    }
+}
+
+impl AsyncRead for SlowLink {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if let Some(pause) = self.pause.as_mut() {
+            std::task::ready!(pause.as_mut().poll(cx));
+            self.pause = None;
+        }
+        let mut piece = [0u8; 16 * 1024];
+        let mut small = tokio::io::ReadBuf::new(&mut piece[..buf.remaining().min(16 * 1024)]);
+        std::task::ready!(std::pin::Pin::new(&mut self.io).poll_read(cx, &mut small))?;
+        buf.put_slice(small.filled());
+        self.pause = Some(Box::pin(tokio::time::sleep(Duration::from_millis(5))));
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for SlowLink {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// A client reading a large response steadily but slowly is served to the end, over
+/// HTTP/1.1 and HTTP/2 (with a window as large as browsers give), even though the kernel's
+/// send buffer, once full, would take no write for longer than the timeout.
+#[tokio::test]
+async fn slow_steady_readers_of_large_responses_are_served_to_the_end() {
+    use http_body_util::BodyExt;
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "0.5")]).build().unwrap()).await;
+    let mut link = SlowLink::connect(server.addr).await;
+    link.write_all(b"GET /huge HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), link.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "HTTP/1.1: no end after 60 s");
+    let body_len = out.len() - out.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |p| p + 4);
+    assert_eq!(body_len, HUGE, "HTTP/1.1: the response was cut");
+
+    let io = hyper_util::rt::TokioIo::new(SlowLink::connect(server.addr).await);
+    let (mut sender, conn) = hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+        .initial_stream_window_size(1 << 30)
+        .initial_connection_window_size(1 << 30)
+        .handshake::<_, String>(io)
+        .await
+        .unwrap();
+    let _conn = tokio::spawn(conn);
+    let req = http::Request::get("http://test/huge").body(String::new()).unwrap();
+    let response = tokio::time::timeout(PATIENCE, sender.send_request(req)).await.unwrap().unwrap();
+    let mut body = response.into_body();
+    let mut read = 0;
+    while let Some(frame) = tokio::time::timeout(PATIENCE, body.frame()).await.unwrap() {
+        read += frame.expect("HTTP/2: the response was cut").into_data().map_or(0, |d| d.len());
+    }
+    assert_eq!(read, HUGE);
     server.stop().await;
 }
 

@@ -17,7 +17,8 @@
 //!   a response produced, no byte written) is closed, which cuts off clients sending a
 //!   request head too slowly, idle keep-alive connections and clients that stopped reading
 //!   (the per-connection watchdog of `server/connection.rs`, cheaper than a timer per
-//!   request; HTTP/2 connections are told to go away first, and PINGs do not keep them);
+//!   request; HTTP/2 connections are told to go away first, and PINGs do not keep them;
+//!   sockets take writes as the client reads, so that a slow reader is seen reading);
 //! - a request body must not pause for that delay either, and once it has taken longer, must
 //!   come at `FSA_SERVER_BODY_MIN_RATE` bytes per second (240) in every stretch of that
 //!   delay after its first piece (408);
@@ -268,6 +269,29 @@ async fn sniff_h2(stream: &TcpStream, timeout: Duration) -> Option<bool> {
     tokio::time::timeout(timeout, probe).await.ok().flatten()
 }
 
+/// The unsent bytes a connection's socket may hold before it stops taking writes
+/// (`TCP_NOTSENT_LOWAT`, Linux).
+const UNSENT_MAX: u32 = 16 * 1024;
+
+/// Makes the socket take writes as the client reads, rather than in large gulps.
+///
+/// The kernel's send buffer grows to megabytes, and a socket whose buffer is full becomes
+/// writable again only once a third of it has gone: for a client reading a large response
+/// at a modest rate, no write could then happen for longer than the idle timeout, and the
+/// watchdog ([`connection`]) would take a client still reading for one that stopped. With
+/// at most `UNSENT_MAX` bytes not yet sent, a write happens each time the client has taken
+/// that much (as HTTP/2 servers do to keep their streams' priorities meaningful); bytes
+/// already sent and not yet acknowledged are not limited, so throughput is not either.
+/// Done with socket2, the crate tokio itself uses for socket options, whose API is safe.
+fn pace_writes(stream: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(e) = socket2::SockRef::from(stream).set_tcp_notsent_lowat(UNSENT_MAX) {
+        tracing::debug!(target: "fsa", "TCP_NOTSENT_LOWAT: {e}");
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = stream;
+}
+
 /// What every connection task needs from the server.
 #[derive(Clone)]
 struct Shared {
@@ -350,6 +374,7 @@ async fn serve_inner(
             }
         };
         let _ = stream.set_nodelay(true);
+        pace_writes(&stream);
         let shared = shared.clone();
         #[cfg(feature = "tls")]
         let tls = tls.clone();

@@ -15,7 +15,13 @@
 //! - A long handler, a slow request body being read by a handler, a streamed response whose
 //!   app side pauses (server-sent events, long polling), and a response that is still being
 //!   written keep the connection alive; a response that cannot write a single byte for a
-//!   whole timeout (a client that stopped reading) does not.
+//!   whole timeout (a client that stopped reading) does not. (The socket takes writes as
+//!   the client reads, `TCP_NOTSENT_LOWAT`: see `pace_writes` in `server.rs`.)
+//! - A streamed response waiting for the app is treated as a running handler is: it keeps
+//!   its connection until the app's next piece even if the client has left meanwhile, since
+//!   HTTP/1.1 does not read while it answers (see `server.rs`) and the departure shows at
+//!   the next write. Long-lived streams should write something now and then, as server-sent
+//!   events send a comment line as a heartbeat.
 //! - HTTP/2 follows the same rules, with two differences. The server must answer some of a
 //!   client's frames (a PING with its acknowledgement), which a client could send now and
 //!   then to look busy: there, writes count only when the bytes written exceed the bytes
