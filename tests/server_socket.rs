@@ -370,6 +370,26 @@ async fn slow_steady_readers_of_large_responses_are_served_to_the_end() {
     server.stop().await;
 }
 
+/// Many HTTP/2 streams at once on one connection, each with a body cut into pieces: every
+/// body arrives whole, and the connection serves on afterwards.
+#[tokio::test]
+async fn concurrent_http2_streams_get_whole_bodies() {
+    let server = Server::start(app(&[]).build().unwrap()).await;
+    let (sender, _conn) = h2_client(server.addr).await;
+    let gets = (0..40).map(|_| {
+        let mut sender = sender.clone();
+        tokio::spawn(async move { h2_get(&mut sender, "/big").await })
+    });
+    for get in gets {
+        let (status, body) = get.await.unwrap();
+        assert_eq!((status, body.len()), (200, 512 * 1024));
+        assert!(body.bytes().all(|b| b == b'x'));
+    }
+    let mut sender = sender.clone();
+    assert_eq!(h2_get(&mut sender, "/open").await, (200, "open".into()));
+    server.stop().await;
+}
+
 /// A streamed response whose app side pauses for longer than the timeout keeps its
 /// connection, over HTTP/1.1 and HTTP/2.
 #[tokio::test]

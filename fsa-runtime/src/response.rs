@@ -37,6 +37,12 @@ impl Body {
     }
 
     /// A streamed body.
+    ///
+    /// Served by the built-in server, a stream waiting for its next piece keeps its
+    /// connection open as a running handler does, however long it waits; a client that left
+    /// meanwhile is noticed at the next write. A long-lived stream (server-sent events) should
+    /// send something now and then, as a comment line, so that a departed client frees its
+    /// connection.
     pub fn from_stream(s: impl Stream<Item = Result<Bytes, Error>> + Send + 'static) -> Self {
         use futures_util::TryStreamExt;
         Self::from_body(http_body_util::StreamBody::new(s.map_ok(Frame::data)))
