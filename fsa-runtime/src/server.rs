@@ -313,7 +313,7 @@ impl Shared {
             // Shutdown started during the handshake.
             return;
         }
-        let activity = Arc::new(connection::Activity::default());
+        let activity = Arc::new(connection::Activity::new(is_h2));
         let timeout = self.limits.header_timeout;
         if is_h2 {
             let io = TokioIo::new(connection::Watched::<_, true>::new(stream, activity.clone()));
