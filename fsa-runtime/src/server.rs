@@ -271,7 +271,7 @@ async fn sniff_h2(stream: &TcpStream, timeout: Duration) -> Option<bool> {
 
 /// The unsent bytes a connection's socket may hold before it stops taking writes
 /// (`TCP_NOTSENT_LOWAT`, Linux).
-const UNSENT_MAX: u32 = 16 * 1024;
+const UNSENT_MAX: u32 = 64 * 1024;
 
 /// Makes the socket take writes as the client reads, rather than in large gulps.
 ///
@@ -280,8 +280,12 @@ const UNSENT_MAX: u32 = 16 * 1024;
 /// at a modest rate, no write could then happen for longer than the idle timeout, and the
 /// watchdog ([`connection`]) would take a client still reading for one that stopped. With
 /// at most `UNSENT_MAX` bytes not yet sent, a write happens each time the client has taken
-/// that much (as HTTP/2 servers do to keep their streams' priorities meaningful); bytes
-/// already sent and not yet acknowledged are not limited, so throughput is not either.
+/// that much (as HTTP/2 servers do to keep their streams' priorities meaningful): a client
+/// reading faster than 64 KiB per `FSA_SERVER_HEADER_TIMEOUT` (6.5 KB/s with the default)
+/// is always seen reading. Bytes already sent and not yet acknowledged are not limited.
+/// Measured on loopback (1 GiB in 400 KB writes, both ends in one process, three rounds),
+/// 64 KiB kept the throughput of the unlimited socket (3.2-3.4 against 2.9-3.1 GB/s) with
+/// about twice the writes, where 16 KiB cost a fifth of it (2.3-2.4 GB/s).
 /// Done with socket2, the crate tokio itself uses for socket options, whose API is safe.
 fn pace_writes(stream: &TcpStream) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
