@@ -106,17 +106,13 @@ impl Future for ResponseFuture {
 /// handler until its context is dropped, then its response body as it goes out
 /// ([`connection::WatchedBody`]). Held by the request's context, so that the body is
 /// watched where the response is built, without moving it once more.
-pub(crate) struct Served {
-    in_flight: connection::InFlight,
-    /// The size of the pieces HTTP/2 response bodies are cut into.
-    pieces: Option<usize>,
-}
+pub(crate) struct Served(connection::InFlight);
 
 impl Served {
     /// Watches the response's body, if it goes out in more than one piece.
     #[inline]
     pub(crate) fn watch(&self, response: &mut Response) {
-        if connection::needs_watching(response.body(), self.pieces) {
+        if self.0.needs_watching(response.body()) {
             self.watch_body(response);
         }
     }
@@ -125,7 +121,7 @@ impl Served {
     #[inline(never)]
     fn watch_body(&self, response: &mut Response) {
         let body = std::mem::take(response.body_mut());
-        *response.body_mut() = self.in_flight.watch(body, self.pieces);
+        *response.body_mut() = self.0.watch(body);
     }
 }
 
@@ -321,12 +317,11 @@ impl Shared {
         let timeout = self.limits.header_timeout;
         if is_h2 {
             let io = TokioIo::new(connection::Watched::<_, true>::new(stream, activity.clone()));
-            let pieces = Some(connection::H2_PIECE);
-            let conn = self.h2.serve_connection(io, service(self.app, peer, tls, activity.clone(), pieces));
+            let conn = self.h2.serve_connection(io, service(self.app, peer, tls, activity.clone()));
             connection::drive(conn, activity, Some(connection::Idle::http2(timeout)), self.stop).await;
         } else {
             let io = TokioIo::new(connection::Watched::<_, false>::new(stream, activity.clone()));
-            let conn = self.h1.serve_connection(io, service(self.app, peer, tls, activity.clone(), None));
+            let conn = self.h1.serve_connection(io, service(self.app, peer, tls, activity.clone()));
             connection::drive(conn, activity, Some(connection::Idle::http1(timeout)), self.stop).await;
         }
     }
@@ -421,7 +416,6 @@ fn service(
     peer: SocketAddr,
     tls: bool,
     activity: Arc<connection::Activity>,
-    pieces: Option<usize>,
 ) -> impl hyper::service::Service<
     http::Request<hyper::body::Incoming>,
     Response = Response,
@@ -431,7 +425,7 @@ fn service(
 + Send
 + 'static {
     hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-        let served = Served { in_flight: activity.start(), pieces };
+        let served = Served(activity.start());
         let (parts, body) = req.into_parts();
         ResponseFuture { pipeline: app.dispatch_parts(parts, ReqBody::incoming(body), Some(peer), tls, Some(served)) }
     })

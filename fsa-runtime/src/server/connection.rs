@@ -61,7 +61,7 @@ const GRACEFUL: u8 = 1;
 const CLOSE: u8 = 2;
 
 /// The size of the pieces in which HTTP/2 response bodies are handed to hyper.
-pub(crate) const H2_PIECE: usize = 16 * 1024;
+const H2_PIECE: usize = 16 * 1024;
 
 /// The bytes an HTTP/2 connection must write, beyond those it read, in a quarter of the
 /// timeout for its writes to count.
@@ -122,22 +122,27 @@ impl Activity {
 pub(crate) struct InFlight(Arc<Activity>);
 
 impl InFlight {
-    /// Watches the body of the handler's response: see [`WatchedBody`]. `pieces` cuts it into
-    /// pieces of at most that size (HTTP/2). Bodies that go out at once are left as they are
-    /// (see [`needs_watching`]).
-    pub(crate) fn watch(&self, body: Body, pieces: Option<usize>) -> Body {
-        if !needs_watching(&body, pieces) {
+    /// The size of the pieces response bodies are handed to hyper in: [`H2_PIECE`] over
+    /// HTTP/2, whole over HTTP/1.1.
+    fn piece(&self) -> usize {
+        if self.0.shared { H2_PIECE } else { usize::MAX }
+    }
+
+    /// Whether the handler's response body goes out in more than one piece: streamed, or
+    /// longer than a piece.
+    pub(crate) fn needs_watching(&self, body: &Body) -> bool {
+        body.is_streamed() || (self.0.shared && body.size_hint().exact().is_some_and(|n| n > H2_PIECE as u64))
+    }
+
+    /// Watches the body of the handler's response: see [`WatchedBody`]. Bodies that go out
+    /// at once are left as they are.
+    pub(crate) fn watch(&self, body: Body) -> Body {
+        if !self.needs_watching(&body) {
             return body;
         }
-        let piece = pieces.unwrap_or(usize::MAX);
+        let piece = self.piece();
         Body::from_body(WatchedBody { inner: body, rest: None, piece, activity: self.0.clone(), waiting: false })
     }
-}
-
-/// Whether a response body goes out in more than one piece: streamed, or longer than
-/// `pieces`.
-pub(crate) fn needs_watching(body: &Body, pieces: Option<usize>) -> bool {
-    body.is_streamed() || pieces.is_some_and(|p| body.size_hint().exact().is_some_and(|n| n > p as u64))
 }
 
 impl Drop for InFlight {
@@ -492,7 +497,7 @@ mod tests {
         let guard = a.start();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<Bytes, Error>>();
         let stream = tokio_stream_of(rx).boxed();
-        let mut body = guard.watch(Body::from_stream(stream), None);
+        let mut body = guard.watch(Body::from_stream(stream));
         drop(guard);
         assert_eq!(a.in_flight.load(Ordering::Relaxed), 0);
         let before = a.snapshot();
@@ -521,12 +526,12 @@ mod tests {
     #[tokio::test]
     async fn a_long_body_is_cut_into_pieces() {
         use http_body_util::BodyExt;
-        let a = Arc::new(Activity::default());
+        let a = Arc::new(Activity::new(true));
         let guard = a.start();
         let long = Bytes::from(vec![7u8; 2 * H2_PIECE + 5]);
-        let short = guard.watch(Body::from(Bytes::from_static(b"short")), Some(H2_PIECE));
+        let short = guard.watch(Body::from(Bytes::from_static(b"short")));
         assert!(!short.is_streamed(), "a short body goes as it is");
-        let mut body = guard.watch(Body::from(long.clone()), Some(H2_PIECE));
+        let mut body = guard.watch(Body::from(long.clone()));
         assert_eq!(body.size_hint().exact(), Some(long.len() as u64));
         let mut sizes = Vec::new();
         let mut out = Vec::new();
@@ -540,7 +545,8 @@ mod tests {
         assert_eq!(sizes, [H2_PIECE, H2_PIECE, 5]);
         assert_eq!(out, long);
         // HTTP/1.1 (no pieces) leaves whole bodies alone.
-        assert!(!guard.watch(Body::from(long), None).is_streamed());
+        let h1 = Arc::new(Activity::new(false));
+        assert!(!h1.start().watch(Body::from(long)).is_streamed());
     }
 
     /// HTTP/2: answering a client's PINGs (a few bytes now and then) is not activity; a
