@@ -253,6 +253,79 @@ async fn idle_http2_connections_are_closed() {
     server.stop().await;
 }
 
+/// One HTTP/2 frame: a 9-byte header (length, type, flags, stream), then the payload.
+fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(payload.len()).unwrap().to_be_bytes();
+    let mut frame = vec![len[1], len[2], len[3], kind, flags];
+    frame.extend_from_slice(&stream.to_be_bytes());
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// Reads one HTTP/2 frame: its type, flags and stream (`None` at the end of the connection).
+async fn h2_read_frame<R: AsyncRead + Unpin>(stream: &mut R) -> Option<(u8, u8, u32)> {
+    let mut head = [0u8; 9];
+    stream.read_exact(&mut head).await.ok()?;
+    let len = usize::from(head[0]) << 16 | usize::from(head[1]) << 8 | usize::from(head[2]);
+    stream.read_exact(&mut vec![0u8; len]).await.ok()?;
+    Some((head[3], head[4], u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff))
+}
+
+/// HTTP/2: a client that keeps sending PINGs after its request does not keep its idle
+/// connection, though the server writes an acknowledgement for each of them.
+#[tokio::test]
+async fn pinging_http2_clients_are_not_kept() {
+    const HEADERS: u8 = 1;
+    const PING: u8 = 6;
+    const GOAWAY: u8 = 7;
+    let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;
+    let (mut rd, mut wr) = TcpStream::connect(server.addr).await.unwrap().into_split();
+    // The preface, an empty SETTINGS, then GET /open on stream 1 (END_STREAM | END_HEADERS):
+    // HPACK :method GET, :scheme http (static entries 2 and 6), :path (entry 4) as a literal.
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    hello.extend(h2_frame(4, 0, 0, &[]));
+    hello.extend(h2_frame(HEADERS, 0x5, 1, b"\x82\x86\x04\x05/open"));
+    wr.write_all(&hello).await.unwrap();
+    let answered = async {
+        loop {
+            match h2_read_frame(&mut rd).await {
+                Some((HEADERS, flags, stream)) => return Some((flags & 0x4, stream)),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    };
+    let answered = tokio::time::timeout(PATIENCE, answered).await.unwrap();
+    assert_eq!(answered, Some((0x4, 1)), "the response's HEADERS on stream 1");
+    // A PING every 50 ms (80 per second each way), for longer than the server allows.
+    let pinger = tokio::spawn(async move {
+        for n in 0u64..200 {
+            if wr.write_all(&h2_frame(PING, 0, 0, &n.to_be_bytes())).await.is_err() {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        200
+    });
+    let watch = async {
+        let mut acks = 0;
+        let mut goaway = false;
+        while let Some((kind, flags, _)) = h2_read_frame(&mut rd).await {
+            acks += usize::from(kind == PING && flags & 1 == 1);
+            goaway |= kind == GOAWAY;
+        }
+        (acks, goaway)
+    };
+    let (acks, goaway) = tokio::time::timeout(Duration::from_secs(8), watch)
+        .await
+        .expect("a client sending PINGs kept its idle HTTP/2 connection");
+    assert!(acks >= 10, "the server answered the PINGs: {acks} acknowledgements");
+    assert!(goaway, "the server asked the client to go away before closing");
+    let sent = pinger.await.unwrap();
+    assert!(sent < 200, "the pings ended with the connection");
+    server.stop().await;
+}
+
 /// HTTP/2: a response read slowly through a small flow-control window keeps its
 /// connection while it progresses; one the client stopped reading does not.
 #[tokio::test]
