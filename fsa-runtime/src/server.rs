@@ -493,3 +493,25 @@ pub async fn shutdown_signal() {
         () = term => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A paced socket holds at most 64 KiB of unsent bytes. (That the server paces every
+    /// connection it accepts is shown through a socket by a test that fails without it:
+    /// `slow_steady_readers_of_large_responses_are_served_to_the_end`.)
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[tokio::test]
+    async fn accepted_sockets_take_writes_as_the_client_reads() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let lowat = |s: &TcpStream| socket2::SockRef::from(s).tcp_notsent_lowat().unwrap();
+        // The kernel's default is "no limit" (u32::MAX), unless the machine sets one.
+        assert_ne!(lowat(&stream), UNSENT_MAX, "the option would prove nothing here");
+        pace_writes(&stream);
+        assert_eq!(lowat(&stream), 64 * 1024);
+        drop(client);
+    }
+}
