@@ -494,14 +494,13 @@ pub async fn shutdown_signal() {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
 mod tests {
     use super::*;
 
     /// A paced socket holds at most 64 KiB of unsent bytes. (That the server paces every
     /// connection it accepts is shown through a socket by a test that fails without it:
     /// `slow_steady_readers_of_large_responses_are_served_to_the_end`.)
-    #[cfg(any(target_os = "linux", target_os = "android"))]
     #[tokio::test]
     async fn accepted_sockets_take_writes_as_the_client_reads() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
