@@ -5,14 +5,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::args;
 use crate::db::{Db, Q, RowId};
-use crate::users;
+use crate::{types, users};
 
-/// An auth object as given: `upass` is the clear password, `aid` optional.
+/// An auth object as given: `upass` is the clear password, `aid` optional. `aid` and `admin`
+/// are read as the original's pydantic dataclass reads them, in lax mode (`"5"` and `5.0` are
+/// 5, `"yes"` and `1` are true; see [`types::lax_int_value`] and [`types::lax_bool_value`]).
 #[derive(Debug, Deserialize)]
 pub struct AuthIn {
-    /// Identifier (must match the path on PUT when given).
-    #[serde(default)]
-    pub aid: Option<i64>,
+    /// Identifier (must match the path on PUT when given), without bound as Python's int.
+    #[serde(default, deserialize_with = "types::lax_optional_int")]
+    pub aid: Option<i128>,
     /// Login (no `@`).
     pub login: String,
     /// Email (with a `@`).
@@ -20,6 +22,7 @@ pub struct AuthIn {
     /// Clear password.
     pub upass: String,
     /// Administrator flag.
+    #[serde(deserialize_with = "types::lax_bool")]
     pub admin: bool,
     /// Base32 OTP secret.
     pub secret: String,
@@ -79,7 +82,7 @@ async fn post_auth(db: Db, app: App, user: AuthIn) -> Result<(Json<serde_json::V
 /// Replaces every column of a user.
 #[put("/auth/<aid>", authorize = "ADMIN")]
 async fn put_auth_aid(db: Db, app: App, aid: RowId, user: AuthIn) -> Result<((), u16)> {
-    if user.aid.is_some_and(|a| Some(a) != aid.row()) {
+    if user.aid.is_some_and(|a| a.to_string() != aid.to_string()) {
         return Err(Error::bad_request("inconsistent aid"));
     }
     let hash = app.hash_password(&user.upass).await?;

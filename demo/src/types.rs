@@ -344,6 +344,58 @@ fn lax_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i128, D::Erro
     lax_int_value(&value).ok_or_else(|| serde::de::Error::custom(format!("invalid integer: {value}")))
 }
 
+/// Serde's `deserialize_with` for an optional integer read as pydantic's lax mode reads one:
+/// null is `None`, anything else as [`lax_int_value`] takes it.
+pub fn lax_optional_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i128>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        value => {
+            lax_int_value(&value).map(Some).ok_or_else(|| serde::de::Error::custom(format!("invalid integer: {value}")))
+        }
+    }
+}
+
+/// Serde's `deserialize_with` for a boolean read as pydantic's lax mode reads one (see
+/// [`lax_bool_value`]).
+pub fn lax_bool<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    let value = Value::deserialize(d)?;
+    lax_bool_value(&value).ok_or_else(|| serde::de::Error::custom(format!("invalid boolean: {value}")))
+}
+
+/// A boolean as pydantic 2's lax mode takes it: a JSON boolean, the numbers 0 and 1 (`0.0`
+/// and `1.0` too), or one of the strings `0`, `1` and, in any case, `f`, `n`, `no`, `off`,
+/// `false`, `t`, `y`, `yes`, `on`, `true` (no spaces around). Anything else is `None`.
+///
+/// ```
+/// use demo::types::lax_bool_value;
+/// use serde_json::json;
+/// assert_eq!(lax_bool_value(&json!("Yes")), Some(true));
+/// assert_eq!(lax_bool_value(&json!(0.0)), Some(false));
+/// assert_eq!(lax_bool_value(&json!(2)), None);
+/// assert_eq!(lax_bool_value(&json!(" true")), None);
+/// ```
+pub fn lax_bool_value(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_f64()? {
+            0.0 => Some(false),
+            1.0 => Some(true),
+            _ => None,
+        },
+        Value::String(s) => {
+            let is = |words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+            if is(&["0", "f", "n", "no", "off", "false"]) {
+                Some(false)
+            } else if is(&["1", "t", "y", "yes", "on", "true"]) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
 /// A character read from its JSON text, where an `age` written as a long integer keeps every
 /// digit (a `serde_json::Value` would hold it as a float); `None` when the text is not such an
 /// object, and the reading through a `Value` then says why.

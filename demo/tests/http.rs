@@ -403,6 +403,19 @@ async fn auth_routes(f: &Fixture) {
     let r = c.post("/auth").basic("foo", "bla").json(&json!({"user": {"login": "x"}})).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("cast error"), "{}", r.text());
+    // `admin` and `aid` are read as the original's pydantic dataclass reads them (lax mode).
+    let lax = json!({"aid": "12.0", "login": "lax", "email": "lax@school.org", "upass": "l4x", "admin": "Yes", "secret": "L"});
+    let r = c.post("/auth").basic("foo", "bla").json(&json!({ "user": lax })).await;
+    assert_eq!(r.status(), 201, "{}", r.text());
+    assert_eq!(c.get("/auth/lax").basic("foo", "bla").await.json()["admin"], json!(true));
+    for (key, bad) in [("admin", json!("maybe")), ("admin", json!(2)), ("admin", json!(" true")), ("aid", json!("1.5"))]
+    {
+        let mut user = lax.clone();
+        user[key] = bad.clone();
+        let r = c.post("/auth").basic("foo", "bla").json(&json!({ "user": user })).await;
+        assert_eq!(r.status(), 400, "{key}: {bad}");
+        assert!(r.text().contains("cast error"), "{}", r.text());
+    }
     let weak = json!({"login": "weak", "email": "weak@school.org", "upass": "1", "admin": false, "secret": "W"});
     assert_eq!(c.post("/auth").basic("foo", "bla").json(&json!({ "user": weak })).await.status(), 400);
     // PUT /auth/<aid>
@@ -410,9 +423,9 @@ async fn auth_routes(f: &Fixture) {
     put["aid"] = json!(aid + 1000);
     let r = c.put(&format!("/auth/{aid}")).basic("foo", "bla").json(&json!({ "user": put })).await;
     assert_eq!((r.status(), r.text()), (400, "inconsistent aid".to_owned()));
-    put["aid"] = json!(aid);
+    put["aid"] = json!(aid.to_string());
     put["upass"] = json!("salmon1");
-    put["admin"] = json!(true);
+    put["admin"] = json!(1);
     let r = c.put(&format!("/auth/{aid}")).basic("foo", "bla").json(&json!({ "user": put })).await;
     assert_eq!(r.status(), 204, "{}", r.text());
     assert_eq!(c.get("/who").basic("hobbes", "tuna1").await.json(), Value::Null);
@@ -421,6 +434,9 @@ async fn auth_routes(f: &Fixture) {
     let r = c.put("/auth/9999").basic("foo", "bla").json(&json!({ "user": put })).await;
     assert_eq!((r.status(), r.text()), (404, "no such aid: 9999".to_owned()));
     put["aid"] = Value::Null;
+    let r = c.put("/auth/99999999999999999999").basic("foo", "bla").json(&json!({ "user": put })).await;
+    assert_eq!((r.status(), r.text()), (404, "no such aid: 99999999999999999999".to_owned()));
+    put["aid"] = json!("99999999999999999999");
     let r = c.put("/auth/99999999999999999999").basic("foo", "bla").json(&json!({ "user": put })).await;
     assert_eq!((r.status(), r.text()), (404, "no such aid: 99999999999999999999".to_owned()));
     put["aid"] = json!(9999);
