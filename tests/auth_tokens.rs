@@ -291,6 +291,9 @@ async fn jwt_claims_and_validation() {
     cases.push(("missing sub", forge(&without("sub"), JWT_SECRET)));
     cases.push(("not yet valid nbf", forge(&with("nbf", json!(now() + 3600)), JWT_SECRET)));
     cases.push(("issued in the future", forge(&with("iat", json!(now() + 3600)), JWT_SECRET)));
+    // A scope claim is split as a string: FlaskSimpleAuth's `data["scope"].split(" ")`.
+    cases.push(("null scope", forge(&with("scope", Value::Null), JWT_SECRET)));
+    cases.push(("scope list", forge(&with("scope", json!(["read"])), JWT_SECRET)));
     // alg none: unsigned.
     let none_header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = B64.encode(serde_json::to_vec(&good).unwrap());

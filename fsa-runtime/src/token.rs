@@ -407,8 +407,15 @@ struct ReadClaims {
     /// Read to check its type only: jsonwebtoken also takes an array holding the issuer.
     #[serde(default)]
     iss: Option<serde_json::Value>,
-    #[serde(default)]
+    /// A string when present: a `null` scope is refused, as PyJWT's caller splits it.
+    #[serde(default, deserialize_with = "present_string")]
     scope: Option<String>,
+}
+
+/// A claim that may be absent but, when present, must be a string (not `null`).
+#[cfg(feature = "jwt")]
+fn present_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    <String as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// JSON as Python's `json.dumps(…, separators=(",", ":"))` writes it: `serde_json`'s compact
