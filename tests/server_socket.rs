@@ -594,6 +594,53 @@ async fn trickled_request_body_is_a_408() {
     server.stop().await;
 }
 
+/// A request body the app does not read (a 404, a refusal before the parameters) is read
+/// and thrown away after the answer when it is no larger than 256 KiB, so that the
+/// connection serves the next request; a larger one, one whose reading failed (413), or one
+/// the client waits to be asked for (`Expect: 100-continue`) is answered with `Connection:
+/// close`, so that the client does not send another request on a connection about to close.
+#[tokio::test]
+async fn unread_request_bodies_are_drained_or_the_connection_closed() {
+    let server = Server::start(app(&[("FSA_MAX_BODY_SIZE", "300000")]).build().unwrap()).await;
+    let post = |path: &str, size: usize, extra: &str| {
+        let mut request =
+            format!("POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {size}\r\n{extra}\r\n").into_bytes();
+        request.extend(std::iter::repeat_n(b'x', size));
+        request
+    };
+    // The body, and the next request, arrive as the client writes them (in one go here).
+    for size in [100_000, 256 * 1024] {
+        let (mut rd, mut wr) = TcpStream::connect(server.addr).await.unwrap().into_split();
+        let mut both = post("/nope", size, "");
+        both.extend_from_slice(b"GET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        let writer = tokio::spawn(async move { wr.write_all(&both).await });
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(PATIENCE, rd.read_to_end(&mut out)).await.unwrap();
+        writer.await.unwrap().unwrap();
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.starts_with("HTTP/1.1 404"), "{size}: {out}");
+        let first_head = out.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+        assert!(!first_head.contains("connection: close"), "{size}: {out}");
+        assert!(out.contains("HTTP/1.1 200") && out.ends_with("open"), "{size}: the next request is served: {out}");
+    }
+    // Larger, refused as too large, or waiting for 100-continue: the answer says the
+    // connection closes.
+    for (path, size, extra, want) in [
+        ("/nope", 256 * 1024 + 1, "", 404),
+        ("/echo", 300_001, "Content-Type: application/x-www-form-urlencoded\r\n", 413),
+        ("/nope", 1000, "Expect: 100-continue\r\n", 404),
+    ] {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let request = post(path, size, extra);
+        let head = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        stream.write_all(&request[..head]).await.unwrap();
+        let r = read_response(&mut stream).await;
+        assert_eq!(status(&r), want, "{path} {size}: {r}");
+        assert!(r.to_ascii_lowercase().contains("\r\nconnection: close\r\n"), "{path} {size}: {r}");
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn busy_connections_are_kept_and_idle_ones_closed() {
     let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;

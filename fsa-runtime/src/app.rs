@@ -475,6 +475,9 @@ impl App {
         }
         if let Some(served) = &ctx.served {
             served.watch(&mut resp);
+            if served.is_http1() {
+                ctx.settle_body(&mut resp);
+            }
         }
         resp
     }

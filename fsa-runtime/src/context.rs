@@ -26,6 +26,10 @@ use crate::token::{TokenInfo, TokenOptions};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The largest request body left unread that the built-in server reads and throws away to
+/// keep its connection (see [`Context::settle_body`]).
+const DRAIN_MAX: u64 = 256 * 1024;
+
 /// A request body: hyper's own (the built-in server, without an allocation), or any other
 /// body, boxed. http-body-util's `Either` does the dispatch between the two.
 pub struct ReqBody(
@@ -124,6 +128,8 @@ pub struct Context {
     finalizers: std::sync::Mutex<Vec<Finalizer>>,
     /// The request's count in its connection's activity (built-in server).
     pub(crate) served: Option<crate::server::Served>,
+    /// Whether the body's reading stopped before its end (too large, too slow, broken).
+    body_cut: bool,
 }
 
 /// A per-request finalizer (see [`Context::on_response`]).
@@ -157,6 +163,7 @@ impl Context {
             traced: true,
             finalizers: std::sync::Mutex::new(Vec::new()),
             served: None,
+            body_cut: false,
         }
     }
 
@@ -421,6 +428,7 @@ impl Context {
         if let Some(len) = length.and_then(|v| v.parse::<u64>().ok())
             && len > max as u64
         {
+            self.body_cut = true;
             return Err(Error::new(413, format!("request body larger than {max} bytes")));
         }
         // The header value is shared, not copied: the context stays free to change below.
@@ -438,7 +446,7 @@ impl Context {
             // usual case.
             return Box::pin(self.read_multipart(body, ct, max)).await;
         }
-        let bytes = collect_limited(body, max, self.body_pace()).await?;
+        let bytes = self.collect(body, max).await?;
         if bytes.is_empty() {
             return Ok(());
         }
@@ -487,6 +495,48 @@ impl Context {
         Ok(())
     }
 
+    /// The whole body (see [`collect_limited`]), noting when its reading stops before its end.
+    async fn collect(&mut self, body: ReqBody, max: usize) -> Result<Bytes, Error> {
+        let collected = collect_limited(body, max, self.body_pace()).await;
+        self.body_cut = collected.is_err();
+        collected
+    }
+
+    /// Settles a request body left unread or read in part, once the request is answered
+    /// over HTTP/1.1, where it stands between the connection and its next request: hyper
+    /// reads on only what has already arrived, and otherwise closes the connection without
+    /// saying so in the answer, so that a client sending its next request there sees it
+    /// fail. A body of known length up to [`DRAIN_MAX`] is read and thrown away by a task of
+    /// its own while the answer goes out (at the pace a body must keep), and the connection
+    /// then serves the next request, as Go's server does; the answer to a request whose body
+    /// is larger, of unknown length, read in part, or not sent yet (`Expect: 100-continue`)
+    /// says `Connection: close`.
+    #[inline]
+    pub(crate) fn settle_body(&mut self, resp: &mut Response) {
+        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.body_cut || body.as_ref().is_some_and(|b| !b.is_end_stream()) {
+            self.settle_unread_body(resp);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn settle_unread_body(&mut self, resp: &mut Response) {
+        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let waits = self.parts.headers.contains_key(header::EXPECT);
+        match body {
+            Some(body) if !self.body_cut && !waits && body.size_hint().exact().is_some_and(|n| n <= DRAIN_MAX) => {
+                let pace = self.body_pace();
+                tokio::spawn(async move {
+                    let _ = collect_limited(body, DRAIN_MAX as usize, pace).await;
+                });
+            }
+            _ => {
+                resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+            }
+        }
+    }
+
     /// How slowly a request body may come before it is answered 408 (see [`Pace`]): the
     /// connection watchdog leaves alone a connection whose request runs, so that a handler
     /// may take its time; reading a body is the one part of a request that waits on the client.
@@ -501,7 +551,7 @@ impl Context {
         // The whole body first, then to multer in one piece: fed frame by frame, multer searches
         // its whole buffer again for a boundary or a part's header end at each frame, which a
         // client sending small frames makes quadratic (3 s of CPU for 16 MiB in 1 KiB frames).
-        let whole = collect_limited(body, max, self.body_pace()).await?;
+        let whole = self.collect(body, max).await?;
         let stream = futures_util::stream::once(std::future::ready(Ok::<Bytes, std::io::Error>(whole)));
         // `collect_limited` has applied the size limit (413) and the body's pace (408).
         let mut mp = multer::Multipart::new(stream, boundary);

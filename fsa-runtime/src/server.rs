@@ -31,6 +31,12 @@
 //!   with an empty body, not in `FSA_ERROR_RESPONSE`'s format;
 //! - hyper decodes chunked bodies incrementally (an absurd chunk size is an error, never an
 //!   allocation) and fsa stops reading a body at `FSA_MAX_BODY_SIZE` (413);
+//! - over HTTP/1.1, a request body the app leaves unread (a 404, a refusal before the
+//!   parameters are read) is read and thrown away after the answer when its length is known
+//!   and at most 256 KiB, so that the connection serves the next request; the answer to a
+//!   request whose body is larger, chunked, cut short (413, 408) or not sent yet (`Expect:
+//!   100-continue`) says `Connection: close`, so that the client does not send its next
+//!   request on a connection about to close (`Context::settle_body`);
 //! - response header values are built with `HeaderValue`, which refuses CR and LF, so request
 //!   data can never split a response header.
 //!
@@ -115,6 +121,12 @@ impl Served {
         if self.0.needs_watching(response.body()) {
             self.watch_body(response);
         }
+    }
+
+    /// Whether the request came over HTTP/1 (its connection runs one request at a time).
+    #[inline]
+    pub(crate) fn is_http1(&self) -> bool {
+        !self.0.is_shared()
     }
 
     #[cold]

@@ -128,6 +128,11 @@ impl InFlight {
         if self.0.shared { H2_PIECE } else { usize::MAX }
     }
 
+    /// Whether the connection runs its requests in tasks of their own (HTTP/2).
+    pub(crate) fn is_shared(&self) -> bool {
+        self.0.shared
+    }
+
     /// Whether the handler's response body goes out in more than one piece: streamed, or
     /// longer than a piece.
     pub(crate) fn needs_watching(&self, body: &Body) -> bool {
