@@ -418,17 +418,19 @@ impl Context {
     }
 
     async fn read_body(&mut self, body: ReqBody) -> Result<(), Error> {
+        // Until the body is known to be read to its end (`collect`), or empty.
+        self.body_cut = true;
         // A header's text has no other spaces than ASCII ones (`to_str`), which `trim_ascii`
         // takes away as `trim` would, without its Unicode tables.
         let length = self.parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).map(str::trim_ascii);
         if length == Some("0") {
+            self.body_cut = false;
             return Ok(());
         }
         let max = self.app.inner.config.max_body_size;
         if let Some(len) = length.and_then(|v| v.parse::<u64>().ok())
             && len > max as u64
         {
-            self.body_cut = true;
             return Err(Error::new(413, format!("request body larger than {max} bytes")));
         }
         // The header value is shared, not copied: the context stays free to change below.
@@ -503,14 +505,15 @@ impl Context {
     }
 
     /// Settles a request body left unread or read in part, once the request is answered
-    /// over HTTP/1.1, where it stands between the connection and its next request: hyper
+    /// over HTTP/1, where it stands between the connection and its next request: hyper
     /// reads on only what has already arrived, and otherwise closes the connection without
     /// saying so in the answer, so that a client sending its next request there sees it
     /// fail. A body of known length up to [`DRAIN_MAX`] is read and thrown away by a task of
-    /// its own while the answer goes out (at the pace a body must keep), and the connection
-    /// then serves the next request, as Go's server does; the answer to a request whose body
-    /// is larger, of unknown length, read in part, or not sent yet (`Expect: 100-continue`)
-    /// says `Connection: close`.
+    /// its own while the answer goes out, at the pace a body must keep (the task holds the
+    /// request's count in its connection's activity, so that the connection watchdog leaves
+    /// it to that pace), and the connection then serves the next request, as Go's server
+    /// does; the answer to a request whose body is larger, of unknown length, read in part,
+    /// or not sent yet (`Expect: 100-continue`) says `Connection: close`.
     #[inline]
     pub(crate) fn settle_body(&mut self, resp: &mut Response) {
         let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -523,12 +526,15 @@ impl Context {
     #[inline(never)]
     fn settle_unread_body(&mut self, resp: &mut Response) {
         let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        let waits = self.parts.headers.contains_key(header::EXPECT);
+        let waits =
+            self.parts.headers.get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         match body {
             Some(body) if !self.body_cut && !waits && body.size_hint().exact().is_some_and(|n| n <= DRAIN_MAX) => {
                 let pace = self.body_pace();
+                let served = self.served.take();
                 tokio::spawn(async move {
-                    let _ = collect_limited(body, DRAIN_MAX as usize, pace).await;
+                    let _ = drain_limited(body, DRAIN_MAX as usize, pace).await;
+                    drop(served);
                 });
             }
             _ => {
@@ -686,6 +692,21 @@ impl Pace {
     /// Windows, rather than an average since the body's start: a client that sent a large
     /// first piece quickly must still keep up the rate afterwards, instead of having bought
     /// a long trickle with it.
+    /// Checks the pace of a body of which `read` bytes have been read, in the `window` that
+    /// started at the instant and the count it holds (none before the body's first frame).
+    #[inline]
+    fn step(self, window: &mut Option<(std::time::Instant, usize)>, read: usize) -> Result<(), Error> {
+        match *window {
+            None => *window = Some((std::time::Instant::now(), read)),
+            Some((t, before)) => {
+                if self.check(read - before, t.elapsed().as_secs_f64())? {
+                    *window = Some((std::time::Instant::now(), read));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn check(self, received: usize, elapsed: f64) -> Result<bool, Error> {
         if self.min_rate == 0 || elapsed <= self.idle {
             return Ok(false);
@@ -748,15 +769,25 @@ async fn collect_limited(mut body: ReqBody, max: usize, pace: Pace) -> Result<By
         if body.is_hyper() && body.is_end_stream() {
             break;
         }
-        let held = first.as_ref().map_or(0, Bytes::len) + out.len();
-        match window {
-            None => window = Some((std::time::Instant::now(), held)),
-            Some((t, before)) => {
-                if pace.check(held - before, t.elapsed().as_secs_f64())? {
-                    window = Some((std::time::Instant::now(), held));
-                }
-            }
-        }
+        pace.step(&mut window, first.as_ref().map_or(0, Bytes::len) + out.len())?;
     }
     Ok(first.unwrap_or_else(|| out.freeze()))
+}
+
+/// Reads a body to its end and throws it away, under the limits of [`collect_limited`].
+async fn drain_limited(mut body: ReqBody, max: usize, pace: Pace) -> Result<(), Error> {
+    let mut total = 0;
+    let mut window = None;
+    while let Some(frame) = next_frame(&mut body, pace.idle).await? {
+        let frame = frame.map_err(|_| Error::bad_request("cannot read request body"))?;
+        total += frame.data_ref().map_or(0, Bytes::len);
+        if total > max {
+            return Err(Error::new(413, format!("request body larger than {max} bytes")));
+        }
+        if body.is_hyper() && body.is_end_stream() {
+            break;
+        }
+        pace.step(&mut window, total)?;
+    }
+    Ok(())
 }

@@ -31,12 +31,13 @@
 //!   with an empty body, not in `FSA_ERROR_RESPONSE`'s format;
 //! - hyper decodes chunked bodies incrementally (an absurd chunk size is an error, never an
 //!   allocation) and fsa stops reading a body at `FSA_MAX_BODY_SIZE` (413);
-//! - over HTTP/1.1, a request body the app leaves unread (a 404, a refusal before the
-//!   parameters are read) is read and thrown away after the answer when its length is known
-//!   and at most 256 KiB, so that the connection serves the next request; the answer to a
-//!   request whose body is larger, chunked, cut short (413, 408) or not sent yet (`Expect:
-//!   100-continue`) says `Connection: close`, so that the client does not send its next
-//!   request on a connection about to close (`Context::settle_body`);
+//! - over HTTP/1, a request body the app leaves unread (a 404, a refusal before the
+//!   parameters are read) is read and thrown away after the answer, at a body's pace, when
+//!   its length is known and at most 256 KiB, so that the connection serves the next
+//!   request; the answer to a request whose body is larger, chunked, cut short (413, 408,
+//!   a multipart body without its boundary) or not sent yet (`Expect: 100-continue`) says
+//!   `Connection: close`, so that the client does not send its next request on a
+//!   connection about to close (`Context::settle_body`);
 //! - response header values are built with `HeaderValue`, which refuses CR and LF, so request
 //!   data can never split a response header.
 //!
@@ -519,7 +520,7 @@ mod tests {
         let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         let (stream, _) = listener.accept().await.unwrap();
         let lowat = |s: &TcpStream| socket2::SockRef::from(s).tcp_notsent_lowat().unwrap();
-        // The kernel's default is "no limit" (u32::MAX), unless the machine sets one.
+        // Unset, the socket reads 0 (the kernel's net.ipv4.tcp_notsent_lowat then applies).
         assert_ne!(lowat(&stream), UNSENT_MAX, "the option would prove nothing here");
         pace_writes(&stream);
         assert_eq!(lowat(&stream), 64 * 1024);
