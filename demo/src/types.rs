@@ -340,8 +340,7 @@ pub struct Character {
 }
 
 fn lax_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i128, D::Error> {
-    let value = Value::deserialize(d)?;
-    lax_int_value(&value).ok_or_else(|| serde::de::Error::custom(format!("invalid integer: {value}")))
+    lax_int_or_error(&Value::deserialize(d)?)
 }
 
 /// Serde's `deserialize_with` for an optional integer read as pydantic's lax mode reads one:
@@ -349,10 +348,12 @@ fn lax_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i128, D::Erro
 pub fn lax_optional_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i128>, D::Error> {
     match Value::deserialize(d)? {
         Value::Null => Ok(None),
-        value => {
-            lax_int_value(&value).map(Some).ok_or_else(|| serde::de::Error::custom(format!("invalid integer: {value}")))
-        }
+        value => lax_int_or_error(&value).map(Some),
     }
+}
+
+fn lax_int_or_error<E: serde::de::Error>(value: &Value) -> std::result::Result<i128, E> {
+    lax_int_value(value).ok_or_else(|| E::custom(format!("invalid integer: {value}")))
 }
 
 /// Serde's `deserialize_with` for a boolean read as pydantic's lax mode reads one (see

@@ -431,7 +431,7 @@ impl Context {
         if let Some(len) = length.and_then(|v| v.parse::<u64>().ok())
             && len > max as u64
         {
-            return Err(Error::new(413, format!("request body larger than {max} bytes")));
+            return Err(body_too_large(max));
         }
         // The header value is shared, not copied: the context stays free to change below.
         let ct_value = self.parts.headers.get(header::CONTENT_TYPE).cloned();
@@ -669,6 +669,11 @@ fn too_many_params(max: usize) -> Error {
     Error::new(413, format!("too many parameters in request body: more than {max}"))
 }
 
+/// The 413 of a request body larger than `max` bytes.
+fn body_too_large(max: usize) -> Error {
+    Error::new(413, format!("request body larger than {max} bytes"))
+}
+
 /// The 408 of a request body that sent nothing for too long.
 fn body_timeout() -> Error {
     Error::new(408, "request body timed out")
@@ -686,12 +691,6 @@ struct Pace {
 }
 
 impl Pace {
-    /// `Err` when the `received` bytes of the window that started `elapsed` seconds ago are
-    /// too few; `Ok(true)` when the window is over (longer than `idle`) and a new one starts.
-    ///
-    /// Windows, rather than an average since the body's start: a client that sent a large
-    /// first piece quickly must still keep up the rate afterwards, instead of having bought
-    /// a long trickle with it.
     /// Checks the pace of a body of which `read` bytes have been read, in the `window` that
     /// started at the instant and the count it holds (none before the body's first frame).
     #[inline]
@@ -707,6 +706,12 @@ impl Pace {
         Ok(())
     }
 
+    /// `Err` when the `received` bytes of the window that started `elapsed` seconds ago are
+    /// too few; `Ok(true)` when the window is over (longer than `idle`) and a new one starts.
+    ///
+    /// Windows, rather than an average since the body's start: a client that sent a large
+    /// first piece quickly must still keep up the rate afterwards, instead of having bought
+    /// a long trickle with it.
     fn check(self, received: usize, elapsed: f64) -> Result<bool, Error> {
         if self.min_rate == 0 || elapsed <= self.idle {
             return Ok(false);
@@ -752,7 +757,7 @@ async fn collect_limited(mut body: ReqBody, max: usize, pace: Pace) -> Result<By
         if let Ok(data) = frame.into_data() {
             let held = first.as_ref().map_or(0, Bytes::len);
             if held + out.len() + data.len() > max {
-                return Err(Error::new(413, format!("request body larger than {max} bytes")));
+                return Err(body_too_large(max));
             }
             if first.is_none() && out.is_empty() {
                 first = Some(data);
@@ -782,7 +787,7 @@ async fn drain_limited(mut body: ReqBody, max: usize, pace: Pace) -> Result<(), 
         let frame = frame.map_err(|_| Error::bad_request("cannot read request body"))?;
         total += frame.data_ref().map_or(0, Bytes::len);
         if total > max {
-            return Err(Error::new(413, format!("request body larger than {max} bytes")));
+            return Err(body_too_large(max));
         }
         if body.is_hyper() && body.is_end_stream() {
             break;

@@ -111,32 +111,8 @@ impl Future for ResponseFuture {
 
 /// A request served by the built-in server, counted in its connection's activity: a running
 /// handler until its context is dropped, then its response body as it goes out
-/// ([`connection::WatchedBody`]). Held by the request's context, so that the body is
-/// watched where the response is built, without moving it once more.
-pub(crate) struct Served(connection::InFlight);
-
-impl Served {
-    /// Watches the response's body, if it goes out in more than one piece.
-    #[inline]
-    pub(crate) fn watch(&self, response: &mut Response) {
-        if self.0.needs_watching(response.body()) {
-            self.watch_body(response);
-        }
-    }
-
-    /// Whether the request came over HTTP/1 (its connection runs one request at a time).
-    #[inline]
-    pub(crate) fn is_http1(&self) -> bool {
-        !self.0.is_shared()
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn watch_body(&self, response: &mut Response) {
-        let body = std::mem::take(response.body_mut());
-        *response.body_mut() = self.0.watch(body);
-    }
-}
+/// ([`connection::InFlight::watch`]). Held by the request's context.
+pub(crate) type Served = connection::InFlight;
 
 impl std::fmt::Debug for ResponseFuture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -438,7 +414,7 @@ fn service(
 + Send
 + 'static {
     hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-        let served = Served(activity.start());
+        let served = activity.start();
         let (parts, body) = req.into_parts();
         ResponseFuture { pipeline: app.dispatch_parts(parts, ReqBody::incoming(body), Some(peer), tls, Some(served)) }
     })

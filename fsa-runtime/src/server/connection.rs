@@ -54,7 +54,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 
 use crate::error::Error;
-use crate::response::Body;
+use crate::response::{Body, Response};
 
 const RUN: u8 = 0;
 const GRACEFUL: u8 = 1;
@@ -128,25 +128,34 @@ impl InFlight {
         if self.0.shared { H2_PIECE } else { usize::MAX }
     }
 
-    /// Whether the connection runs its requests in tasks of their own (HTTP/2).
-    pub(crate) fn is_shared(&self) -> bool {
-        self.0.shared
+    /// Whether the request came over HTTP/1 (its connection runs one request at a time).
+    #[inline]
+    pub(crate) fn is_http1(&self) -> bool {
+        !self.0.shared
     }
 
     /// Whether the handler's response body goes out in more than one piece: streamed, or
     /// longer than a piece.
-    pub(crate) fn needs_watching(&self, body: &Body) -> bool {
+    fn needs_watching(&self, body: &Body) -> bool {
         body.is_streamed() || (self.0.shared && body.size_hint().exact().is_some_and(|n| n > H2_PIECE as u64))
     }
 
-    /// Watches the body of the handler's response: see [`WatchedBody`]. Bodies that go out
-    /// at once are left as they are.
-    pub(crate) fn watch(&self, body: Body) -> Body {
-        if !self.needs_watching(&body) {
-            return body;
+    /// Watches the body of the handler's response (see [`WatchedBody`]) where the response
+    /// is built, so that it is not moved once more. Bodies that go out at once are left as
+    /// they are.
+    #[inline]
+    pub(crate) fn watch(&self, response: &mut Response) {
+        if self.needs_watching(response.body()) {
+            self.watch_body(response);
         }
-        let piece = self.piece();
-        Body::from_body(WatchedBody { inner: body, rest: None, piece, activity: self.0.clone(), waiting: false })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn watch_body(&self, response: &mut Response) {
+        let inner = std::mem::take(response.body_mut());
+        let watched = WatchedBody { inner, rest: None, piece: self.piece(), activity: self.0.clone(), waiting: false };
+        *response.body_mut() = Body::from_body(watched);
     }
 }
 
@@ -502,7 +511,7 @@ mod tests {
         let guard = a.start();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<Bytes, Error>>();
         let stream = tokio_stream_of(rx).boxed();
-        let mut body = guard.watch(Body::from_stream(stream));
+        let mut body = watched(&guard, Body::from_stream(stream));
         drop(guard);
         assert_eq!(a.in_flight.load(Ordering::Relaxed), 0);
         let before = a.snapshot();
@@ -534,9 +543,9 @@ mod tests {
         let a = Arc::new(Activity::new(true));
         let guard = a.start();
         let long = Bytes::from(vec![7u8; 2 * H2_PIECE + 5]);
-        let short = guard.watch(Body::from(Bytes::from_static(b"short")));
+        let short = watched(&guard, Body::from(Bytes::from_static(b"short")));
         assert!(!short.is_streamed(), "a short body goes as it is");
-        let mut body = guard.watch(Body::from(long.clone()));
+        let mut body = watched(&guard, Body::from(long.clone()));
         assert_eq!(body.size_hint().exact(), Some(long.len() as u64));
         let mut sizes = Vec::new();
         let mut out = Vec::new();
@@ -551,7 +560,14 @@ mod tests {
         assert_eq!(out, long);
         // HTTP/1.1 (no pieces) leaves whole bodies alone.
         let h1 = Arc::new(Activity::new(false));
-        assert!(!h1.start().watch(Body::from(long)).is_streamed());
+        assert!(!watched(&h1.start(), Body::from(long)).is_streamed());
+    }
+
+    /// The body of a response with `body`, as `guard` leaves it.
+    fn watched(guard: &InFlight, body: Body) -> Body {
+        let mut response = Response::new(body);
+        guard.watch(&mut response);
+        response.into_body()
     }
 
     /// HTTP/2: answering a client's PINGs (a few bytes now and then) is not activity; a
