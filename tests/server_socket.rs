@@ -598,8 +598,8 @@ async fn trickled_request_body_is_a_408() {
 }
 
 /// A request body the app does not read (a 404, a refusal before the parameters) is read
-/// and thrown away after the answer when it is no larger than 256 KiB, so that the
-/// connection serves the next request; a larger one, one whose reading failed (413), or one
+/// and thrown away when it is no larger than 256 KiB (after the answer, or before it when
+/// chunked), so that the connection serves the next request; a larger one, one whose reading failed (413), or one
 /// the client waits to be asked for (`Expect: 100-continue`) is answered with `Connection:
 /// close`, so that the client does not send another request on a connection about to close.
 #[tokio::test]
@@ -611,20 +611,34 @@ async fn unread_request_bodies_are_drained_or_the_connection_closed() {
         request.extend(std::iter::repeat_n(b'x', size));
         request
     };
-    // The body, and the next request, arrive as the client writes them (in one go here).
-    for size in [100_000, 256 * 1024] {
+    let chunked = |size: usize, end: &str| {
+        let mut request = b"POST /nope HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        request.extend(format!("{size:x}\r\n").bytes().chain(std::iter::repeat_n(b'x', size)));
+        request.extend_from_slice(end.as_bytes());
+        request
+    };
+    let next = b"GET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".as_slice();
+    // The body, and the next request, arrive as the client writes them (in one go here). A
+    // chunked body is read before the answer, which keeps the connection when the body ends
+    // within 256 KiB and otherwise says it closes (the client sends no more than the server
+    // reads then, so that the close is not a reset).
+    for (label, request, keeps) in [
+        ("100000", [post("/nope", 100_000, ""), next.to_vec()].concat(), true),
+        ("256 KiB", [post("/nope", 256 * 1024, ""), next.to_vec()].concat(), true),
+        ("chunked 100000", [chunked(100_000, "\r\n0\r\n\r\n"), next.to_vec()].concat(), true),
+        ("chunked 256 KiB + 1", chunked(256 * 1024 + 1, ""), false),
+    ] {
         let (mut rd, mut wr) = TcpStream::connect(server.addr).await.unwrap().into_split();
-        let mut both = post("/nope", size, "");
-        both.extend_from_slice(b"GET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-        let writer = tokio::spawn(async move { wr.write_all(&both).await });
+        let writer = tokio::spawn(async move { wr.write_all(&request).await });
         let mut out = Vec::new();
         let _ = tokio::time::timeout(PATIENCE, rd.read_to_end(&mut out)).await.unwrap();
         writer.await.unwrap().unwrap();
         let out = String::from_utf8_lossy(&out);
-        assert!(out.starts_with("HTTP/1.1 404"), "{size}: {out}");
+        assert!(out.starts_with("HTTP/1.1 404"), "{label}: {out}");
         let first_head = out.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
-        assert!(!first_head.contains("connection: close"), "{size}: {out}");
-        assert!(out.contains("HTTP/1.1 200") && out.ends_with("open"), "{size}: the next request is served: {out}");
+        assert_eq!(!first_head.contains("connection: close"), keeps, "{label}: {out}");
+        let served = out.contains("HTTP/1.1 200") && out.ends_with("open");
+        assert_eq!(served, keeps, "{label}: the next request: {out}");
     }
     // Larger, refused as too large, or waiting for 100-continue: the answer says the
     // connection closes.
@@ -643,27 +657,35 @@ async fn unread_request_bodies_are_drained_or_the_connection_closed() {
         assert!(r.to_ascii_lowercase().contains("\r\nconnection: close\r\n"), "{path} {size}: {r}");
     }
     server.stop().await;
-    // A body drained at a modest pace, for longer than the header timeout after the answer:
-    // the drain keeps the connection as a running request would.
+    // A body drained at a modest pace, for longer than the header timeout after the answer
+    // (or before it, chunked): the drain keeps the connection as a running request would.
     let server = Server::start(app(&[("FSA_SERVER_HEADER_TIMEOUT", "1")]).build().unwrap()).await;
-    let (mut rd, mut wr) = TcpStream::connect(server.addr).await.unwrap().into_split();
     let size = 200 * 1024;
-    let request = post("/nope", size, "");
-    let writer = tokio::spawn(async move {
-        let head = request.len() - size;
-        wr.write_all(&request[..head]).await?;
-        for piece in request[head..].chunks(20 * 1024) {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            wr.write_all(piece).await?;
-        }
-        wr.write_all(b"GET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await
+    let known = format!("POST /nope HTTP/1.1\r\nHost: t\r\nContent-Length: {size}\r\n\r\n");
+    let chunked = format!("POST /nope HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n{size:x}\r\n");
+    let slow = [(known, ""), (chunked, "\r\n0\r\n\r\n")].map(|(head, tail)| {
+        tokio::spawn(async move {
+            let (mut rd, mut wr) = TcpStream::connect(server.addr).await.unwrap().into_split();
+            let writer = tokio::spawn(async move {
+                wr.write_all(head.as_bytes()).await?;
+                for _ in 0..10 {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    wr.write_all(&[b'x'; 20 * 1024]).await?;
+                }
+                wr.write_all(tail.as_bytes()).await?;
+                wr.write_all(b"GET /open HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await
+            });
+            let mut out = Vec::new();
+            let _ = tokio::time::timeout(PATIENCE, rd.read_to_end(&mut out)).await.unwrap();
+            writer.await.unwrap().unwrap();
+            String::from_utf8_lossy(&out).into_owned()
+        })
     });
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(PATIENCE, rd.read_to_end(&mut out)).await.unwrap();
-    writer.await.unwrap().unwrap();
-    let out = String::from_utf8_lossy(&out);
-    assert!(out.starts_with("HTTP/1.1 404"), "{out}");
-    assert!(out.contains("HTTP/1.1 200") && out.ends_with("open"), "the request after a slow body: {out}");
+    for task in slow {
+        let out = task.await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 404"), "{out}");
+        assert!(out.contains("HTTP/1.1 200") && out.ends_with("open"), "the request after a slow body: {out}");
+    }
     server.stop().await;
 }
 

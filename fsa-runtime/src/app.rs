@@ -449,8 +449,10 @@ impl App {
             Ok(Err(e)) => self.error_response_guarded(e, ctx),
             Err(panic) => self.on_panic(panic, ctx, "handler"),
         };
-        let has_async_steps =
-            ctx.has_finalizers() || self.inner.cors.is_some() || !self.inner.hooks.after_request_async.is_empty();
+        let has_async_steps = ctx.has_finalizers()
+            || self.inner.cors.is_some()
+            || !self.inner.hooks.after_request_async.is_empty()
+            || ctx.drains_body_first();
         // Boxed, and only awaited when there is something to await: otherwise every request's
         // future would hold the response across these steps.
         if has_async_steps {
@@ -483,7 +485,7 @@ impl App {
     }
 
     /// The asynchronous after-steps of a request: its finalizers, the CORS headers, the
-    /// asynchronous after-request hooks.
+    /// asynchronous after-request hooks, the reading of a chunked body left unread.
     async fn after_async(&self, ctx: &mut Context, mut resp: Response) -> Response {
         // Finalizers registered by the request (e.g. commit or roll back a transaction).
         for finalizer in ctx.take_finalizers() {
@@ -508,6 +510,9 @@ impl App {
                 Ok(r) => r,
                 Err(panic) => self.on_panic(panic, ctx, "after-request hook"),
             };
+        }
+        if ctx.drains_body_first() {
+            ctx.drain_body_first(&mut resp).await;
         }
         resp
     }

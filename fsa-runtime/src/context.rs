@@ -508,11 +508,13 @@ impl Context {
     /// over HTTP/1, where it stands between the connection and its next request: hyper
     /// reads on only what has already arrived, and otherwise closes the connection without
     /// saying so in the answer, so that a client sending its next request there sees it
-    /// fail. A body of known length up to [`DRAIN_MAX`] is read and thrown away by a task of
-    /// its own while the answer goes out, at the pace a body must keep (the task holds the
+    /// fail. As Go's server does, up to [`DRAIN_MAX`] bytes are read and thrown away, at the
+    /// pace a body must keep, and the connection then serves the next request: a body of
+    /// known length by a task of its own while the answer goes out (the task holds the
     /// request's count in its connection's activity, so that the connection watchdog leaves
-    /// it to that pace), and the connection then serves the next request, as Go's server
-    /// does; the answer to a request whose body is larger, of unknown length, read in part,
+    /// it to the body's pace); a body of unknown length (chunked), whose end alone tells
+    /// whether it fits, before the answer, by [`drain_body_first`](Self::drain_body_first).
+    /// The answer to a request whose body is larger, read in part (413, 408, a read error),
     /// or not sent yet (`Expect: 100-continue`) says `Connection: close`.
     #[inline]
     pub(crate) fn settle_body(&mut self, resp: &mut Response) {
@@ -526,10 +528,12 @@ impl Context {
     #[inline(never)]
     fn settle_unread_body(&mut self, resp: &mut Response) {
         let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        let waits =
-            self.parts.headers.get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         match body {
-            Some(body) if !self.body_cut && !waits && body.size_hint().exact().is_some_and(|n| n <= DRAIN_MAX) => {
+            Some(body)
+                if !self.body_cut
+                    && !self.waits_for_continue()
+                    && body.size_hint().exact().is_some_and(|n| n <= DRAIN_MAX) =>
+            {
                 let pace = self.body_pace();
                 let served = self.served.take();
                 tokio::spawn(async move {
@@ -541,6 +545,35 @@ impl Context {
                 resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
             }
         }
+    }
+
+    /// Whether the request's body is of unknown length (chunked) and left unread, on an
+    /// HTTP/1 connection of the built-in server, where it is read before the answer goes out
+    /// ([`settle_body`](Self::settle_body)).
+    #[inline]
+    pub(crate) fn drains_body_first(&mut self) -> bool {
+        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        body.as_ref().is_some_and(|b| !b.is_end_stream() && b.size_hint().exact().is_none())
+            && !self.body_cut
+            && self.served.as_ref().is_some_and(|served| served.is_http1())
+            && !self.waits_for_continue()
+    }
+
+    /// Reads a chunked body left unread and throws it away, up to [`DRAIN_MAX`] bytes at a
+    /// body's pace; the answer says `Connection: close` when the body is longer, comes too
+    /// slowly or breaks off.
+    pub(crate) async fn drain_body_first(&mut self, resp: &mut Response) {
+        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(body) = body
+            && drain_limited(body, DRAIN_MAX as usize, self.body_pace()).await.is_err()
+        {
+            resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+        }
+    }
+
+    /// Whether the client waits for `100 Continue` before it sends its body.
+    fn waits_for_continue(&self) -> bool {
+        self.parts.headers.get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
     }
 
     /// How slowly a request body may come before it is answered 408 (see [`Pace`]): the

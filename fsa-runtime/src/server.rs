@@ -32,12 +32,12 @@
 //! - hyper decodes chunked bodies incrementally (an absurd chunk size is an error, never an
 //!   allocation) and fsa stops reading a body at `FSA_MAX_BODY_SIZE` (413);
 //! - over HTTP/1, a request body the app leaves unread (a 404, a refusal before the
-//!   parameters are read) is read and thrown away after the answer, at a body's pace, when
-//!   its length is known and at most 256 KiB, so that the connection serves the next
-//!   request; the answer to a request whose body is larger, chunked, cut short (413, 408,
-//!   a multipart body without its boundary) or not sent yet (`Expect: 100-continue`) says
-//!   `Connection: close`, so that the client does not send its next request on a
-//!   connection about to close (`Context::settle_body`);
+//!   parameters are read) is read and thrown away, at a body's pace, up to 256 KiB, so that
+//!   the connection serves the next request: while the answer goes out when its length is
+//!   known, before the answer when it is chunked; the answer to a request whose body is
+//!   larger, cut short (413, 408, a multipart body without its boundary) or not sent yet
+//!   (`Expect: 100-continue`) says `Connection: close`, so that the client does not send
+//!   its next request on a connection about to close (`Context::settle_body`);
 //! - response header values are built with `HeaderValue`, which refuses CR and LF, so request
 //!   data can never split a response header.
 //!
