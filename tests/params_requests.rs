@@ -701,6 +701,14 @@ async fn bodies_in_several_frames() {
     assert_eq!(status, 413);
 }
 
+/// The error of an app of these routes, which `build` must refuse.
+fn refused(routes: Vec<fsa::RouteDef>) -> String {
+    match App::new().routes(routes).build() {
+        Ok(_) => panic!("the app should be refused"),
+        Err(fsa::ConfigError(msg)) => msg,
+    }
+}
+
 /// `Fields<T>` of a type that is no struct with named fields is refused by `build`.
 #[get("/not-a-struct", authorize = "OPEN")]
 fn not_a_struct(names: Fields<Vec<String>>) -> String {
@@ -709,27 +717,38 @@ fn not_a_struct(names: Fields<Vec<String>>) -> String {
 
 #[test]
 fn fields_of_no_struct_are_refused_at_build() {
-    match App::new().routes(fsa::routes![not_a_struct]).build() {
-        Ok(_) => panic!("the app should be refused"),
-        Err(fsa::ConfigError(msg)) => assert!(
-            msg.contains("argument `names` takes Fields<T> of a type that is no struct with named fields"),
-            "{msg}"
-        ),
-    }
+    let msg = refused(fsa::routes![not_a_struct]);
+    assert!(msg.contains("argument `names` takes Fields<T> of a type that is no struct with named fields"), "{msg}");
+}
+
+/// A path parameter bound to a type the framework fills is a compile error as written
+/// (tests/ui); under a type alias, the application's build refuses the route.
+type Who = CurrentUser;
+
+#[get("/users/<user>", authorize = "AUTH")]
+fn user_in_path(user: Who) -> String {
+    user.to_string()
+}
+
+#[test]
+fn special_path_parameters_are_refused_at_build() {
+    let msg = refused(fsa::routes![user_in_path]);
+    assert!(
+        msg.contains("path parameter <user> is bound to an argument the framework fills, never read from the path"),
+        "{msg}"
+    );
 }
 
 /// Two arguments taking the whole body are a compile error as written (tests/ui); under a
 /// type alias, the application's build refuses the route.
 #[test]
 fn two_whole_bodies_are_refused_at_build() {
-    match App::new().routes(fsa::routes![twice]).build() {
-        Ok(_) => panic!("the app should be refused"),
-        Err(fsa::ConfigError(msg)) => assert!(
-            msg.contains("POST /twice (twice at")
-                && msg.contains("arguments `first` and `second` both take the whole JSON body"),
-            "{msg}"
-        ),
-    }
+    let msg = refused(fsa::routes![twice]);
+    assert!(
+        msg.contains("POST /twice (twice at")
+            && msg.contains("arguments `first` and `second` both take the whole JSON body"),
+        "{msg}"
+    );
 }
 
 /// `JsonBody<T>` reads the whole JSON object body into one record: its members are neither

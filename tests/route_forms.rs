@@ -28,7 +28,8 @@ fn perm_multi(folder: String, num: u32) -> fsa::Result<String> {
     Ok(format!("{folder}/{num}"))
 }
 
-#[route("/multi", method = ["GET", "POST"], authorize = "OPEN")]
+// A method in lower case is upper-cased, as Flask does.
+#[route("/multi", method = ["GET", "post"], authorize = "OPEN")]
 fn multi(
     #[default(10)] limit: u32,
     r#type: Option<String>,

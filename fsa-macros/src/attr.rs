@@ -57,12 +57,28 @@ impl Parse for RouteAttr {
                 "expected a route path, e.g. #[get(\"/hello\", authorize = \"OPEN\")]",
             ));
         }
+        // `path = "/x"`: the habit of attributes whose arguments are all named.
+        if input.peek(Ident) && input.peek2(Token![=]) {
+            let key: Ident = input.parse()?;
+            return Err(syn::Error::new(
+                key.span(),
+                "the route path comes first, without a key: #[get(\"/hello\", authorize = \"OPEN\")]",
+            ));
+        }
         let path: LitStr = input.parse()?;
         let mut attr = RouteAttr { path, authz: None, authn: None, realm: None, methods: None };
         if input.is_empty() {
             return Ok(attr);
         }
         input.parse::<Token![,]>()?;
+        // `#[get("/x", "OPEN")]`: the arguments after the path are named.
+        if input.peek(LitStr) || input.peek(syn::token::Bracket) || input.peek(syn::token::Paren) {
+            let value: Expr = input.parse()?;
+            return Err(syn::Error::new(
+                value.span(),
+                "the arguments after the path are named: write `authorize = …` (or `auth`, `realm`, `method`)",
+            ));
+        }
         let pairs = Punctuated::<KeyValue, Token![,]>::parse_terminated(input)?;
         for kv in pairs {
             let key = kv.key.to_string();
@@ -113,6 +129,8 @@ fn parse_str(e: &Expr, what: &str) -> syn::Result<LitStr> {
 
 fn parse_strings(e: &Expr, what: &str) -> syn::Result<Vec<LitStr>> {
     match e {
+        // An empty list of schemes or methods would make a route no request can reach.
+        Expr::Array(a) if a.elems.is_empty() => Err(syn::Error::new(e.span(), format!("empty list; expected {what}"))),
         Expr::Array(a) => a.elems.iter().map(|x| parse_str(x, what)).collect(),
         _ => Ok(vec![parse_str(e, what)?]),
     }
@@ -140,7 +158,27 @@ fn parse_authz(e: &Expr) -> syn::Result<Vec<AuthzSpec>> {
             "AUTH" | "AUTHENTICATED" => AuthzSpec::Auth(s.span()),
             "CLOSE" | "NOBODY" => AuthzSpec::Close(s.span()),
             "" => return Err(syn::Error::new(s.span(), "empty group name")),
-            _ => AuthzSpec::Group(s.clone()),
+            other => {
+                // Taken as a group, a keyword written otherwise would quietly refuse everyone.
+                let word = other.to_ascii_uppercase();
+                let keyword = match word.as_str() {
+                    "OPEN" | "NOAUTH" | "ANY" => "OPEN",
+                    "AUTH" | "AUTHENTICATED" | "ALL" => "AUTH",
+                    "CLOSE" | "NOBODY" | "NONE" => "CLOSE",
+                    _ => return Ok(vec![AuthzSpec::Group(s.clone())]),
+                };
+                let why = if matches!(word.as_str(), "ANY" | "ALL" | "NONE") {
+                    format!("FlaskSimpleAuth's deprecated alias of \"{keyword}\"")
+                } else {
+                    "no keyword: keywords are upper-case".to_owned()
+                };
+                return Err(syn::Error::new(
+                    s.span(),
+                    format!(
+                        "\"{other}\" is {why}; write \"{keyword}\" (a group of this name, in any case, cannot guard a route)"
+                    ),
+                ));
+            }
         }]),
         Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => Ok(vec![AuthzSpec::GroupId(i.base10_parse()?, i.span())]),
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match &*u.expr {
@@ -163,6 +201,11 @@ fn parse_authz(e: &Expr) -> syn::Result<Vec<AuthzSpec>> {
             let role = items.get(2).map(|x| parse_str(x, what)).transpose()?;
             Ok(vec![AuthzSpec::Perm { domain, vars, role, span: e.span() }])
         }
+        // `("stuff")` is the string "stuff" in parentheses, a group: a permission was meant.
+        Expr::Paren(p) if matches!(&*p.expr, Expr::Lit(ExprLit { lit: Lit::Str(_), .. })) => Err(syn::Error::new(
+            e.span(),
+            "a one-item object permission takes a comma, (\"domain\",); a group is written without parentheses",
+        )),
         Expr::Paren(p) => parse_authz(&p.expr),
         _ => Err(syn::Error::new(e.span(), AUTHZ_HELP)),
     }

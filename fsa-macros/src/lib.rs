@@ -43,7 +43,10 @@ fn route_attribute(method: Option<&'static str>, args: TokenStream, item: TokenS
 /// ```
 /// `authz` and `authn` are accepted as aliases of `authorize` and `auth`. A path segment
 /// `<name>` is the argument `name`; `<name..>` captures the rest of the path; a segment written
-/// `{name}`, as axum and FastAPI write it, is a compile error.
+/// `{name}`, as axum and FastAPI write it, or `:name`, as Express does, is a compile error, and
+/// so are a query string in the path, a keyword in another case (`"open"`) and a path
+/// parameter of a type no segment gives (`Option`, `Vec`, `CurrentUser`, …). `#[route]`'s
+/// methods are upper-cased, as Flask does.
 ///
 /// # Arguments
 /// Every argument is a request parameter of the same name (a leading `_` is dropped, `r#type`

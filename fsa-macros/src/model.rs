@@ -34,10 +34,13 @@ impl Route {
         let path = path::parse(&attr.path)?;
         let args = sig::parse_args(&mut func)?;
         let methods = match (method, &attr.methods) {
-            (Some(_), Some(m)) => {
+            (Some(this), Some(m)) => {
                 return Err(syn::Error::new(
                     m[0].span(),
-                    "`method` is only for #[route]; this attribute sets the method",
+                    format!(
+                        "`method` is only for #[route]: #[{}] sets the method {this}; use #[route(…, method = …)] for others",
+                        this.to_ascii_lowercase()
+                    ),
                 ));
             }
             (Some(m), None) => vec![m.to_owned()],
@@ -45,11 +48,7 @@ impl Route {
             (None, Some(ms)) => {
                 let mut out = Vec::new();
                 for m in ms {
-                    let v = m.value();
-                    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_uppercase()) {
-                        return Err(syn::Error::new(m.span(), "methods are upper-case names such as \"GET\""));
-                    }
-                    out.push(v);
+                    out.push(method_name(m)?);
                 }
                 out
             }
@@ -66,7 +65,8 @@ impl Route {
     }
 
     fn validate(mut self, authz_span: proc_macro2::Span) -> syn::Result<Route> {
-        // Every <name> of the path is an argument, without a default.
+        // Every <name> of the path is an argument, without a default, of a type that a path
+        // segment can give.
         for p in &self.path.params {
             match self.args.iter().find(|a| a.name == p.name || a.ident == p.name.as_str()) {
                 None => {
@@ -87,6 +87,16 @@ impl Route {
                             format!("path parameter `{}` cannot have a default", p.name),
                         ));
                     }
+                    if a.name != p.name {
+                        return Err(syn::Error::new(
+                            a.ident.span(),
+                            format!(
+                                "path parameter <{}> is this argument, whose parameter name is \"{}\": write <{}> in the path",
+                                p.name, a.name, a.name
+                            ),
+                        ));
+                    }
+                    check_path_type(a, p)?;
                 }
             }
         }
@@ -170,6 +180,87 @@ impl Route {
     }
 }
 
+/// The methods of HTTP (RFC 9110, PATCH, QUERY) and of WebDAV, which a typing slip in
+/// `method = …` is compared with.
+const KNOWN_METHODS: &[&str] = &[
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "DELETE",
+    "CONNECT",
+    "OPTIONS",
+    "TRACE",
+    "PATCH",
+    "QUERY",
+    "PROPFIND",
+    "PROPPATCH",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+    "REPORT",
+    "SEARCH",
+    "LINK",
+    "UNLINK",
+];
+
+/// A method of `#[route]`, upper-cased as Flask does. A name that is none of the known
+/// methods but one edit off one (two for the longer names) is taken for a slip; any other
+/// name is an extension method.
+fn method_name(m: &LitStr) -> syn::Result<String> {
+    let v = m.value().to_ascii_uppercase();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_') {
+        return Err(syn::Error::new(m.span(), "methods are names such as \"GET\""));
+    }
+    if !KNOWN_METHODS.contains(&v.as_str())
+        && let Some(near) = KNOWN_METHODS.iter().find(|k| edit_distance(k, &v) <= if k.len() <= 4 { 1 } else { 2 })
+    {
+        return Err(syn::Error::new(m.span(), format!("unknown method \"{v}\"; did you mean \"{near}\"?")));
+    }
+    Ok(v)
+}
+
+/// The edit distance of two short ASCII words, a swap of two neighbours counting as one
+/// edit (optimal string alignment).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // d[i][j]: the distance of the first i letters of a and the first j of b.
+    let mut d: Vec<Vec<usize>> =
+        (0..=a.len()).map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect()).collect();
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Refuses, for a path parameter, the types a path segment never gives: an option or a list
+/// (a path segment is always there, and one), and the types the framework fills (their
+/// argument would make every request a 404). A type alias escapes this check; the
+/// application's build then refuses the route.
+fn check_path_type(arg: &Arg, param: &crate::path::PathParam) -> syn::Result<()> {
+    let Some(last) = sig::type_last_ident(&arg.ty) else { return Ok(()) };
+    let why = match last.as_str() {
+        "Option" => "is always there: write the type without `Option`",
+        "Vec" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => "is one value, not a collection",
+        "CurrentUser" | "CurrentLogin" | "CurrentScheme" | "Scopes" | "Header" | "Cookie" | "ClientAddr" | "State"
+        | "RequestHead" | "Kwargs" | "JsonBody" | "Fields" | "App" => {
+            "is text from the URL, which this type, filled by the framework, never takes: \
+             give the argument a value type (`String`, `i64`, …) or rename it"
+        }
+        _ => return Ok(()),
+    };
+    Err(syn::Error::new(arg.ty.span(), format!("path parameter <{}> {why}", param.name)))
+}
+
 fn clone_spec(s: &AuthzSpec) -> AuthzSpec {
     match s {
         AuthzSpec::Open(x) => AuthzSpec::Open(*x),
@@ -180,5 +271,18 @@ fn clone_spec(s: &AuthzSpec) -> AuthzSpec {
         AuthzSpec::Perm { domain, vars, role, span } => {
             AuthzSpec::Perm { domain: domain.clone(), vars: vars.clone(), role: role.clone(), span: *span }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn edit_distance_counts_letters_to_change() {
+        assert_eq!(super::edit_distance("GET", "GET"), 0);
+        assert_eq!(super::edit_distance("GET", "GTE"), 1);
+        assert_eq!(super::edit_distance("POST", "PSOT"), 1);
+        assert_eq!(super::edit_distance("GET", "PUT"), 2);
+        assert_eq!(super::edit_distance("DELETE", "DELET"), 1);
+        assert_eq!(super::edit_distance("PUT", "PURGE"), 3);
     }
 }

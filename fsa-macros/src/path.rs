@@ -21,6 +21,15 @@ pub fn parse(lit: &LitStr) -> syn::Result<RoutePath> {
     if !text.starts_with('/') {
         return Err(err(format!("route path must start with `/`: \"{text}\"")));
     }
+    // A query string or a fragment never reaches the router: such a route could not match.
+    if let Some(i) = text.find(['?', '#']) {
+        let what = if text[i..].starts_with('?') { "query string" } else { "fragment" };
+        return Err(err(format!(
+            "a route path holds no {what} (`{}`): query parameters are the handler's arguments, \
+             e.g. `sort: String` reads `?sort=…`",
+            &text[i..]
+        )));
+    }
     let mut params: Vec<PathParam> = Vec::new();
     let mut pattern = String::new();
     let segments: Vec<&str> = text.split('/').skip(1).collect();
@@ -36,8 +45,12 @@ pub fn parse(lit: &LitStr) -> syn::Result<RoutePath> {
                 None => (name, conv == Some("path")),
             };
             if let Some(c) = conv
-                && !matches!(c, "int" | "float" | "string" | "path" | "uuid" | "any")
+                && !is_converter(c)
             {
+                // `<id:int>`, the order of FastAPI's `{id:int}`: Flask writes the converter first.
+                if is_converter(name) {
+                    return Err(err(format!("the converter comes first: <{name}:{c}>, not <{inner}>")));
+                }
                 return Err(err(format!("unknown path converter `{c}` in <{inner}>")));
             }
             if name.is_empty()
@@ -61,11 +74,24 @@ pub fn parse(lit: &LitStr) -> syn::Result<RoutePath> {
                 let name = inner.trim_start_matches('*');
                 return Err(err(format!("path parameters are written <{name}>, not {{{inner}}}")));
             }
+            // The habit of Express and older axum: taken literally, as above.
+            if let Some(name) = seg.strip_prefix(':') {
+                return Err(err(format!("path parameters are written <{name}>, not :{name}")));
+            }
             if seg.contains('<') || seg.contains('>') {
                 return Err(err(format!("a path parameter must be a whole segment: \"{seg}\"")));
+            }
+            // Only the last segment may be empty (a trailing slash): `/a//b` is a typing slip.
+            if seg.is_empty() && i + 1 != segments.len() {
+                return Err(err(format!("empty segment (`//`) in \"{text}\"")));
             }
             pattern.push_str(&seg.replace('{', "{{").replace('}', "}}"));
         }
     }
     Ok(RoutePath { params, pattern })
+}
+
+/// Flask's path converters.
+fn is_converter(name: &str) -> bool {
+    matches!(name, "int" | "float" | "string" | "path" | "uuid" | "any")
 }

@@ -16,6 +16,7 @@ pub struct Arg {
 
 /// Parses the arguments of the handler, removing fsa's argument attributes from it.
 pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
+    check_handler(func)?;
     let mut args = Vec::new();
     for input in func.sig.inputs.iter_mut() {
         let pt = match input {
@@ -30,13 +31,22 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
                     Some(Pat::Ident(pi)) => pi.ident.to_string(),
                     _ => "name".to_owned(),
                 };
-                let ty = type_text(&pt.ty);
+                let wrapper = ts.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let value = wrapped_type(&pt.ty).unwrap_or_else(|| "T".to_owned());
+                let fix = match wrapper.as_str() {
+                    // axum's extractors, which fsa's arguments replace.
+                    "Json" => format!(
+                        "`{inner}: {value}` to read the JSON member \"{inner}\", or `{inner}: JsonBody<{value}>` \
+                         to read the whole body"
+                    ),
+                    "Path" | "Query" | "Form" => format!(
+                        "`{inner}: {value}`, which reads the parameter \"{inner}\" from the path, the query or the body"
+                    ),
+                    _ => format!("`{inner}: {}`, which derefs to its value", type_text(&pt.ty)),
+                };
                 return Err(syn::Error::new_spanned(
                     &pt.pat,
-                    format!(
-                        "route handler arguments must be plain names (the name is the parameter's): \
-                         write `{inner}: {ty}`, which derefs to its value"
-                    ),
+                    format!("route handler arguments must be plain names (the name is the parameter's): write {fix}"),
                 ));
             }
             other => return Err(syn::Error::new_spanned(other, "route handler arguments must be plain names")),
@@ -67,6 +77,7 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
         let mut name = unraw.strip_prefix('_').filter(|n| !n.is_empty()).unwrap_or(unraw).to_owned();
         let mut default = None;
         let mut kept = Vec::new();
+        let mut renamed = false;
         for a in pt.attrs.drain(..) {
             if a.path().is_ident("default") {
                 let e: Expr = a.parse_args()?;
@@ -76,7 +87,21 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
                 default = Some((e, a.to_token_stream()));
             } else if a.path().is_ident("rename") {
                 let l: LitStr = a.parse_args()?;
+                if renamed {
+                    return Err(syn::Error::new_spanned(&a, "`#[rename]` is given more than once"));
+                }
+                if l.value().is_empty() {
+                    return Err(syn::Error::new(l.span(), "empty parameter name"));
+                }
+                renamed = true;
                 name = l.value();
+            } else if a.path().is_ident("cfg") || a.path().is_ident("cfg_attr") {
+                // The route would still pass the argument the configuration takes away.
+                return Err(syn::Error::new_spanned(
+                    &a,
+                    "route handler arguments cannot be conditional: declare the argument always, \
+                     or write one handler per configuration",
+                ));
             } else {
                 kept.push(a);
             }
@@ -87,15 +112,55 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
     Ok(args)
 }
 
+/// Refuses what a handler cannot be: fsa names its type, calls it with concrete
+/// arguments, safely, and gives it one route.
+fn check_handler(func: &ItemFn) -> syn::Result<()> {
+    let sig = &func.sig;
+    if !sig.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &sig.generics,
+            "route handlers cannot have generic or lifetime parameters: fsa calls them with the types they name",
+        ));
+    }
+    if let Some(token) = &sig.unsafety {
+        return Err(syn::Error::new(
+            token.span,
+            "route handlers cannot be `unsafe fn`: no caller could uphold its contract",
+        ));
+    }
+    const ROUTE_ATTRIBUTES: [&str; 6] = ["get", "post", "put", "patch", "delete", "route"];
+    for a in &func.attrs {
+        let segments = &a.path().segments;
+        let is_route = segments.last().is_some_and(|s| ROUTE_ATTRIBUTES.iter().any(|r| s.ident == r))
+            && (segments.len() == 1 || segments.first().is_some_and(|s| s.ident == "fsa"));
+        if is_route {
+            return Err(syn::Error::new_spanned(
+                a,
+                "one route attribute per handler: for several methods on one path, write \
+                 #[route(\"/path\", method = [\"GET\", \"POST\"], …)]",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `T` when the type is written `W<T>`, whatever `W`.
+fn wrapped_type(ty: &Type) -> Option<String> {
+    let Type::Path(p) = ty else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else { return None };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(inner)) if args.args.len() == 1 => Some(type_text(inner)),
+        _ => None,
+    }
+}
+
 /// `T` when the type is written `Json<T>` (with any path before `Json`).
 fn json_wrapped(ty: &Type) -> Option<String> {
     let Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
-    match (last.ident == "Json", args.args.first()) {
-        (true, Some(syn::GenericArgument::Type(inner))) if args.args.len() == 1 => Some(type_text(inner)),
-        _ => None,
+    if p.path.segments.last()?.ident != "Json" {
+        return None;
     }
+    wrapped_type(ty)
 }
 
 /// The last path segment of a type, e.g. `CurrentUser` for `fsa::CurrentUser`.

@@ -188,6 +188,14 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
                 first.name, second.name
             ));
         }
+        // The macro refuses the framework's own types as written; this catches type aliases
+        // and the app's own special types, whose argument would make every request a 404.
+        for arg in def.args.iter().filter(|a| a.in_path && a.kind != ArgKind::Request) {
+            errors.push(format!(
+                "{what}: path parameter <{}> is bound to an argument the framework fills, never read from the path",
+                arg.name
+            ));
+        }
         for arg in def.args.iter().filter(|a| a.kind == ArgKind::Fields) {
             if (arg.fields)() == FieldNames::NotAStruct {
                 errors.push(format!(

@@ -135,7 +135,8 @@ pub(crate) struct DefaultText;
 /// Implemented for text, `()`, [`Json`], `(body, status)`, [`Response`] and `Result`s of those.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned by an fsa route",
-    note = "return text, `()`, `fsa::Json<T>`, `(body, status)`, a `Response`, or `fsa::Result` of those"
+    note = "return text, `()`, `fsa::Json<T>`, `(body, status)`, a `Response`, or `fsa::Result` of those",
+    note = "a number, a `serde_json::Value` or another serde value goes out as `fsa::Json(value)`; a status comes second, `(body, StatusCode::CREATED)`"
 )]
 pub trait Responder {
     /// Builds the response, or an error to be rendered in the configured error format.

@@ -14,4 +14,23 @@ fn pair((a, b): (i64, i64)) -> String {
     format!("{a} {b}")
 }
 
+#[derive(serde::Deserialize)]
+struct Item {
+    name: String,
+}
+
+struct Json<T>(T);
+
+#[post("/items", authorize = "OPEN")]
+fn create(Json(item): Json<Item>) -> String {
+    item.name
+}
+
+struct Path<T>(T);
+
+#[get("/items/<id>", authorize = "OPEN")]
+fn item(Path(id): Path<i64>) -> String {
+    id.to_string()
+}
+
 fn main() {}
