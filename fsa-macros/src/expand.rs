@@ -44,7 +44,7 @@ pub fn expand(route: &Route) -> TokenStream {
         let via = via_ident(a);
         quote_spanned! {ty.span()=>
             fn #via() -> impl #p::ArgVia<#ty> {
-                (&&&&&#p::Arg::<#ty>::NEW).via()
+                (&&&&&&#p::Arg::<#ty>::NEW).via()
             }
         }
     });
@@ -130,7 +130,7 @@ pub fn expand(route: &Route) -> TokenStream {
         impl #p::Route for #name {
             fn def() -> #p::RouteDef {
                 #[allow(unused_imports)]
-                use #p::{ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidBody as _, ViaValidate as _};
+                use #p::{ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaUnsupported as _, ViaValidBody as _, ViaValidate as _};
 
                 #(#via_fns)*
 

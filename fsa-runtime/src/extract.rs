@@ -1,6 +1,6 @@
 //! Argument extraction used by generated code, through autoref-based dispatch.
 //!
-//! For an argument of type `T` the route macro emits `(&&&&&Arg::<T>::NEW).via()`, once, in a
+//! For an argument of type `T` the route macro emits `(&&&&&&Arg::<T>::NEW).via()`, once, in a
 //! function returning `impl` [`ArgVia<T>`], and calls `extract`, `nature` and `path_ok` on
 //! what it returns. Method resolution picks the first tier that applies to `T`, in this order:
 //! 0. a whole JSON body ([`JsonBody<T>`](crate::JsonBody)) or a struct of parameters
@@ -11,7 +11,9 @@
 //!    [`Cast<T>`](crate::params::Cast)): [`ViaSpecial`];
 //! 2. [`FromParam`] types (scalars, `Option`, `Vec`): [`ViaParam`];
 //! 3. `serde::Deserialize` + `garde::Validate` types: [`ViaValidate`];
-//! 4. any other `serde::Deserialize` type: [`ViaSerde`].
+//! 4. any other `serde::Deserialize` type: [`ViaSerde`];
+//! 5. any other type: [`ViaUnsupported`], whose tier asks for [`HandlerArgument`], which no
+//!    type has, so that such an argument is one error saying what an argument can be.
 //!
 //! This is what lets a plain `#[derive(Deserialize)]` struct be an argument without any extra
 //! derive, while scalars keep FlaskSimpleAuth's text conversion rules.
@@ -85,7 +87,7 @@ fn lookup<T>(
 /// What an argument's tier does: where the value comes from, and its extraction.
 ///
 /// Generated code asks for the tier once per argument, in a function returning
-/// `impl ArgVia<T>` (`(&&&&&Arg::<T>::NEW).via()`), and calls these methods on that: a type that
+/// `impl ArgVia<T>` (`(&&&&&&Arg::<T>::NEW).via()`), and calls these methods on that: a type that
 /// no tier accepts is then one compile error, on the argument's type.
 pub trait ArgVia<T>: Copy {
     /// Extracts the argument.
@@ -141,20 +143,57 @@ macro_rules! tier {
 
 tier!(
     /// Tier 1: special arguments.
-    SpecialTier, ViaSpecial, &&&Arg<T>, T: Special + 'static
+    SpecialTier, ViaSpecial, &&&&Arg<T>, T: Special + 'static
 );
 tier!(
     /// Tier 2: [`FromParam`] arguments.
-    ParamTier, ViaParam, &&Arg<T>, T: FromParam
+    ParamTier, ViaParam, &&&Arg<T>, T: FromParam
 );
 tier!(
     /// Tier 3: serde types validated with garde.
-    ValidateTier, ViaValidate, &Arg<T>, T: DeserializeOwned + garde::Validate + Send, T::Context: Default
+    ValidateTier, ViaValidate, &&Arg<T>, T: DeserializeOwned + garde::Validate + Send, T::Context: Default
 );
 tier!(
     /// Tier 4: any other serde type.
-    SerdeTier, ViaSerde, Arg<T>, T: DeserializeOwned + Send
+    SerdeTier, ViaSerde, &Arg<T>, T: DeserializeOwned + Send
 );
+tier!(
+    /// Tier 5: any other type, which no argument can have (see [`HandlerArgument`]).
+    UnsupportedTier, ViaUnsupported, Arg<T>,
+);
+
+/// What no type is: the bound of the last tier, so that an argument of a type that no other
+/// tier accepts is one error, in these words, on its type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a route handler argument",
+    label = "neither a request parameter nor a type the framework fills",
+    note = "a request parameter has a `FromParam` type (text, numbers, bool, dates, UUIDs, …, or an `Option` or a `Vec` of one) or a `serde::Deserialize` type (read from a JSON member)",
+    note = "a type the framework fills implements `fsa::Special` (`CurrentUser`, `Header<T>`, `Cookie<T>`, `RequestHead`, …); `State<T>` needs `T: Send + Sync + 'static`, `JsonBody<T>` and `Fields<T>` a `serde::Deserialize` `T`"
+)]
+pub trait HandlerArgument: Send {
+    /// Never called: no type implements the trait.
+    fn never() -> std::convert::Infallible;
+}
+
+// Its bodies cannot run, as no `T` exists: each matches on the `Infallible` it cannot get.
+#[allow(unreachable_code)]
+impl<T: HandlerArgument> ArgVia<T> for UnsupportedTier<T> {
+    #[allow(clippy::manual_async_fn)]
+    fn extract<'a, D: FnOnce() -> T + Send + 'a>(
+        self,
+        _ctx: &'a mut Context,
+        _name: &'static str,
+        _default: Option<D>,
+    ) -> impl Future<Output = Result<T, Error>> + Send {
+        ready(match T::never() {})
+    }
+    fn nature(self) -> ArgNature {
+        match T::never() {}
+    }
+    fn path_ok(self, _segment: &str) -> bool {
+        match T::never() {}
+    }
+}
 
 tier_type!(
     /// Tier 0: a whole JSON body or a struct of parameters whose type has garde rules,
@@ -166,7 +205,7 @@ tier_type!(
 // then gets a compile error that does not list this tier's bounds.
 macro_rules! valid_body_shapes {
     ($($shape:ty),*) => {$(
-        impl<T> ViaValidBody<$shape> for &&&&Arg<$shape>
+        impl<T> ViaValidBody<$shape> for &&&&&Arg<$shape>
         where
             T: DeserializeOwned + garde::Validate + Send + 'static,
             T::Context: Default,

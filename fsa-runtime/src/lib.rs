@@ -50,7 +50,9 @@ pub use token::TokenOptions;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::Context as Ctx;
-    pub use crate::extract::{Arg, ArgVia, ParamErrors, ViaParam, ViaSerde, ViaSpecial, ViaValidBody, ViaValidate};
+    pub use crate::extract::{
+        Arg, ArgVia, ParamErrors, ViaParam, ViaSerde, ViaSpecial, ViaUnsupported, ViaValidBody, ViaValidate,
+    };
     pub use crate::response::Responder;
     pub use crate::route::{ArgDef, ArgKind, AuthzItem, BoxFuture, PermDef, Route, RouteDef};
 

@@ -8,14 +8,14 @@ impl ::fsa::__private::Route for add {
     fn def() -> ::fsa::__private::RouteDef {
         #[allow(unused_imports)]
         use ::fsa::__private::{
-            ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidBody as _,
-            ViaValidate as _,
+            ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaUnsupported as _,
+            ViaValidBody as _, ViaValidate as _,
         };
         fn __via_a() -> impl ::fsa::__private::ArgVia<i64> {
-            (&&&&&::fsa::__private::Arg::<i64>::NEW).via()
+            (&&&&&&::fsa::__private::Arg::<i64>::NEW).via()
         }
         fn __via_b() -> impl ::fsa::__private::ArgVia<i64> {
-            (&&&&&::fsa::__private::Arg::<i64>::NEW).via()
+            (&&&&&&::fsa::__private::Arg::<i64>::NEW).via()
         }
         fn __handler(
             __ctx: &mut ::fsa::__private::Ctx,

@@ -12,17 +12,17 @@ impl ::fsa::__private::Route for patch_stuff {
     fn def() -> ::fsa::__private::RouteDef {
         #[allow(unused_imports)]
         use ::fsa::__private::{
-            ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaValidBody as _,
-            ViaValidate as _,
+            ViaParam as _, ViaSerde as _, ViaSpecial as _, ViaUnsupported as _,
+            ViaValidBody as _, ViaValidate as _,
         };
         fn __via_id() -> impl ::fsa::__private::ArgVia<i64> {
-            (&&&&&::fsa::__private::Arg::<i64>::NEW).via()
+            (&&&&&&::fsa::__private::Arg::<i64>::NEW).via()
         }
         fn __via_name() -> impl ::fsa::__private::ArgVia<String> {
-            (&&&&&::fsa::__private::Arg::<String>::NEW).via()
+            (&&&&&&::fsa::__private::Arg::<String>::NEW).via()
         }
         fn __via_user() -> impl ::fsa::__private::ArgVia<CurrentUser> {
-            (&&&&&::fsa::__private::Arg::<CurrentUser>::NEW).via()
+            (&&&&&&::fsa::__private::Arg::<CurrentUser>::NEW).via()
         }
         fn __handler(
             __ctx: &mut ::fsa::__private::Ctx,
