@@ -245,9 +245,38 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Refuses, for a path parameter, the types a path segment never gives: an option or a list
 /// (a path segment is always there, and one), and the types the framework fills (their
 /// argument would make every request a 404). A type alias escapes this check; the
-/// application's build then refuses the route.
+/// application's build then refuses the route. A Flask converter written in the path must
+/// agree with the type, which is what converts the segment.
 fn check_path_type(arg: &Arg, param: &crate::path::PathParam) -> syn::Result<()> {
     let Some(last) = sig::type_last_ident(&arg.ty) else { return Ok(()) };
+    if let Some(conv) = &param.converter {
+        let kind = |ty: &str| match ty {
+            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => {
+                Some("int")
+            }
+            "f32" | "f64" => Some("float"),
+            "Uuid" => Some("uuid"),
+            "String" | "PathBuf" => Some("string"),
+            _ => None,
+        };
+        let wanted = match conv.as_str() {
+            "path" => "string",
+            other => other,
+        };
+        if let Some(found) = kind(&last)
+            && found != wanted
+            && wanted != "any"
+        {
+            return Err(syn::Error::new(
+                arg.ty.span(),
+                format!(
+                    "<{conv}:{}> does not fit `{last}`: the argument's type converts the segment, so write <{}> \
+                     with the type the segment must have",
+                    param.name, param.name
+                ),
+            ));
+        }
+    }
     let why = match last.as_str() {
         "Option" => "is always there: write the type without `Option`",
         "Vec" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => "is one value, not a collection",

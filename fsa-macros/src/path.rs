@@ -5,6 +5,8 @@ use syn::LitStr;
 /// One dynamic segment.
 pub struct PathParam {
     pub name: String,
+    /// The Flask converter written before the name (`int` in `<int:id>`), if any.
+    pub converter: Option<String>,
     /// Captures the rest of the path (`<name..>` or `<path:name>`), slashes included.
     pub rest: bool,
 }
@@ -66,7 +68,7 @@ pub fn parse(lit: &LitStr) -> syn::Result<RoutePath> {
                 return Err(err(format!("<{inner}> captures the rest of the path and must be the last segment")));
             }
             pattern.push_str(&if rest { format!("{{*{name}}}") } else { format!("{{{name}}}") });
-            params.push(PathParam { name: name.to_owned(), rest });
+            params.push(PathParam { name: name.to_owned(), converter: conv.map(str::to_owned), rest });
         } else {
             // The habit of axum, FastAPI and OpenAPI: taken literally, it would quietly make
             // a route that only `/x/{id}` reaches, with `id` read from the query string.

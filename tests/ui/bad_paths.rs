@@ -21,4 +21,9 @@ fn converter_last(id: i64) -> String {
     id.to_string()
 }
 
+#[get("/items/<int:id>", authorize = "OPEN")]
+fn converter_and_type(id: String) -> String {
+    id
+}
+
 fn main() {}
