@@ -15,8 +15,15 @@ async fn auth(user: CurrentUser) -> String {
     user.0
 }
 
-#[put("/group", authorize = ["admin", 42])]
+// A group named like a deprecated keyword in lower case is a group.
+#[put("/group", authorize = ["admin", 42, "all"])]
 fn group() {}
+
+// An extension method, and an argument with an attribute of its own.
+#[route("/cache/<key>", method = "purge", authorize = "OPEN")]
+fn purge(#[cfg_attr(test, allow(unused_variables))] key: String) -> String {
+    key
+}
 
 #[patch("/stuff/<id>", authorize = ("stuff",))]
 fn perm_short(id: i64) -> Json<i64> {
@@ -49,12 +56,12 @@ fn app() -> App {
         .config("FSA_AUTH", toml::Value::Array(vec!["none".into(), "token".into(), "basic".into()]))
         .config("FSA_TOKEN_SECRET", "route forms secret of at least sixteen bytes")
         .get_user_pass(|_login| async { Ok(None) })
-        .user_in_group(|_login, group| async move { Ok(group == "admin" || group == 42) })
+        .user_in_group(|_login, group| async move { Ok(group == "admin" || group == 42 || group == "all") })
         .object_perms("stuff", |_login, id: i64, _role| async move { Ok(Some(id == 12)) })
         .object_perms("doc", |_login, id: (String, u32), role| async move {
             Ok(Some(id == ("a".into(), 1) && role == Some("write")))
         })
-        .routes(fsa::routes![open, auth, group, perm_short, perm_multi, multi, files])
+        .routes(fsa::routes![open, auth, group, purge, perm_short, perm_multi, multi, files])
         .build()
         .unwrap()
 }
@@ -90,6 +97,8 @@ async fn every_accepted_form_serves_its_route() {
     assert_eq!((r.status(), r.text()), (200, "10 Some(\"t\") None Some(5)".to_owned()));
     let r = c.post("/multi").form(&[("limit", "3")]).await;
     assert_eq!((r.status(), r.text()), (200, "3 None None None".to_owned()));
+    let r = c.request(fsa::http::Method::from_bytes(b"PURGE").unwrap(), "/cache/k").await;
+    assert_eq!((r.status(), r.text()), (200, "k".to_owned()));
     // A closed route is forbidden to everyone.
     assert_eq!(c.get("/files/a/b").await.status(), 403);
 }

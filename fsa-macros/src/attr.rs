@@ -74,9 +74,10 @@ impl Parse for RouteAttr {
         // `#[get("/x", "OPEN")]`: the arguments after the path are named.
         if input.peek(LitStr) || input.peek(syn::token::Bracket) || input.peek(syn::token::Paren) {
             let value: Expr = input.parse()?;
+            let text = quote::ToTokens::to_token_stream(&value).to_string();
             return Err(syn::Error::new(
                 value.span(),
-                "the arguments after the path are named: write `authorize = …` (or `auth`, `realm`, `method`)",
+                format!("the arguments after the path are named: write `authorize = {text}`"),
             ));
         }
         let pairs = Punctuated::<KeyValue, Token![,]>::parse_terminated(input)?;
@@ -94,7 +95,11 @@ impl Parse for RouteAttr {
                     if attr.authn.is_some() {
                         return Err(dup());
                     }
-                    attr.authn = Some(parse_strings(&kv.value, "a scheme name or a list of scheme names")?);
+                    attr.authn = Some(parse_strings(
+                        &kv.value,
+                        "a scheme name or a list of scheme names",
+                        "an empty `auth` list lets no scheme in: leave `auth` out for the app's schemes",
+                    )?);
                 }
                 "realm" => {
                     if attr.realm.is_some() {
@@ -106,7 +111,11 @@ impl Parse for RouteAttr {
                     if attr.methods.is_some() {
                         return Err(dup());
                     }
-                    attr.methods = Some(parse_strings(&kv.value, "a method name or a list of method names")?);
+                    attr.methods = Some(parse_strings(
+                        &kv.value,
+                        "a method name or a list of method names",
+                        "an empty `method` list makes a route that no request reaches",
+                    )?);
                 }
                 _ => {
                     return Err(syn::Error::new(
@@ -127,10 +136,10 @@ fn parse_str(e: &Expr, what: &str) -> syn::Result<LitStr> {
     }
 }
 
-fn parse_strings(e: &Expr, what: &str) -> syn::Result<Vec<LitStr>> {
+fn parse_strings(e: &Expr, what: &str, empty: &str) -> syn::Result<Vec<LitStr>> {
     match e {
         // An empty list of schemes or methods would make a route no request can reach.
-        Expr::Array(a) if a.elems.is_empty() => Err(syn::Error::new(e.span(), format!("empty list; expected {what}"))),
+        Expr::Array(a) if a.elems.is_empty() => Err(syn::Error::new(e.span(), empty)),
         Expr::Array(a) => a.elems.iter().map(|x| parse_str(x, what)).collect(),
         _ => Ok(vec![parse_str(e, what)?]),
     }
@@ -158,25 +167,31 @@ fn parse_authz(e: &Expr) -> syn::Result<Vec<AuthzSpec>> {
             "AUTH" | "AUTHENTICATED" => AuthzSpec::Auth(s.span()),
             "CLOSE" | "NOBODY" => AuthzSpec::Close(s.span()),
             "" => return Err(syn::Error::new(s.span(), "empty group name")),
-            other => {
-                // Taken as a group, a keyword written otherwise would quietly refuse everyone.
-                let word = other.to_ascii_uppercase();
-                let keyword = match word.as_str() {
-                    "OPEN" | "NOAUTH" | "ANY" => "OPEN",
-                    "AUTH" | "AUTHENTICATED" | "ALL" => "AUTH",
-                    "CLOSE" | "NOBODY" | "NONE" => "CLOSE",
-                    _ => return Ok(vec![AuthzSpec::Group(s.clone())]),
-                };
-                let why = if matches!(word.as_str(), "ANY" | "ALL" | "NONE") {
-                    format!("FlaskSimpleAuth's deprecated alias of \"{keyword}\"")
-                } else {
-                    "no keyword: keywords are upper-case".to_owned()
+            // FlaskSimpleAuth's deprecated aliases: taken for groups, they would refuse everyone.
+            deprecated @ ("ANY" | "ALL" | "NONE") => {
+                let keyword = match deprecated {
+                    "ANY" => "OPEN",
+                    "ALL" => "AUTH",
+                    _ => "CLOSE",
                 };
                 return Err(syn::Error::new(
                     s.span(),
                     format!(
-                        "\"{other}\" is {why}; write \"{keyword}\" (a group of this name, in any case, cannot guard a route)"
+                        "\"{deprecated}\" is FlaskSimpleAuth's deprecated alias of \"{keyword}\": write \"{keyword}\""
                     ),
+                ));
+            }
+            other => {
+                // A keyword in another case, likewise (such a group cannot guard a route).
+                let keyword = match other.to_ascii_uppercase().as_str() {
+                    "OPEN" | "NOAUTH" => "OPEN",
+                    "AUTH" | "AUTHENTICATED" => "AUTH",
+                    "CLOSE" | "NOBODY" => "CLOSE",
+                    _ => return Ok(vec![AuthzSpec::Group(s.clone())]),
+                };
+                return Err(syn::Error::new(
+                    s.span(),
+                    format!("\"{other}\" is not a keyword, which is upper-case: write \"{keyword}\""),
                 ));
             }
         }]),

@@ -43,10 +43,16 @@ fn route_attribute(method: Option<&'static str>, args: TokenStream, item: TokenS
 /// ```
 /// `authz` and `authn` are accepted as aliases of `authorize` and `auth`. A path segment
 /// `<name>` is the argument `name`; `<name..>` captures the rest of the path; a segment written
-/// `{name}`, as axum and FastAPI write it, or `:name`, as Express does, is a compile error, and
-/// so are a query string in the path, a keyword in another case (`"open"`) and a path
-/// parameter of a type no segment gives (`Option`, `Vec`, `CurrentUser`, …). `#[route]`'s
-/// methods are upper-cased, as Flask does.
+/// `{name}`, as axum and FastAPI write it, or `:name`, as Express does, is a compile error.
+///
+/// # Compile errors
+/// Besides a malformed attribute: a query string or `//` in the path; a Flask converter
+/// (`<int:id>`) that does not fit its argument's type, which is what converts the segment; a
+/// path parameter renamed away, or of a type no segment gives (`Option`, `Vec`,
+/// `CurrentUser`, …); a keyword in another case (`"open"`) or one of FlaskSimpleAuth's
+/// deprecated aliases (`"ANY"`, `"ALL"`, `"NONE"`); a generic, lifetime-generic or `unsafe`
+/// handler; a second route attribute on one handler; an argument under `#[cfg]`; an argument
+/// of a type that is neither a request parameter nor one the framework fills.
 ///
 /// # Arguments
 /// Every argument is a request parameter of the same name (a leading `_` is dropped, `r#type`
@@ -92,7 +98,9 @@ pub fn delete(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Declares a route with explicit methods: `#[route("/p", method = "GET", authorize = …)]` or
-/// `method = ["GET", "POST"]`; otherwise as [`get`](macro@get).
+/// `method = ["GET", "POST"]`; otherwise as [`get`](macro@get). Methods are upper-cased, as
+/// Flask does; extension methods (`PURGE`, `PROPFIND`, …) are accepted, but a name one edit
+/// off a method of HTTP (`GTE` for `GET`) is refused as a slip, and so is a method given twice.
 #[proc_macro_attribute]
 pub fn route(args: TokenStream, item: TokenStream) -> TokenStream {
     route_attribute(None, args, item)

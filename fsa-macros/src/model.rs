@@ -31,6 +31,7 @@ impl Route {
     pub fn parse(method: Option<&'static str>, args: TokenStream, item: TokenStream) -> syn::Result<Route> {
         let attr: RouteAttr = syn::parse2(args)?;
         let mut func: ItemFn = syn::parse2(item)?;
+        sig::check_handler(&func)?;
         let path = path::parse(&attr.path)?;
         let args = sig::parse_args(&mut func)?;
         let methods = match (method, &attr.methods) {
@@ -48,7 +49,11 @@ impl Route {
             (None, Some(ms)) => {
                 let mut out = Vec::new();
                 for m in ms {
-                    out.push(method_name(m)?);
+                    let name = method_name(m)?;
+                    if out.contains(&name) {
+                        return Err(syn::Error::new(m.span(), format!("method {name} is given twice")));
+                    }
+                    out.push(name);
                 }
                 out
             }
@@ -180,42 +185,65 @@ impl Route {
     }
 }
 
-/// The methods of HTTP (RFC 9110, PATCH, QUERY) and of WebDAV, which a typing slip in
-/// `method = …` is compared with.
-const KNOWN_METHODS: &[&str] = &[
-    "GET",
-    "HEAD",
-    "POST",
-    "PUT",
-    "DELETE",
-    "CONNECT",
-    "OPTIONS",
-    "TRACE",
-    "PATCH",
-    "QUERY",
+/// The methods of HTTP (RFC 9110, PATCH): a name one edit off one of them (`GTE`) is taken
+/// for a slip.
+const HTTP_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+
+/// Extension methods, which are never taken for slips: IANA's registry of HTTP methods
+/// (WebDAV and its kin, `QUERY`, …) and a few in common use outside it.
+const EXTENSION_METHODS: &[&str] = &[
+    "ACL",
+    "BASELINE-CONTROL",
+    "BIND",
+    "CHECKIN",
+    "CHECKOUT",
+    "COPY",
+    "LABEL",
+    "LINK",
+    "LOCK",
+    "MERGE",
+    "MKACTIVITY",
+    "MKCALENDAR",
+    "MKCOL",
+    "MKREDIRECTREF",
+    "MKWORKSPACE",
+    "MOVE",
+    "ORDERPATCH",
+    "PRI",
     "PROPFIND",
     "PROPPATCH",
-    "MKCOL",
-    "COPY",
-    "MOVE",
-    "LOCK",
-    "UNLOCK",
+    "QUERY",
+    "REBIND",
     "REPORT",
     "SEARCH",
-    "LINK",
+    "UNBIND",
+    "UNCHECKOUT",
     "UNLINK",
+    "UNLOCK",
+    "UPDATE",
+    "UPDATEREDIRECTREF",
+    "VERSION-CONTROL",
+    "PURGE",
+    "BAN",
+    "M-SEARCH",
+    "NOTIFY",
+    "SUBSCRIBE",
+    "UNSUBSCRIBE",
+    "FETCH",
+    "RECORD",
 ];
 
-/// A method of `#[route]`, upper-cased as Flask does. A name that is none of the known
-/// methods but one edit off one (two for the longer names) is taken for a slip; any other
-/// name is an extension method.
+/// A method of `#[route]`, upper-cased as Flask does; any token is an extension method, but
+/// for one edit off a method of HTTP.
 fn method_name(m: &LitStr) -> syn::Result<String> {
     let v = m.value().to_ascii_uppercase();
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_') {
         return Err(syn::Error::new(m.span(), "methods are names such as \"GET\""));
     }
-    if !KNOWN_METHODS.contains(&v.as_str())
-        && let Some(near) = KNOWN_METHODS.iter().find(|k| edit_distance(k, &v) <= if k.len() <= 4 { 1 } else { 2 })
+    let known = |list: &[&str]| list.contains(&v.as_str());
+    if !known(HTTP_METHODS)
+        && !known(EXTENSION_METHODS)
+        && let Some(near) = HTTP_METHODS.iter().find(|k| edit_distance(k, &v) == 1)
     {
         return Err(syn::Error::new(m.span(), format!("unknown method \"{v}\"; did you mean \"{near}\"?")));
     }
@@ -267,24 +295,34 @@ fn check_path_type(arg: &Arg, param: &crate::path::PathParam) -> syn::Result<()>
             && found != wanted
             && wanted != "any"
         {
+            let needs = match wanted {
+                "int" => "an integer type such as `i64`",
+                "float" => "`f64` or `f32`",
+                "uuid" => "`Uuid`",
+                _ => "`String`",
+            };
+            let name = &param.name;
             return Err(syn::Error::new(
                 arg.ty.span(),
                 format!(
-                    "<{conv}:{}> does not fit `{last}`: the argument's type converts the segment, so write <{}> \
-                     with the type the segment must have",
-                    param.name, param.name
+                    "<{conv}:{name}> needs {needs}, not `{last}`: the argument's type converts the segment \
+                     (or write <{name}>, which takes any type)"
                 ),
             ));
         }
     }
+    // fsa's generic special types, written with their type argument, and its other special
+    // types whose names an app is unlikely to give its own (`build` catches the rest).
+    let generic = sig::wrapped_type(&arg.ty).is_some();
     let why = match last.as_str() {
-        "Option" => "is always there: write the type without `Option`",
-        "Vec" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => "is one value, not a collection",
-        "CurrentUser" | "CurrentLogin" | "CurrentScheme" | "Scopes" | "Header" | "Cookie" | "ClientAddr" | "State"
-        | "RequestHead" | "Kwargs" | "JsonBody" | "Fields" | "App" => {
-            "is text from the URL, which this type, filled by the framework, never takes: \
-             give the argument a value type (`String`, `i64`, …) or rename it"
-        }
+        "Option" => "is always there: write the type without `Option`".to_owned(),
+        "Vec" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => "is one value, not a collection".to_owned(),
+        "Header" | "Cookie" | "State" | "JsonBody" | "Fields" if !generic => return Ok(()),
+        "CurrentUser" | "CurrentLogin" | "CurrentScheme" | "ClientAddr" | "RequestHead" | "Kwargs" | "Header"
+        | "Cookie" | "State" | "JsonBody" | "Fields" => format!(
+            "is text from the URL, which `{last}`, a type the framework fills, never holds: \
+             give the argument a value type such as `String` or `i64`"
+        ),
         _ => return Ok(()),
     };
     Err(syn::Error::new(arg.ty.span(), format!("path parameter <{}> {why}", param.name)))

@@ -23,7 +23,8 @@ pub fn parse(lit: &LitStr) -> syn::Result<RoutePath> {
     if !text.starts_with('/') {
         return Err(err(format!("route path must start with `/`: \"{text}\"")));
     }
-    // A query string or a fragment never reaches the router: such a route could not match.
+    // The router sees the path without its query string: a `?` (or a `#`) there would only
+    // match a request that writes it `%3F` (`%23`), where a query string was surely meant.
     if let Some(i) = text.find(['?', '#']) {
         let what = if text[i..].starts_with('?') { "query string" } else { "fragment" };
         return Err(err(format!(

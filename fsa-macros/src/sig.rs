@@ -16,7 +16,6 @@ pub struct Arg {
 
 /// Parses the arguments of the handler, removing fsa's argument attributes from it.
 pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
-    check_handler(func)?;
     let mut args = Vec::new();
     for input in func.sig.inputs.iter_mut() {
         let pt = match input {
@@ -39,8 +38,9 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
                         "`{inner}: {value}` to read the JSON member \"{inner}\", or `{inner}: JsonBody<{value}>` \
                          to read the whole body"
                     ),
-                    "Path" | "Query" | "Form" => format!(
-                        "`{inner}: {value}`, which reads the parameter \"{inner}\" from the path, the query or the body"
+                    "Path" => format!("`{inner}: {value}`, which reads the path parameter <{inner}>"),
+                    "Query" | "Form" => format!(
+                        "`{inner}: Fields<{value}>`, which reads the request's parameters into the struct's fields"
                     ),
                     _ => format!("`{inner}: {}`, which derefs to its value", type_text(&pt.ty)),
                 };
@@ -95,7 +95,7 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
                 }
                 renamed = true;
                 name = l.value();
-            } else if a.path().is_ident("cfg") || a.path().is_ident("cfg_attr") {
+            } else if a.path().is_ident("cfg") {
                 // The route would still pass the argument the configuration takes away.
                 return Err(syn::Error::new_spanned(
                     &a,
@@ -114,12 +114,12 @@ pub fn parse_args(func: &mut ItemFn) -> syn::Result<Vec<Arg>> {
 
 /// Refuses what a handler cannot be: fsa names its type, calls it with concrete
 /// arguments, safely, and gives it one route.
-fn check_handler(func: &ItemFn) -> syn::Result<()> {
+pub fn check_handler(func: &ItemFn) -> syn::Result<()> {
     let sig = &func.sig;
     if !sig.generics.params.is_empty() {
         return Err(syn::Error::new_spanned(
             &sig.generics,
-            "route handlers cannot have generic or lifetime parameters: fsa calls them with the types they name",
+            "route handlers cannot have generic or lifetime parameters: fsa must name the handler's argument types",
         ));
     }
     if let Some(token) = &sig.unsafety {
@@ -145,7 +145,7 @@ fn check_handler(func: &ItemFn) -> syn::Result<()> {
 }
 
 /// `T` when the type is written `W<T>`, whatever `W`.
-fn wrapped_type(ty: &Type) -> Option<String> {
+pub fn wrapped_type(ty: &Type) -> Option<String> {
     let Type::Path(p) = ty else { return None };
     let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else { return None };
     match args.args.first() {

@@ -452,7 +452,7 @@ impl App {
         let has_async_steps = ctx.has_finalizers()
             || self.inner.cors.is_some()
             || !self.inner.hooks.after_request_async.is_empty()
-            || ctx.drains_body_first();
+            || ctx.has_chunked_body_unread();
         // Boxed, and only awaited when there is something to await: otherwise every request's
         // future would hold the response across these steps.
         if has_async_steps {
@@ -511,8 +511,8 @@ impl App {
                 Err(panic) => self.on_panic(panic, ctx, "after-request hook"),
             };
         }
-        if ctx.drains_body_first() {
-            ctx.drain_body_first(&mut resp).await;
+        if ctx.has_chunked_body_unread() {
+            ctx.drain_chunked_body().await;
         }
         resp
     }

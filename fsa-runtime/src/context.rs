@@ -406,15 +406,19 @@ impl Context {
         }
     }
 
-    /// Parses the query string, and takes the body if there is one to read (the body's mutex,
-    /// like the finalizers', is never locked: a poisoned one is used as it is).
+    /// The body, while no one has taken it (its mutex, like the finalizers', is never
+    /// locked: a poisoned one is used as it is).
+    fn body_slot(&mut self) -> &mut Option<ReqBody> {
+        self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Parses the query string, and takes the body if there is one to read.
     fn parse_query_take_body(&mut self) -> Option<ReqBody> {
         self.params_loaded = true;
         if let Some(q) = self.parts.uri.query() {
             self.params.query = crate::params::Pairs::parse(q);
         }
-        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        body.filter(|b| !http_body::Body::is_end_stream(b))
+        self.body_slot().take().filter(|b| !http_body::Body::is_end_stream(b))
     }
 
     async fn read_body(&mut self, body: ReqBody) -> Result<(), Error> {
@@ -513,13 +517,14 @@ impl Context {
     /// known length by a task of its own while the answer goes out (the task holds the
     /// request's count in its connection's activity, so that the connection watchdog leaves
     /// it to the body's pace); a body of unknown length (chunked), whose end alone tells
-    /// whether it fits, before the answer, by [`drain_body_first`](Self::drain_body_first).
-    /// The answer to a request whose body is larger, read in part (413, 408, a read error),
-    /// or not sent yet (`Expect: 100-continue`) says `Connection: close`.
+    /// whether it fits, before the answer, by [`drain_chunked_body`](Self::drain_chunked_body).
+    /// The answer to a request whose body is larger, read in part (413, 408, a read error,
+    /// a chunked body that did not fit), or not sent yet (`Expect: 100-continue`) says
+    /// `Connection: close`. Called last, so that no after-request step can drop that header.
     #[inline]
     pub(crate) fn settle_body(&mut self, resp: &mut Response) {
-        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if self.body_cut || body.as_ref().is_some_and(|b| !b.is_end_stream()) {
+        let cut = self.body_cut;
+        if cut || self.body_slot().as_ref().is_some_and(|b| !b.is_end_stream()) {
             self.settle_unread_body(resp);
         }
     }
@@ -527,7 +532,7 @@ impl Context {
     #[cold]
     #[inline(never)]
     fn settle_unread_body(&mut self, resp: &mut Response) {
-        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let body = self.body_slot().take();
         match body {
             Some(body)
                 if !self.body_cut
@@ -551,23 +556,24 @@ impl Context {
     /// HTTP/1 connection of the built-in server, where it is read before the answer goes out
     /// ([`settle_body`](Self::settle_body)).
     #[inline]
-    pub(crate) fn drains_body_first(&mut self) -> bool {
-        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
-        body.as_ref().is_some_and(|b| !b.is_end_stream() && b.size_hint().exact().is_none())
+    pub(crate) fn has_chunked_body_unread(&mut self) -> bool {
+        self.body_slot().as_ref().is_some_and(|b| !b.is_end_stream() && b.size_hint().exact().is_none())
             && !self.body_cut
             && self.served.as_ref().is_some_and(|served| served.is_http1())
             && !self.waits_for_continue()
     }
 
     /// Reads a chunked body left unread and throws it away, up to [`DRAIN_MAX`] bytes at a
-    /// body's pace; the answer says `Connection: close` when the body is longer, comes too
-    /// slowly or breaks off.
-    pub(crate) async fn drain_body_first(&mut self, resp: &mut Response) {
-        let body = self.body.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        if let Some(body) = body
-            && drain_limited(body, DRAIN_MAX as usize, self.body_pace()).await.is_err()
-        {
-            resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    /// body's pace and for one `FSA_SERVER_HEADER_TIMEOUT` at most, so that a slow client
+    /// does not hold its answer for long: a body that is longer, slower or broken off counts
+    /// as cut short, and [`settle_body`](Self::settle_body) then has the answer say
+    /// `Connection: close`.
+    pub(crate) async fn drain_chunked_body(&mut self) {
+        if let Some(body) = self.body_slot().take() {
+            let pace = self.body_pace();
+            let drained = drain_limited(body, DRAIN_MAX as usize, pace);
+            let within = tokio::time::timeout(Duration::from_secs_f64(pace.idle), drained).await;
+            self.body_cut = !matches!(within, Ok(Ok(())));
         }
     }
 

@@ -167,9 +167,10 @@ tier!(
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a route handler argument",
     label = "neither a request parameter nor a type the framework fills",
-    note = "a request parameter has a `FromParam` type (text, numbers, bool, dates, UUIDs, …, or an `Option` or a `Vec` of one) or a `serde::Deserialize` type (read from a JSON member)",
+    note = "a request parameter has a `FromParam` type (text, numbers, bool, dates, UUIDs, …, or an `Option` or a `Vec` of one) or a `serde::Deserialize + Send` type (read from a JSON member)",
     note = "a type the framework fills implements `fsa::Special` (`CurrentUser`, `Header<T>`, `Cookie<T>`, `RequestHead`, …); `State<T>` needs `T: Send + Sync + 'static`, `JsonBody<T>` and `Fields<T>` a `serde::Deserialize` `T`"
 )]
+// `Send`, as every argument must be, so that the unreachable `extract` below is `Send`.
 pub trait HandlerArgument: Send {
     /// Never called: no type implements the trait.
     fn never() -> std::convert::Infallible;

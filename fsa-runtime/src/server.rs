@@ -34,8 +34,9 @@
 //! - over HTTP/1, a request body the app leaves unread (a 404, a refusal before the
 //!   parameters are read) is read and thrown away, at a body's pace, up to 256 KiB, so that
 //!   the connection serves the next request: while the answer goes out when its length is
-//!   known, before the answer when it is chunked; the answer to a request whose body is
-//!   larger, cut short (413, 408, a multipart body without its boundary) or not sent yet
+//!   known, before the answer (for one `FSA_SERVER_HEADER_TIMEOUT` at most) when it is
+//!   chunked; the answer to a request whose body is larger, slower, cut short (413, 408, a
+//!   multipart body without its boundary) or not sent yet
 //!   (`Expect: 100-continue`) says `Connection: close`, so that the client does not send
 //!   its next request on a connection about to close (`Context::settle_body`);
 //! - response header values are built with `HeaderValue`, which refuses CR and LF, so request

@@ -11,4 +11,9 @@ fn both() -> &'static str {
     ""
 }
 
+#[route("/twice", method = ["GET", "get"], authorize = "OPEN")]
+fn twice() -> &'static str {
+    ""
+}
+
 fn main() {}

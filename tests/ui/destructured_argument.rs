@@ -33,4 +33,11 @@ fn item(Path(id): Path<i64>) -> String {
     id.to_string()
 }
 
+struct Query<T>(T);
+
+#[get("/search", authorize = "OPEN")]
+fn search(Query(terms): Query<Item>) -> String {
+    terms.name
+}
+
 fn main() {}
