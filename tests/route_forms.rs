@@ -40,7 +40,7 @@ fn perm_multi(folder: String, num: u32) -> fsa::Result<String> {
 fn multi(
     #[default(10)] limit: u32,
     r#type: Option<String>,
-    _pass: Option<String>,
+    #[default("p")] _pass: Option<String>,
     #[rename("x-y")] xy: Option<i64>,
 ) -> String {
     format!("{limit} {type:?} {_pass:?} {xy:?}", type = r#type)
@@ -94,9 +94,9 @@ async fn every_accepted_form_serves_its_route() {
     assert_eq!(c.delete("/doc/a/2").bearer(&token).await.status(), 403);
     // A route with several methods, a default, a raw identifier and a renamed parameter.
     let r = c.get("/multi").query(&[("type", "t"), ("x-y", "5")]).await;
-    assert_eq!((r.status(), r.text()), (200, "10 Some(\"t\") None Some(5)".to_owned()));
+    assert_eq!((r.status(), r.text()), (200, "10 Some(\"t\") Some(\"p\") Some(5)".to_owned()));
     let r = c.post("/multi").form(&[("limit", "3")]).await;
-    assert_eq!((r.status(), r.text()), (200, "3 None None None".to_owned()));
+    assert_eq!((r.status(), r.text()), (200, "3 None Some(\"p\") None".to_owned()));
     let r = c.request(fsa::http::Method::from_bytes(b"PURGE").unwrap(), "/cache/k").await;
     assert_eq!((r.status(), r.text()), (200, "k".to_owned()));
     // A closed route is forbidden to everyone.

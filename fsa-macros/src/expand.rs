@@ -65,10 +65,10 @@ pub fn expand(route: &Route) -> TokenStream {
         let n = &a.name;
         let id = format_ident!("__arg_{}", a.ident.to_string().trim_start_matches("r#"));
         let default = match &a.default {
-            // A string literal default also fits `String` and `Option<String>` arguments;
-            // any other expression must have the argument's type.
+            // A string literal default fits the text types (`String`, `Option<String>`, …,
+            // see `TextDefault`); any other expression must have the argument's type.
             Some((e @ syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }), _)) => quote_spanned! {e.span()=>
-                ::core::option::Option::Some(|| -> #ty { ::core::convert::Into::into(::std::string::String::from(#e)) })
+                ::core::option::Option::Some(|| -> #ty { ::fsa::__private::TextDefault::from_text(#e) })
             },
             Some((e, _)) => quote_spanned!(e.span()=> ::core::option::Option::Some(|| -> #ty { #e })),
             None => quote!(::core::option::Option::None::<fn() -> #ty>),
@@ -118,7 +118,13 @@ pub fn expand(route: &Route) -> TokenStream {
     // Every token of the call on the return type's span, `::fsa::__private` included: an
     // unmet bound (an error type without `Into<fsa::Error>`, say) is then reported there
     // rather than on the attribute.
-    let respond = quote_spanned!(ret_span=> ::fsa::__private::Responder::respond(#name(#(#ids),*)#call_await));
+    let respond = if func.sig.asyncness.is_some() {
+        let name_span = func.sig.ident.span();
+        let call = quote_spanned!(name_span=> ::fsa::__private::send_future(#name(#(#ids),*)));
+        quote_spanned!(ret_span=> ::fsa::__private::Responder::respond(#call #call_await))
+    } else {
+        quote_spanned!(ret_span=> ::fsa::__private::Responder::respond(#name(#(#ids),*)))
+    };
 
     quote! {
         #func

@@ -52,12 +52,15 @@ fn route_attribute(method: Option<&'static str>, args: TokenStream, item: TokenS
 /// `CurrentUser`, …); a keyword in another case (`"open"`) or one of FlaskSimpleAuth's
 /// deprecated aliases (`"ANY"`, `"ALL"`, `"NONE"`); a generic, lifetime-generic or `unsafe`
 /// handler; a second route attribute on one handler; an argument under `#[cfg]`; an argument
-/// of a type that is neither a request parameter nor one the framework fills.
+/// of a type that is neither a request parameter nor one the framework fills; a text default
+/// for an argument that is not text; an async handler whose future is not `Send` (reported
+/// on the handler's name, with the value held across an `.await`).
 ///
 /// # Arguments
 /// Every argument is a request parameter of the same name (a leading `_` is dropped, `r#type`
 /// is `type`, `#[rename("x")]` renames), read from the path, the query string, a form or a
-/// JSON object body; `#[default(expr)]` gives a default and `Option<T>` makes it optional.
+/// JSON object body; `#[default(expr)]` gives a default (a string literal fits the text types:
+/// `String`, `Option<String>`, `Box<str>`, …) and `Option<T>` makes it optional.
 /// Special types (`CurrentUser`, `Header<T>`, `State<T>`, …) are filled by the framework.
 /// A JSON body is read member by member: `item: NewItem` reads the member `"item"` (a
 /// `serde::Deserialize` type); `item: JsonBody<NewItem>` reads the whole body instead (its

@@ -162,6 +162,42 @@ tier!(
     UnsupportedTier, ViaUnsupported, Arg<T>,
 );
 
+/// The value of a text default, `#[default("…")]`, for the argument types that hold text.
+#[diagnostic::on_unimplemented(
+    message = "a text default does not fit `{Self}`",
+    label = "a string literal",
+    note = "`#[default(\"…\")]` is for text arguments (`String`, `Option<String>`, `Box<str>`, `Arc<str>`, `Cow<'static, str>`, `PathBuf`, `serde_json::Value`); for another type, give a value of that type, e.g. `#[default(10)]`"
+)]
+pub trait TextDefault {
+    /// The argument's value.
+    fn from_text(text: &'static str) -> Self;
+}
+
+macro_rules! text_defaults {
+    ($($ty:ty),*) => {$(
+        impl TextDefault for $ty {
+            fn from_text(text: &'static str) -> Self {
+                <$ty>::from(text)
+            }
+        }
+
+        impl TextDefault for Option<$ty> {
+            fn from_text(text: &'static str) -> Self {
+                Some(<$ty>::from(text))
+            }
+        }
+    )*};
+}
+
+text_defaults!(
+    String,
+    Box<str>,
+    std::sync::Arc<str>,
+    std::borrow::Cow<'static, str>,
+    std::path::PathBuf,
+    serde_json::Value
+);
+
 /// What no type is: the bound of the last tier, so that an argument of a type that no other
 /// tier accepts is one error, in these words, on its type.
 #[diagnostic::on_unimplemented(

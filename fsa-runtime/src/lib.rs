@@ -51,10 +51,11 @@ pub use token::TokenOptions;
 pub mod __private {
     pub use crate::context::Context as Ctx;
     pub use crate::extract::{
-        Arg, ArgVia, ParamErrors, ViaParam, ViaSerde, ViaSpecial, ViaUnsupported, ViaValidBody, ViaValidate,
+        Arg, ArgVia, ParamErrors, TextDefault, ViaParam, ViaSerde, ViaSpecial, ViaUnsupported, ViaValidBody,
+        ViaValidate,
     };
     pub use crate::response::Responder;
-    pub use crate::route::{ArgDef, ArgKind, AuthzItem, BoxFuture, PermDef, Route, RouteDef};
+    pub use crate::route::{ArgDef, ArgKind, AuthzItem, BoxFuture, PermDef, Route, RouteDef, send_future};
 
     /// What a generated handler returns.
     pub type HandlerResult = ::core::result::Result<crate::response::Response, crate::error::Error>;

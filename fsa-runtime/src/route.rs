@@ -12,6 +12,13 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::response::Response;
 
+/// An async handler's future, as it is: the generated code passes it here so that a future
+/// that is not `Send` is reported on the handler's name, rather than on the route attribute.
+#[inline(always)]
+pub fn send_future<F: Future + Send>(future: F) -> F {
+    future
+}
+
 /// A boxed future, `Send`, borrowing for `'a`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -79,7 +79,10 @@ impl ::fsa::__private::Route for patch_stuff {
                     return ::core::result::Result::Ok(__resp);
                 }
                 ::fsa::__private::Responder::respond(
-                    patch_stuff(__arg_id, __arg_name, __arg_user).await,
+                    ::fsa::__private::send_future(
+                            patch_stuff(__arg_id, __arg_name, __arg_user),
+                        )
+                        .await,
                 )
             })
         }
