@@ -406,6 +406,23 @@ async fn fake_scheme_only_for_loopback_peers() {
     assert_eq!(c.get("/fake-whoami").query(&[("LOGIN", "calvin")]).peer("::1").await.status(), 200);
 }
 
+/// A route can name a scheme the app does not enable, but for `fake`: it would let any
+/// loopback client, a local reverse proxy's included, be anyone.
+#[test]
+fn fake_is_enabled_by_the_app_only() {
+    let built = App::new()
+        .config("FSA_AUTH", "token")
+        .config("FSA_TOKEN_SECRET", "fake-config-token-secret-0123456789")
+        .routes(fsa::routes![either])
+        .build();
+    match built {
+        Ok(_) => panic!("the app should be refused"),
+        Err(fsa::ConfigError(msg)) => {
+            assert!(msg.contains("GET /either") && msg.contains("the fake scheme is not enabled in FSA_AUTH"), "{msg}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn fake_login_parameter_renamed() {
     let app = App::new()

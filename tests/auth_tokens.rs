@@ -434,6 +434,31 @@ fn set_cookie(r: &fsa::TestResponse) -> Option<String> {
     r.header("set-cookie").map(str::to_owned)
 }
 
+/// A cookie token naming a login with `;` or spaces is one quoted value, as Werkzeug writes
+/// it: the login adds no attribute to the cookie, and the cookie sent back authenticates.
+#[tokio::test]
+async fn cookie_tokens_of_odd_logins_are_quoted() {
+    let app = App::new()
+        .config("FSA_AUTH", list(&["token", "basic"]))
+        .config("FSA_TOKEN_TYPE", "fsa")
+        .config("FSA_TOKEN_SECRET", JWT_SECRET)
+        .config("FSA_TOKEN_CARRIER", "cookie")
+        .config("FSA_PASSWORD_SCHEME", "plaintext")
+        .get_user_pass(|_login| async { Ok(Some("Secret12".to_owned())) })
+        .routes(fsa::routes![whoami])
+        .build()
+        .unwrap();
+    let c = app.test_client();
+    let login = "eve; Domain=evil.example; Path=/admin";
+    let r = c.get("/whoami").basic(login, "Secret12").await;
+    assert_eq!(r.status(), 200);
+    let sc = set_cookie(&r).expect("cookie issued");
+    let (value, attrs) = sc.strip_prefix("auth=\"").and_then(|v| v.split_once('"')).expect("quoted");
+    assert!(!value.contains(';') && !attrs.contains("Domain") && attrs.ends_with("; Path=/"), "{sc}");
+    let r = c.get("/whoami").cookie("auth", &format!("\"{value}\"")).await;
+    assert_eq!((r.status(), r.json()), (200, json!({"user": login, "scheme": "token"})));
+}
+
 #[tokio::test]
 async fn cookie_issuing_and_renewal() {
     let app = cookie_app();

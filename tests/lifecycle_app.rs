@@ -285,6 +285,21 @@ async fn before_exec_answers_after_all_checks() {
     assert_eq!(c.get("/auth").basic("calvin", "hobbes").await.text(), "hello calvin");
 }
 
+/// `Context::path` is the path the router reads, so that a hook guarding a path sees it
+/// whatever escapes or leading slashes the request adds.
+#[tokio::test]
+async fn hooks_see_the_routed_path() {
+    let guard = |ctx: &Context| {
+        let guarded = ctx.path() == "/open" && ctx.headers().contains_key("x-guard");
+        guarded.then(|| ctx.error_response(Error::new(403, "guarded")))
+    };
+    let c = builder(&[]).before_request(guard).build().unwrap().test_client();
+    for path in ["/open", "/%6Fpen", "//open", "///%6f%70en"] {
+        assert_eq!(c.get(path).await.status(), 200, "{path}");
+        assert_eq!(c.get(path).header("x-guard", "1").await.status(), 403, "{path}");
+    }
+}
+
 /// A hook's refusal through `Context::error_response` takes the configured error format.
 #[tokio::test]
 async fn hook_errors_in_the_configured_format() {

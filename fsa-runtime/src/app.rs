@@ -945,6 +945,7 @@ impl App {
         let Ok(token) = inner.tokens.create(user, &realm, &TokenOptions::default()) else { return };
         let max_age = (inner.tokens.delay() * 60.0) as i64;
         let expires = cookie_expires(std::time::SystemTime::now(), max_age);
+        let token = crate::authn::cookie_quote(&token);
         if let Ok(v) = HeaderValue::from_str(&format!("{name}={token}; Expires={expires}; Max-Age={max_age}; Path=/")) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -1076,7 +1077,11 @@ impl AppBuilder {
     /// login, the object identifier (the route argument's value, or a tuple of them) and the
     /// role; `Some(true)` allows, `Some(false)` is a 403, `None` a 404. Its answers are cached
     /// (`FSA_CACHE_PERMS`), `None` too: after creating or deleting an object, call
-    /// [`object_perms_uncache`](App::object_perms_uncache).
+    /// [`object_perms_uncache`](App::object_perms_uncache). The cache tells identifiers apart
+    /// by their `Debug` text, which integers, strings, UUIDs and tuples of them write in full:
+    /// an identifier type whose `Debug` hides its value (a redacted secret) would make all its
+    /// values share one answer, so give such a domain a type that shows it, or turn
+    /// `FSA_CACHE_PERMS` off.
     pub fn object_perms<I, F, Fut>(mut self, domain: &str, hook: F) -> Self
     where
         I: Send + 'static,

@@ -154,9 +154,64 @@ pub(crate) fn cookie_in(headers: &http::HeaderMap, name: &str) -> Option<String>
             let kv = kv.trim_ascii();
             let eq = kv.iter().position(|&b| b == b'=')?;
             let (k, v) = (kv[..eq].trim_ascii(), kv[eq + 1..].trim_ascii());
-            (k == name.as_bytes()).then(|| utf8_or_latin1(v).trim_matches('"').to_owned())
+            (k == name.as_bytes()).then(|| utf8_or_latin1(&cookie_unquote(v)).into_owned())
         })
     })
+}
+
+/// Whether a byte may stand in a cookie value without quotes, as Werkzeug decides.
+fn cookie_plain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_!#$%&'()*+-./:<=>?@[]^`{|}~".contains(&b)
+}
+
+/// A cookie value as Werkzeug writes it: as it is when every byte may stand there, else in
+/// double quotes with `"` and `\` escaped by a backslash and the bytes that would end the
+/// value or the header (`;`, `,`, control and non-ASCII bytes) as `\ooo` octal escapes, so
+/// that no value (a token naming an odd login, say) adds attributes to its cookie.
+pub(crate) fn cookie_quote(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.bytes().all(cookie_plain) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    out.push('"');
+    for b in value.bytes() {
+        match b {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(b));
+            }
+            0..=0x1f | b',' | b';' | 0x7f..=0xff => out.push_str(&format!("\\{b:03o}")),
+            _ => out.push(char::from(b)),
+        }
+    }
+    out.push('"');
+    std::borrow::Cow::Owned(out)
+}
+
+/// A cookie value read back: a quoted one (see [`cookie_quote`]) loses its quotes and
+/// escapes, as Werkzeug reads it; any other is as it is.
+fn cookie_unquote(value: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let [b'"', inner @ .., b'"'] = value else { return std::borrow::Cow::Borrowed(value) };
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        match inner[i..] {
+            [b'\\', a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7', ..] => {
+                out.push((a - b'0') * 64 + (b - b'0') * 8 + (c - b'0'));
+                i += 4;
+            }
+            [b'\\', escaped, ..] => {
+                out.push(escaped);
+                i += 2;
+            }
+            [other, ..] => {
+                out.push(other);
+                i += 1;
+            }
+            [] => break,
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A header value's bytes as text: UTF-8 when they are, else Latin-1 (one character per
@@ -613,6 +668,21 @@ impl App {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cookie_values_are_quoted_as_werkzeug_quotes_them() {
+        use super::{cookie_quote, cookie_unquote};
+        assert_eq!(cookie_quote("realm:calvin:20991231235959:abc"), "realm:calvin:20991231235959:abc");
+        assert_eq!(cookie_quote("r:eve; Path=/:1:s"), "\"r:eve\\073 Path=/:1:s\"");
+        assert_eq!(cookie_quote("a\"b\\c,é"), "\"a\\\"b\\\\c\\054\\303\\251\"");
+        for value in ["plain", "r:eve; Domain=x; Path=/admin:1:s", "a\"b\\c,é\u{1}", ""] {
+            let quoted = cookie_quote(value);
+            assert!(!quoted.contains(';') && !quoted.contains(','), "{quoted}");
+            assert_eq!(cookie_unquote(quoted.as_bytes()).as_ref(), value.as_bytes(), "{quoted}");
+        }
+        // Unbalanced quotes are no quoting.
+        assert_eq!(cookie_unquote(b"\"abc").as_ref(), b"\"abc");
+    }
+
     use super::*;
 
     #[test]

@@ -112,10 +112,17 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
         let schemes: Vec<Scheme> = match def.authn {
             None => default_schemes.clone(),
             Some(names) => match registry.resolve_list(names) {
-                Ok(s) => s
-                    .into_iter()
-                    .filter(|s| !(matches!(s, Scheme::Token | Scheme::OAuth) && config.token_type.is_none()))
-                    .collect(),
+                Ok(s) => {
+                    // A route may name a scheme the app does not enable, but for `fake`: it
+                    // lets any loopback client, a local reverse proxy's too, be anyone, so only
+                    // `FSA_AUTH` turns it on (FlaskSimpleAuth refuses any scheme not there).
+                    if s.contains(&Scheme::Fake) && !enabled.contains(&Scheme::Fake) {
+                        errors.push(format!("{what}: the fake scheme is not enabled in FSA_AUTH"));
+                    }
+                    s.into_iter()
+                        .filter(|s| !(matches!(s, Scheme::Token | Scheme::OAuth) && config.token_type.is_none()))
+                        .collect()
+                }
                 Err(e) => {
                     errors.push(format!("{what}: {}", e.0));
                     Vec::new()

@@ -182,9 +182,18 @@ impl Context {
         &self.parts.uri
     }
 
-    /// The request path.
-    pub fn path(&self) -> &str {
-        self.parts.uri.path()
+    /// The request path as the router reads it: percent-decoded (invalid UTF-8 as U+FFFD), as
+    /// Werkzeug's `request.path`, with leading slashes counted as one. A hook that guards
+    /// paths must read this one: `/%61dmin` and `//admin` reach the route of `/admin`.
+    /// [`uri`](Self::uri)`().path()` is the path as sent, which this borrows when it has
+    /// neither escapes nor leading slashes to undo.
+    pub fn path(&self) -> std::borrow::Cow<'_, str> {
+        let raw = self.parts.uri.path();
+        if !raw.starts_with("//") && !raw.as_bytes().contains(&b'%') {
+            return std::borrow::Cow::Borrowed(raw);
+        }
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        std::borrow::Cow::Owned(format!("/{}", decoded.trim_start_matches('/')))
     }
 
     /// The request headers.
