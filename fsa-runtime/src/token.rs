@@ -241,6 +241,15 @@ impl Tokens {
         };
         let algo = config.token_algo().to_owned();
         let kind = config.token_type;
+        // FlaskSimpleAuth takes any length; a signature of a few bytes can be guessed (two
+        // bytes in some 33,000 tries on average).
+        if kind == Some(TokenType::Fsa) && config.token_length < 8 {
+            tracing::warn!(
+                target: "fsa",
+                "FSA_TOKEN_LENGTH is {} bytes: fsa token signatures this short can be guessed (16 is the default)",
+                config.token_length
+            );
+        }
         let default_realm = match kind {
             Some(TokenType::Fsa) => simplify_realm(&config.realm),
             _ => config.realm.clone(),
