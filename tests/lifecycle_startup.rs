@@ -1,7 +1,7 @@
 //! Start-up logging: with `FSA_LOGGING_LEVEL`, the app's build installs the logger before it
 //! checks the configuration, so that its warnings are seen (a missing token secret, a password
-//! hook that no enabled scheme uses, fsa token signatures short enough to guess), and the
-//! server says where it listens. The logger is
+//! hook that no enabled scheme uses, fsa token signatures short enough to guess, credentialed
+//! CORS for any origin), and the server says where it listens. The logger is
 //! process-wide, so the test runs itself again in a child process and reads what that process
 //! printed.
 
@@ -41,6 +41,10 @@ fn child() {
         .routes(fsa::routes![hello])
         .build();
     assert!(short.is_ok());
+    // Credentialed CORS for any origin.
+    let cors: toml::Value = toml::from_str("supports_credentials = true").expect("options");
+    let open = App::new().config("FSA_CORS", true).config("FSA_CORS_OPTS", cors).routes(fsa::routes![hello]).build();
+    assert!(open.is_ok());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -67,4 +71,5 @@ fn build_warnings_and_the_listening_address_are_logged() {
     assert!(text.contains("listening on http://127.0.0.1:"), "no listening address in:\n{text}");
     assert!(text.contains("a password hook is registered, but FSA_AUTH is httpd"), "no FSA_AUTH hint in:\n{text}");
     assert!(text.contains("FSA_TOKEN_LENGTH is 2 bytes"), "no token length warning in:\n{text}");
+    assert!(text.contains("supports_credentials with any origin"), "no CORS warning in:\n{text}");
 }

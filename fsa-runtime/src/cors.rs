@@ -147,6 +147,14 @@ mod imp {
             None => vec!["*".to_owned()],
         };
         layer = if origins.iter().any(|o| o == "*") {
+            if credentials {
+                // As flask-cors: any origin is mirrored, so that every site may send the
+                // user's cookies and read the answers.
+                tracing::warn!(
+                    target: "fsa",
+                    "FSA_CORS_OPTS: supports_credentials with any origin lets every web site make credentialed requests and read their answers; list the origins"
+                );
+            }
             if wildcard {
                 layer.allow_origin(AllowOrigin::any())
             } else {
