@@ -46,6 +46,17 @@ fn multi(
     format!("{limit} {type:?} {_pass:?} {xy:?}", type = r#type)
 }
 
+// Text defaults on every text type that takes them.
+#[get("/texts", authorize = "OPEN")]
+fn texts(
+    #[default("b")] b: Box<str>,
+    #[default("c")] c: std::borrow::Cow<'static, str>,
+    #[default("p")] p: std::path::PathBuf,
+    #[default("v")] v: serde_json::Value,
+) -> String {
+    format!("{b} {c} {} {v}", p.display())
+}
+
 #[get("/files/<path..>", authorize = "CLOSE")]
 fn files(path: String) -> (String, u16) {
     (path, 200)
@@ -61,7 +72,7 @@ fn app() -> App {
         .object_perms("doc", |_login, id: (String, u32), role| async move {
             Ok(Some(id == ("a".into(), 1) && role == Some("write")))
         })
-        .routes(fsa::routes![open, auth, group, purge, perm_short, perm_multi, multi, files])
+        .routes(fsa::routes![open, auth, group, purge, perm_short, perm_multi, multi, texts, files])
         .build()
         .unwrap()
 }
@@ -99,6 +110,10 @@ async fn every_accepted_form_serves_its_route() {
     assert_eq!((r.status(), r.text()), (200, "3 None Some(\"p\") None".to_owned()));
     let r = c.request(fsa::http::Method::from_bytes(b"PURGE").unwrap(), "/cache/k").await;
     assert_eq!((r.status(), r.text()), (200, "k".to_owned()));
+    let r = c.get("/texts").await;
+    assert_eq!((r.status(), r.text()), (200, "b c p \"v\"".to_owned()));
+    let r = c.get("/texts").query(&[("b", "x"), ("p", "/tmp")]).await;
+    assert_eq!((r.status(), r.text()), (200, "x c /tmp \"v\"".to_owned()));
     // A closed route is forbidden to everyone.
     assert_eq!(c.get("/files/a/b").await.status(), 403);
 }

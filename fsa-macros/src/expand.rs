@@ -114,17 +114,17 @@ pub fn expand(route: &Route) -> TokenStream {
         syn::ReturnType::Default => func.sig.ident.span(),
         syn::ReturnType::Type(_, t) => t.span(),
     };
-    let call_await = if func.sig.asyncness.is_some() { quote_spanned!(ret_span=> .await) } else { quote!() };
     // Every token of the call on the return type's span, `::fsa::__private` included: an
     // unmet bound (an error type without `Into<fsa::Error>`, say) is then reported there
-    // rather than on the attribute.
-    let respond = if func.sig.asyncness.is_some() {
-        let name_span = func.sig.ident.span();
-        let call = quote_spanned!(name_span=> ::fsa::__private::send_future(#name(#(#ids),*)));
-        quote_spanned!(ret_span=> ::fsa::__private::Responder::respond(#call #call_await))
+    // rather than on the attribute. An async handler's future goes through `send_future` on
+    // the handler's name, where a future that is not `Send` is then reported.
+    let call = if func.sig.asyncness.is_some() {
+        let future = quote_spanned!(func.sig.ident.span()=> ::fsa::__private::send_future(#name(#(#ids),*)));
+        quote_spanned!(ret_span=> #future.await)
     } else {
-        quote_spanned!(ret_span=> ::fsa::__private::Responder::respond(#name(#(#ids),*)))
+        quote_spanned!(ret_span=> #name(#(#ids),*))
     };
+    let respond = quote_spanned!(ret_span=> ::fsa::__private::Responder::respond(#call));
 
     quote! {
         #func

@@ -179,9 +179,10 @@ impl Route {
         Ok(self)
     }
 
-    /// The path parameter bound to this argument, if any.
+    /// The path parameter bound to this argument, if any (by its parameter name: `validate`
+    /// refused a `<name>` that only the argument's Rust name matches).
     pub fn path_param(&self, arg: &Arg) -> Option<&crate::path::PathParam> {
-        self.path.params.iter().find(|p| p.name == arg.name || arg.ident == p.name.as_str())
+        self.path.params.iter().find(|p| p.name == arg.name)
     }
 }
 

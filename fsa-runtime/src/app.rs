@@ -656,7 +656,7 @@ impl App {
         if !decoded.contains("//") {
             return first;
         }
-        let leading = format!("/{}", decoded.trim_start_matches('/'));
+        let leading = crate::context::one_leading_slash(&decoded);
         if leading != decoded {
             let again = self.route_decoded(ctx, &leading);
             if !matches!(&again, Err(e) if e.status() == StatusCode::NOT_FOUND) {

@@ -193,23 +193,19 @@ pub(crate) fn cookie_quote(value: &str) -> std::borrow::Cow<'_, str> {
 fn cookie_unquote(value: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let [b'"', inner @ .., b'"'] = value else { return std::borrow::Cow::Borrowed(value) };
     let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        match inner[i..] {
-            [b'\\', a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7', ..] => {
+    let mut rest = inner;
+    loop {
+        rest = match rest {
+            [b'\\', a @ b'0'..=b'3', b @ b'0'..=b'7', c @ b'0'..=b'7', tail @ ..] => {
                 out.push((a - b'0') * 64 + (b - b'0') * 8 + (c - b'0'));
-                i += 4;
+                tail
             }
-            [b'\\', escaped, ..] => {
-                out.push(escaped);
-                i += 2;
-            }
-            [other, ..] => {
-                out.push(other);
-                i += 1;
+            [b'\\', byte, tail @ ..] | [byte, tail @ ..] => {
+                out.push(*byte);
+                tail
             }
             [] => break,
-        }
+        };
     }
     std::borrow::Cow::Owned(out)
 }
@@ -668,9 +664,10 @@ impl App {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn cookie_values_are_quoted_as_werkzeug_quotes_them() {
-        use super::{cookie_quote, cookie_unquote};
         assert_eq!(cookie_quote("realm:calvin:20991231235959:abc"), "realm:calvin:20991231235959:abc");
         assert_eq!(cookie_quote("r:eve; Path=/:1:s"), "\"r:eve\\073 Path=/:1:s\"");
         assert_eq!(cookie_quote("a\"b\\c,é"), "\"a\\\"b\\\\c\\054\\303\\251\"");
@@ -682,8 +679,6 @@ mod tests {
         // Unbalanced quotes are no quoting.
         assert_eq!(cookie_unquote(b"\"abc").as_ref(), b"\"abc");
     }
-
-    use super::*;
 
     #[test]
     fn auth_request_query_decodes_as_route_parameters() {

@@ -193,7 +193,7 @@ impl Context {
             return std::borrow::Cow::Borrowed(raw);
         }
         let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-        std::borrow::Cow::Owned(format!("/{}", decoded.trim_start_matches('/')))
+        std::borrow::Cow::Owned(one_leading_slash(&decoded))
     }
 
     /// The request headers.
@@ -715,6 +715,12 @@ pub(crate) fn is_loopback_ip(ip: IpAddr) -> bool {
 /// The 413 of a request body holding more than `FSA_MAX_PARAMS` parameters.
 fn too_many_params(max: usize) -> Error {
     Error::new(413, format!("too many parameters in request body: more than {max}"))
+}
+
+/// A decoded path with its leading slashes as one, as the router takes `//x` for `/x`
+/// (`App::route_slashes`, [`Context::path`]).
+pub(crate) fn one_leading_slash(path: &str) -> String {
+    format!("/{}", path.trim_start_matches('/'))
 }
 
 /// The 413 of a request body larger than `max` bytes.

@@ -162,11 +162,12 @@ tier!(
     UnsupportedTier, ViaUnsupported, Arg<T>,
 );
 
-/// The value of a text default, `#[default("…")]`, for the argument types that hold text.
+/// The value of a text default, `#[default("…")]`, for the argument types that hold text
+/// (each one an argument type: a type no tier takes would be of no use here).
 #[diagnostic::on_unimplemented(
     message = "a text default does not fit `{Self}`",
     label = "a string literal",
-    note = "`#[default(\"…\")]` is for text arguments (`String`, `Option<String>`, `Box<str>`, `Arc<str>`, `Cow<'static, str>`, `PathBuf`, `serde_json::Value`); for another type, give a value of that type, e.g. `#[default(10)]`"
+    note = "`#[default(\"…\")]` is for text arguments (`String`, `Box<str>`, `Cow<'static, str>`, `PathBuf`, `serde_json::Value`, or an `Option` of one); for another type, give a value of that type, e.g. `#[default(10)]`"
 )]
 pub trait TextDefault {
     /// The argument's value.
@@ -189,14 +190,7 @@ macro_rules! text_defaults {
     )*};
 }
 
-text_defaults!(
-    String,
-    Box<str>,
-    std::sync::Arc<str>,
-    std::borrow::Cow<'static, str>,
-    std::path::PathBuf,
-    serde_json::Value
-);
+text_defaults!(String, Box<str>, std::borrow::Cow<'static, str>, std::path::PathBuf, serde_json::Value);
 
 /// What no type is: the bound of the last tier, so that an argument of a type that no other
 /// tier accepts is one error, in these words, on its type.
