@@ -16,9 +16,13 @@ pub use fsa_runtime::{
 pub use fsa_runtime::{cache, config, error, http, params, password, server, token};
 
 /// Collects routes declared with the route attributes: `routes![hello, stuff::get_stuff]`.
+///
+/// Each name is that of a function marked with a route attribute, which also declares a hidden
+/// type of the same name: the names are read as types, so that a name that is not a route is a
+/// compile error on that name.
 #[macro_export]
 macro_rules! routes {
-    ($($route:path),* $(,)?) => {
+    ($($route:ty),* $(,)?) => {
         ::std::vec![$(<$route as $crate::__private::Route>::def()),*]
     };
 }

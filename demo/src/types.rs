@@ -493,6 +493,11 @@ fn lax_int_text(text: &str) -> Option<i128> {
 }
 
 /// Python's `repr` of a float: shortest round-trip digits, always a fraction or an exponent.
+///
+/// Of the shortest digit strings that read back as `f`, Python takes the one nearest to `f`,
+/// a tie going to the even last digit (`1125899906842624.2` for 2⁵⁰ + 0.25), where Rust's
+/// shortest form rounds the tie up: the digits are taken again, as many, by Rust's exact
+/// formatting (nearest, ties to even), and kept when they read back as `f`.
 pub fn repr_float(f: f64) -> String {
     if f.is_nan() {
         return "nan".into();
@@ -500,15 +505,32 @@ pub fn repr_float(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    let sci = format!("{f:e}");
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let magnitude = f.abs();
+    let mut sci = format!("{magnitude:e}");
+    let precision = sci.split_once('e').map_or(0, |(mantissa, _)| mantissa.len().saturating_sub(2));
+    let nearest = format!("{magnitude:.precision$e}");
+    if nearest.parse::<f64>() == Ok(magnitude) {
+        sci = nearest;
+    }
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
+    let digits = mantissa.replace('.', "");
     if (-4..16).contains(&exp) {
-        let fixed = format!("{f}");
-        if fixed.contains('.') { fixed } else { format!("{fixed}.0") }
+        let point = exp + 1;
+        if point <= 0 {
+            format!("{sign}0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+        } else {
+            let point = point as usize;
+            if digits.len() > point {
+                format!("{sign}{}.{}", &digits[..point], &digits[point..])
+            } else {
+                format!("{sign}{digits}{}.0", "0".repeat(point - digits.len()))
+            }
+        }
     } else {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exp.abs())
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{mantissa}e{exp_sign}{:02}", exp.abs())
     }
 }
 
@@ -648,11 +670,27 @@ mod tests {
             (0.0001, "0.0001"),
             (1.5e300, "1.5e+300"),
             (-0.0, "-0.0"),
+            (0.1, "0.1"),
+            (-2.5e-7, "-2.5e-07"),
+            (123456789012345680.0, "1.2345678901234568e+17"),
+            (9999999999999998.0, "9999999999999998.0"),
+            (0.00012345, "0.00012345"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
             (f64::INFINITY, "inf"),
         ] {
             assert_eq!(repr_float(f), s);
         }
         assert_eq!(repr_float(f64::NAN), "nan");
+        // Ties between two shortest forms go to the even digit, as in Python.
+        for (text, shown) in [
+            ("1125899906842624.25", "1125899906842624.2"),
+            ("2000000000000000.25", "2000000000000000.2"),
+            ("1338628897074590.2", "1338628897074590.2"),
+        ] {
+            assert_eq!(repr_float(text.parse().expect("a float")), shown);
+        }
     }
 
     #[test]

@@ -509,6 +509,11 @@ async fn types_routes(f: &Fixture) {
     assert_eq!(c.get("/types/scalars?f=3.14159&i=0x10").await.text(), "i=16, f=3.14159, b=False, s=");
     assert_eq!(c.get("/types/scalars?f=0.00001").await.text(), "i=0, f=1e-05, b=False, s=");
     assert_eq!(c.get("/types/scalars?f=nan").await.text(), "i=0, f=nan, b=False, s=");
+    // A tie between two shortest forms goes to the even digit, as in Python's repr.
+    assert_eq!(c.get("/types/scalars?f=1125899906842624.25").await.text(), "i=0, f=1125899906842624.2, b=False, s=");
+    let long = format!("1{}", "0".repeat(40));
+    let r = c.get(&format!("/types/scalars?i={long}")).await;
+    assert_eq!(r.text(), format!("parameter \"i\" cast error on {long}: out of range for i128"));
     let r = c.get("/types/scalars").json(&json!({"i": 2, "f": 15000000000.0, "b": true, "s": "x"})).await;
     assert_eq!(r.text(), "i=2, f=15000000000.0, b=True, s=x");
     // JSON floats to the nearest double, and Python's non-finite literals, as json.loads reads them

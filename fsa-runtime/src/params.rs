@@ -985,6 +985,15 @@ pub fn parse_int(text: &str) -> Option<i128> {
 
 /// [`parse_int`] past its usual case, on ASCII digits.
 fn parse_int_text(text: &str) -> Option<i128> {
+    let (neg, radix, digits) = int_literal(text)?;
+    // The magnitude unsigned, so that `i128::MIN` reads too.
+    let v = u128::from_str_radix(&digits, radix).ok()?;
+    if neg { 0i128.checked_sub_unsigned(v) } else { i128::try_from(v).ok() }
+}
+
+/// The parts of an integer written as Python's `int(text, 0)` reads it, on ASCII digits:
+/// the sign, the radix and the digits without `_`, of any length.
+fn int_literal(text: &str) -> Option<(bool, u32, String)> {
     let t = text.trim();
     let (neg, t) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -1010,12 +1019,17 @@ fn parse_int_text(text: &str) -> Option<i128> {
     if radix == 10 && clean.len() > 1 && clean.starts_with('0') && clean.bytes().any(|b| b != b'0') {
         return None;
     }
-    if !clean.chars().all(|c| c.is_digit(radix)) {
-        return None;
+    clean.chars().all(|c| c.is_digit(radix)).then_some((neg, radix, clean))
+}
+
+/// Why `text` is not an integer of type `T` after [`parse_int`] refused it: a literal Python
+/// reads, of more digits than `T` holds, is out of range; anything else is not an integer.
+fn int_error(text: &str, type_name: &str) -> String {
+    if int_literal(text).is_some() || with_ascii_decimals(text, int_literal).is_some() {
+        format!("out of range for {type_name}")
+    } else {
+        "invalid literal for int".to_owned()
     }
-    // The magnitude unsigned, so that `i128::MIN` reads too.
-    let v = u128::from_str_radix(&clean, radix).ok()?;
-    if neg { 0i128.checked_sub_unsigned(v) } else { i128::try_from(v).ok() }
 }
 
 /// Parses Python's `float(text)` syntax (`1e3`, `inf`, `nan`, `1_000.5`, spaces, decimal
@@ -1056,7 +1070,7 @@ macro_rules! int_scalar {
                 Cow::Borrowed("int")
             }
             fn from_text(text: &str) -> Result<Self, String> {
-                let v = parse_int(text).ok_or_else(|| "invalid literal for int".to_owned())?;
+                let v = parse_int(text).ok_or_else(|| int_error(text, stringify!($t)))?;
                 <$t>::try_from(v).map_err(|_| format!("out of range for {}", stringify!($t)))
             }
             fn from_json(value: &Value) -> Result<Self, String> {
@@ -2064,6 +2078,15 @@ mod tests {
         assert_eq!(parse_int(&"9".repeat(38)), Some(10i128.pow(38) - 1));
         assert_eq!(parse_int(&"1".repeat(39)), "1".repeat(39).parse().ok());
         assert_eq!(parse_int(&"9".repeat(40)), None);
+        // A literal Python reads, but too long for the type, says so.
+        assert_eq!(i64::from_text(&"9".repeat(40)).unwrap_err(), "out of range for i64");
+        assert_eq!(
+            i128::from_text(" -0x_ffff_ffff_ffff_ffff_ffff_ffff_ffff_ffff_f ").unwrap_err(),
+            "out of range for i128"
+        );
+        assert_eq!(u8::from_text("\u{663}\u{663}\u{663}").unwrap_err(), "out of range for u8");
+        assert_eq!(i64::from_text("9x").unwrap_err(), "invalid literal for int");
+        assert_eq!(i64::from_text("017").unwrap_err(), "invalid literal for int");
     }
 
     #[test]

@@ -190,6 +190,11 @@ impl RouteDef {
 }
 
 /// Implemented by the hidden struct that each route attribute generates.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a route",
+    label = "not a function with a route attribute",
+    note = "`routes![…]` takes the names of functions marked `#[get]`, `#[post]`, `#[put]`, `#[patch]`, `#[delete]` or `#[route]`"
+)]
 pub trait Route {
     /// The route's description.
     fn def() -> RouteDef;
