@@ -4,35 +4,112 @@ use std::borrow::Cow;
 
 use fsa::prelude::*;
 use fsa::{Found, FromParam, Scalar};
+use num_bigint::{BigInt, Sign};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-/// A natural integer (0 or more), of up to 38 digits (Python's have no bound; `i128` holds
-/// every integer of 38 digits).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Nat(pub i128);
+/// An integer of any size, as Python's `int`: read from HTTP text as `int(text, 0)` reads it
+/// (`0x10`, `1_000`), from a JSON body as an integer of any length.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PyInt(pub BigInt);
+
+impl From<i128> for PyInt {
+    fn from(i: i128) -> Self {
+        PyInt(BigInt::from(i))
+    }
+}
+
+impl std::fmt::Display for PyInt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl PyInt {
+    /// Python's limit on the digits of a decimal integer read from text (`sys.int_info`), which
+    /// bounds the time a conversion takes.
+    pub const MAX_DECIMAL_DIGITS: usize = 4300;
+
+    /// Refuses decimal digits beyond [`PyInt::MAX_DECIMAL_DIGITS`], with Python's message.
+    fn check_decimal_digits(digits: &str) -> std::result::Result<(), String> {
+        if digits.len() <= Self::MAX_DECIMAL_DIGITS {
+            return Ok(());
+        }
+        Err(format!(
+            "Exceeds the limit ({} digits) for integer string conversion: value has {} digits",
+            Self::MAX_DECIMAL_DIGITS,
+            digits.len()
+        ))
+    }
+
+    /// The integer of these ASCII digits in this radix, within Python's limit.
+    fn from_digits(negative: bool, digits: &str, radix: u32) -> std::result::Result<Self, String> {
+        if radix == 10 {
+            Self::check_decimal_digits(digits)?;
+        }
+        let magnitude =
+            BigInt::parse_bytes(digits.as_bytes(), radix).ok_or_else(|| "invalid literal for int".to_owned())?;
+        Ok(PyInt(if negative { -magnitude } else { magnitude }))
+    }
+}
+
+impl Scalar for PyInt {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed("int")
+    }
+    /// Up to 38 digits as an `i128`, the usual case; longer literals digit by digit.
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        i128::from_text(text).map(PyInt::from).or_else(|error| {
+            let literal = fsa::params::int_literal(text).ok_or(error)?;
+            PyInt::from_digits(literal.negative, &literal.digits, literal.radix)
+        })
+    }
+    fn from_json(value: &Value) -> std::result::Result<Self, String> {
+        i128::from_json(value).map(PyInt::from)
+    }
+    /// A JSON integer of any length (within Python's limit); anything else is left to
+    /// [`Scalar::from_json`].
+    fn from_json_text(text: &str) -> Option<Self> {
+        let text = text.trim_matches([' ', '\t', '\n', '\r']);
+        let (negative, digits) = text.strip_prefix('-').map_or((false, text), |digits| (true, digits));
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        PyInt::from_digits(negative, digits, 10).ok()
+    }
+}
+
+/// A natural integer (0 or more), of any size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nat(pub PyInt);
 
 impl Scalar for Nat {
     fn type_name() -> Cow<'static, str> {
         Cow::Borrowed("nat")
     }
     fn from_text(text: &str) -> std::result::Result<Self, String> {
-        Nat::check(i128::from_text(text)?)
+        Nat::check(PyInt::from_text(text)?)
     }
     fn from_json(value: &Value) -> std::result::Result<Self, String> {
-        Nat::check(i128::from_json(value)?)
+        Nat::check(PyInt::from_json(value)?)
     }
     fn from_json_text(text: &str) -> Option<Self> {
-        // Beyond 64 bits too, which the parsed value would make a float; a negative one is
-        // left to `from_json`, whose error quotes it.
-        <i128 as Scalar>::from_json_text(text).and_then(|i| Nat::check(i).ok())
+        // A negative one is left to `from_json`, whose error quotes it.
+        <PyInt as Scalar>::from_json_text(text).and_then(|i| Nat::check(i).ok())
     }
 }
 
 impl Nat {
-    fn check(i: i128) -> std::result::Result<Nat, String> {
-        if i < 0 { Err(format!("invalid natural: {i}")) } else { Ok(Nat(i)) }
+    fn check(i: PyInt) -> std::result::Result<Nat, String> {
+        if i.0.sign() == Sign::Minus { Err(format!("invalid natural: {i}")) } else { Ok(Nat(i)) }
     }
+}
+
+/// Serializes an integer of any size as a JSON integer (`serde_json` has no number beyond 64
+/// bits but through its raw values).
+fn json_integer<S: serde::Serializer>(i: &PyInt, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    let raw = serde_json::value::RawValue::from_string(i.to_string()).map_err(serde::ser::Error::custom)?;
+    raw.serialize(serializer)
 }
 
 /// Any JSON value, as Python's `json.loads` gives it: the JSON body member as is, or HTTP text
@@ -277,6 +354,7 @@ impl PyJsonReader<'_> {
             return literal.parse().map(PyValue::Float).map_err(|_| self.error("invalid number"));
         }
         let magnitude = literal.trim_start_matches('-');
+        PyInt::check_decimal_digits(magnitude)?;
         let negative = literal.starts_with('-') && magnitude != "0";
         Ok(PyValue::Int(if negative { literal.to_owned() } else { magnitude.to_owned() }))
     }
@@ -329,30 +407,34 @@ impl FromParam for StrList {
 }
 
 /// A character: `{"name": str, "age": int}`; `age` is read as pydantic's lax mode reads an
-/// `int` (see [`lax_int_value`]), exactly up to `i128`'s range (Python's ints have none).
+/// `int` (see [`lax_int_value`]), of any size.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Character {
     /// Name.
     pub name: String,
     /// Age.
-    #[serde(deserialize_with = "lax_int")]
-    pub age: i128,
+    #[serde(deserialize_with = "lax_int", serialize_with = "json_integer")]
+    pub age: PyInt,
 }
 
-fn lax_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i128, D::Error> {
+fn lax_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<PyInt, D::Error> {
     lax_int_or_error(&Value::deserialize(d)?)
 }
 
 /// Serde's `deserialize_with` for an optional integer read as pydantic's lax mode reads one:
 /// null is `None`, anything else as [`lax_int_value`] takes it.
+/// An integer beyond `i128` is refused as well.
 pub fn lax_optional_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i128>, D::Error> {
     match Value::deserialize(d)? {
         Value::Null => Ok(None),
-        value => lax_int_or_error(&value).map(Some),
+        value => {
+            let i = lax_int_or_error(&value)?;
+            i128::try_from(&i.0).map(Some).map_err(|_| serde::de::Error::custom(format!("integer out of range: {i}")))
+        }
     }
 }
 
-fn lax_int_or_error<E: serde::de::Error>(value: &Value) -> std::result::Result<i128, E> {
+fn lax_int_or_error<E: serde::de::Error>(value: &Value) -> std::result::Result<PyInt, E> {
     lax_int_value(value).ok_or_else(|| E::custom(format!("invalid integer: {value}")))
 }
 
@@ -414,8 +496,7 @@ impl Character {
         }
         let raw: CharacterText<'_> = serde_json::from_str(text).ok()?;
         let age = raw.age.get();
-        let exact = if age.bytes().all(|b| b.is_ascii_digit() || b == b'-') { age.parse().ok() } else { None };
-        let age = exact.or_else(|| lax_int_value(&serde_json::from_str(age).ok()?))?;
+        let age = <PyInt as Scalar>::from_json_text(age).or_else(|| lax_int_value(&serde_json::from_str(age).ok()?))?;
         Some(Character { name: raw.name, age })
     }
 }
@@ -441,34 +522,38 @@ impl FromParam for Character {
 }
 
 /// An integer as pydantic 2's lax mode takes it: a JSON integer, a float with no fractional
-/// part (`12.0`), a boolean (`true` is 1), or a string holding a decimal integer with optional
+/// part (`12.0`) within 64 bits, a boolean (`true` is 1), or a string holding a decimal integer with optional
 /// surrounding spaces, sign, single underscores between digits and a fraction of zeros
-/// (`" +1_000.00 "`). Anything else, or a value beyond `i128`, is `None`.
+/// (`" +1_000.00 "`), of any size. Anything else is `None`.
 ///
 /// ```
-/// use demo::types::lax_int_value;
+/// use demo::types::{PyInt, lax_int_value};
 /// use serde_json::json;
-/// assert_eq!(lax_int_value(&json!(" +1_000.00 ")), Some(1000));
-/// assert_eq!(lax_int_value(&json!(12.0)), Some(12));
-/// assert_eq!(lax_int_value(&json!("100000000000000000000")), Some(100000000000000000000));
+/// assert_eq!(lax_int_value(&json!(" +1_000.00 ")), Some(PyInt::from(1000)));
+/// assert_eq!(lax_int_value(&json!(12.0)), Some(PyInt::from(12)));
+/// assert_eq!(lax_int_value(&json!(9.2e18)), Some(PyInt::from(9_200_000_000_000_000_000)));
+/// assert_eq!(lax_int_value(&json!(1e20)), None);
+/// let long = format!("1{}", "0".repeat(40));
+/// assert_eq!(lax_int_value(&json!(long)).map(|i| i.to_string()), Some(long));
 /// assert_eq!(lax_int_value(&json!(12.5)), None);
 /// assert_eq!(lax_int_value(&json!("0x10")), None);
 /// ```
-pub fn lax_int_value(value: &Value) -> Option<i128> {
+pub fn lax_int_value(value: &Value) -> Option<PyInt> {
     match value {
-        Value::Number(n) => n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)).or_else(|| {
-            // 2^127 is exact in f64, so the range test is exact too.
-            let f = n.as_f64()?;
-            let limit = -(i128::MIN as f64);
-            (f.fract() == 0.0 && (-limit..limit).contains(&f)).then_some(f as i128)
-        }),
-        Value::Bool(b) => Some(i128::from(*b)),
+        Value::Number(n) => {
+            n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)).map(PyInt::from).or_else(|| {
+                // A float without fraction, within 64 bits (strictly: pydantic refuses -2⁶³ too).
+                let f = n.as_f64()?;
+                (f.fract() == 0.0 && f.abs() < 2f64.powi(63)).then(|| PyInt::from(f as i128))
+            })
+        }
+        Value::Bool(b) => Some(PyInt::from(i128::from(*b))),
         Value::String(s) => lax_int_text(s),
         _ => None,
     }
 }
 
-fn lax_int_text(text: &str) -> Option<i128> {
+fn lax_int_text(text: &str) -> Option<PyInt> {
     let text = text.trim();
     let (negative, unsigned) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
@@ -488,8 +573,7 @@ fn lax_int_text(text: &str) -> Option<i128> {
         return None;
     }
     let digits: String = whole.chars().filter(|c| *c != '_').collect();
-    let magnitude: u128 = digits.parse().ok()?;
-    if negative { 0i128.checked_sub_unsigned(magnitude) } else { i128::try_from(magnitude).ok() }
+    PyInt::from_digits(negative, &digits, 10).ok()
 }
 
 /// Python's `repr` of a float: shortest round-trip digits, always a fraction or an exponent.
@@ -607,7 +691,7 @@ pub fn py_type(v: &PyValue) -> &'static str {
 /// Scalars with defaults.
 #[get("/types/scalars", authorize = "OPEN")]
 fn get_scalars(
-    #[default(0)] i: i128,
+    #[default(PyInt::default())] i: PyInt,
     #[default(0.0)] f: f64,
     #[default(false)] b: bool,
     #[default(String::new())] s: String,
@@ -625,11 +709,11 @@ fn get_json(j: AnyJson) -> String {
     format!("{}: {text}", py_type(&j.0))
 }
 
-/// The sum of two naturals: exact, as in Python (two naturals of `i128` always add up within
-/// `u128`).
+/// The sum of two naturals, exact and of any size, as in Python.
 #[get("/types/nat", authorize = "OPEN")]
-fn get_nat(i: Nat, j: Nat) -> Json<u128> {
-    Json(i.0.unsigned_abs() + j.0.unsigned_abs())
+fn get_nat(i: Nat, j: Nat) -> fsa::Result<Json<Box<serde_json::value::RawValue>>> {
+    let sum = PyInt(i.0.0 + j.0.0);
+    Ok(Json(serde_json::value::RawValue::from_string(sum.to_string()).map_err(fsa::Error::internal)?))
 }
 
 /// A character object, echoed.
@@ -701,6 +785,7 @@ mod tests {
             ("-0", "int: 0"),
             ("-12", "int: -12"),
             ("123456789012345678901234567890", "int: 123456789012345678901234567890"),
+            (&"9".repeat(4300), &format!("int: {}", "9".repeat(4300))),
             ("-0.0", "float: -0.0"),
             ("1E3", "float: 1000.0"),
             ("2.5e-7", "float: 2.5e-07"),
@@ -721,6 +806,11 @@ mod tests {
         }
         assert!(PyValue::parse(&"[".repeat(129)).is_err());
         assert!(PyValue::parse(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_ok());
+        // Python's limit on the digits of an integer.
+        assert_eq!(
+            PyValue::parse(&format!("[-{}]", "1".repeat(4301))),
+            Err("Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits".to_owned())
+        );
     }
 
     #[test]

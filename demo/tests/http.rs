@@ -511,9 +511,6 @@ async fn types_routes(f: &Fixture) {
     assert_eq!(c.get("/types/scalars?f=nan").await.text(), "i=0, f=nan, b=False, s=");
     // A tie between two shortest forms goes to the even digit, as in Python's repr.
     assert_eq!(c.get("/types/scalars?f=1125899906842624.25").await.text(), "i=0, f=1125899906842624.2, b=False, s=");
-    let long = format!("1{}", "0".repeat(40));
-    let r = c.get(&format!("/types/scalars?i={long}")).await;
-    assert_eq!(r.text(), format!("parameter \"i\" cast error on {long}: out of range for i128"));
     let r = c.get("/types/scalars").json(&json!({"i": 2, "f": 15000000000.0, "b": true, "s": "x"})).await;
     assert_eq!(r.text(), "i=2, f=15000000000.0, b=True, s=x");
     // JSON floats to the nearest double, and Python's non-finite literals, as json.loads reads them
@@ -584,7 +581,7 @@ async fn types_routes(f: &Fixture) {
     let r = c.get("/types/nat").json(&json!({"i": 3, "j": 4})).await;
     assert_eq!((r.status(), r.text()), (200, "7\n".to_owned()));
     assert_eq!(c.get("/types/nat?i=1&j=2").await.json(), json!(3));
-    // Exact beyond 64 bits, as Python's integers (up to 38 digits here).
+    // Exact beyond 64 bits, of any size, as Python's integers.
     let r = c.get("/types/nat").json(&json!({"i": i64::MAX, "j": i64::MAX})).await;
     assert_eq!((r.status(), r.text()), (200, "18446744073709551614\n".to_owned()));
     let r = c.get("/types/nat").body(r#"{"i": 99999999999999999999999, "j": 1}"#, "application/json").await;
@@ -595,6 +592,39 @@ async fn types_routes(f: &Fixture) {
     assert_eq!((r.status(), r.text()), (200, "i=-99999999999999999999999, f=0.0, b=False, s=".to_owned()));
     let r = c.get("/types/scalars").body(r#"{"i": 12345678901234567890123}"#, "application/json").await;
     assert_eq!((r.status(), r.text()), (200, "i=12345678901234567890123, f=0.0, b=False, s=".to_owned()));
+    let (long, longer) = ("9".repeat(60), format!("1{}", "0".repeat(60)));
+    let r = c.get("/types/nat").body(format!(r#"{{"i": {long}, "j": 1}}"#), "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, format!("{longer}\n")));
+    let r = c.get(&format!("/types/nat?i=0x{}&j=1_0", "f".repeat(40))).await;
+    assert_eq!((r.status(), r.text()), (200, "1461501637330902918203684832716283019655932542985\n".to_owned()));
+    let r = c.get(&format!("/types/nat?i=-{long}&j=1")).await;
+    assert_eq!(
+        (r.status(), r.text()),
+        (400, format!("parameter \"i\" cast error on -{long}: invalid natural: -{long}"))
+    );
+    let r = c.get(&format!("/types/scalars?i=-{long}")).await;
+    assert_eq!((r.status(), r.text()), (200, format!("i=-{long}, f=0.0, b=False, s=")));
+    let r = c.get("/types/scalars").body(format!(r#"{{"i": {longer}}}"#), "application/json").await;
+    assert_eq!((r.status(), r.text()), (200, format!("i={longer}, f=0.0, b=False, s=")));
+    let r = c.get("/types/scalars").body(format!(r#"{{"i": {longer}.0}}"#), "application/json").await;
+    assert_eq!(r.status(), 400, "a float is no int");
+    // As many decimal digits as Python reads, and no more.
+    let most = "9".repeat(4300);
+    assert_eq!(c.get(&format!("/types/scalars?i={most}")).await.text(), format!("i={most}, f=0.0, b=False, s="));
+    let r = c.get("/types/scalars").body(format!(r#"{{"i": 1{most}}}"#), "application/json").await;
+    assert_eq!(r.status(), 400);
+    let r = c.get(&format!("/types/scalars?i=1{most}")).await;
+    // (the value quoted shortened, as every long value in a message)
+    let text = r.text();
+    assert!(
+        r.status() == 400
+            && text.starts_with("parameter \"i\" cast error on 19999")
+            && text
+                .ends_with("…: Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits"),
+        "{text}"
+    );
+    let r = c.get("/types/scalars?i=1__0").await;
+    assert_eq!(r.text(), "parameter \"i\" cast error on 1__0: invalid literal for int");
     let r = c.get("/types/nat").json(&json!({"i": -3, "j": -4})).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().contains("-3") && r.text().contains("-4"), "{}", r.text());
@@ -613,18 +643,31 @@ async fn types_routes(f: &Fixture) {
             let r = c.post(route).json(&json!({ name: {"name": "Susie", "age": age} })).await;
             assert_eq!((r.status(), r.json()), (201, json!({"name": "Susie", "age": expected})), "{age}");
         }
-        // Python's ints have no bound: beyond 64 bits, every digit is kept (up to i128 here).
+        // Python's ints have no bound: beyond 64 bits, every digit is kept.
+        let long = format!("-{}", "9".repeat(45));
         for (body, expected) in [
             (r#"{"name": "S", "age": 100000000000000000000}"#, "100000000000000000000"),
             (r#"{"name": "S", "age": "-9223372036854775809"}"#, "-9223372036854775809"),
-            (r#"{"name": "S", "age": 1e20}"#, "100000000000000000000"),
+            (&format!(r#"{{"name": "S", "age": {long}}}"#), &long),
+            (&format!(r#"{{"name": "S", "age": " {long}.00 "}}"#), &long),
+            (r#"{"name": "S", "age": 9.2e18}"#, "9200000000000000000"),
         ] {
             let r = c.post(route).body(format!("{{\"{name}\": {body}}}"), "application/json").await;
             assert_eq!((r.status(), r.text()), (201, format!("{{\"name\":\"S\",\"age\":{expected}}}\n")), "{body}");
         }
         let r = c.post(route).form(&[(name, "{\"name\": \"S\", \"age\": 18446744073709551617}")]).await;
         assert_eq!((r.status(), r.text()), (201, "{\"name\":\"S\",\"age\":18446744073709551617}\n".to_owned()));
-        for age in [json!(12.5), json!("12.5"), json!("0x10"), json!("1__0"), json!(null), json!([1]), json!(1e40)] {
+        // A float beyond 64 bits is refused, as pydantic does (`int_parsing_size`).
+        for age in [
+            json!(12.5),
+            json!("12.5"),
+            json!("0x10"),
+            json!("1__0"),
+            json!(null),
+            json!([1]),
+            json!(1e40),
+            json!(1e20),
+        ] {
             let r = c.post(route).json(&json!({ name: {"name": "Susie", "age": age} })).await;
             assert_eq!(r.status(), 400, "{age}");
             assert!(r.text().contains("cast error"), "{}", r.text());

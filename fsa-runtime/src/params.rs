@@ -985,17 +985,41 @@ pub fn parse_int(text: &str) -> Option<i128> {
 
 /// [`parse_int`] past its usual case, on ASCII digits.
 fn parse_int_text(text: &str) -> Option<i128> {
-    let (neg, radix, digits) = int_literal(text)?;
+    let literal = ascii_int_literal(text)?;
     // The magnitude unsigned, so that `i128::MIN` reads too.
-    let v = u128::from_str_radix(&digits, radix).ok()?;
-    if neg { 0i128.checked_sub_unsigned(v) } else { i128::try_from(v).ok() }
+    let v = u128::from_str_radix(&literal.digits, literal.radix).ok()?;
+    if literal.negative { 0i128.checked_sub_unsigned(v) } else { i128::try_from(v).ok() }
 }
 
-/// The parts of an integer written as Python's `int(text, 0)` reads it, on ASCII digits:
-/// the sign, the radix and the digits without `_`, of any length.
-fn int_literal(text: &str) -> Option<(bool, u32, String)> {
+/// An integer written as Python's `int(text, 0)` reads it, of any length: what a type of
+/// integers beyond 128 bits needs to read it, as Python's ints have no bound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntLiteral {
+    /// Whether a `-` came first.
+    pub negative: bool,
+    /// 10, or 16, 8 or 2 after a `0x`, `0o` or `0b` prefix.
+    pub radix: u32,
+    /// The digits in that radix, ASCII, without the `_` between them nor the prefix.
+    pub digits: String,
+}
+
+/// Reads an integer as Python's `int(text, 0)` does ([`parse_int`]'s syntax), of any length.
+///
+/// ```
+/// use fsa_runtime::params::{IntLiteral, int_literal};
+/// let literal = int_literal(" -0x_ffff_ffff_ffff_ffff_ffff_ffff_ffff_ffff_f ").unwrap();
+/// assert_eq!((literal.negative, literal.radix, literal.digits.len()), (true, 16, 33));
+/// assert_eq!(int_literal("٤٢"), Some(IntLiteral { negative: false, radix: 10, digits: "42".into() }));
+/// assert_eq!(int_literal("017"), None);
+/// ```
+pub fn int_literal(text: &str) -> Option<IntLiteral> {
+    ascii_int_literal(text).or_else(|| with_ascii_decimals(text, ascii_int_literal))
+}
+
+/// [`int_literal`] on ASCII digits.
+fn ascii_int_literal(text: &str) -> Option<IntLiteral> {
     let t = text.trim();
-    let (neg, t) = match t.as_bytes().first() {
+    let (negative, t) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
@@ -1015,17 +1039,17 @@ fn int_literal(text: &str) -> Option<(bool, u32, String)> {
     if body.is_empty() || body.starts_with('_') || body.ends_with('_') || body.contains("__") {
         return None;
     }
-    let clean: String = body.chars().filter(|c| *c != '_').collect();
-    if radix == 10 && clean.len() > 1 && clean.starts_with('0') && clean.bytes().any(|b| b != b'0') {
+    let digits: String = body.chars().filter(|c| *c != '_').collect();
+    if radix == 10 && digits.len() > 1 && digits.starts_with('0') && digits.bytes().any(|b| b != b'0') {
         return None;
     }
-    clean.chars().all(|c| c.is_digit(radix)).then_some((neg, radix, clean))
+    digits.chars().all(|c| c.is_digit(radix)).then_some(IntLiteral { negative, radix, digits })
 }
 
 /// Why `text` is not an integer of type `T` after [`parse_int`] refused it: a literal Python
 /// reads, of more digits than `T` holds, is out of range; anything else is not an integer.
 fn int_error(text: &str, type_name: &str) -> String {
-    if int_literal(text).is_some() || with_ascii_decimals(text, int_literal).is_some() {
+    if int_literal(text).is_some() {
         format!("out of range for {type_name}")
     } else {
         "invalid literal for int".to_owned()
