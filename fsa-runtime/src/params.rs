@@ -1046,8 +1046,9 @@ fn ascii_int_literal(text: &str) -> Option<IntLiteral> {
     digits.chars().all(|c| c.is_digit(radix)).then_some(IntLiteral { negative, radix, digits })
 }
 
-/// Why `text` is not an integer of type `T` after [`parse_int`] refused it: a literal Python
-/// reads, of more digits than `T` holds, is out of range; anything else is not an integer.
+/// Why `text` is not an integer of the type named `type_name` after [`parse_int`] refused it: a
+/// literal that Python reads, of more digits than `i128` holds, is out of range; anything else
+/// is not an integer.
 fn int_error(text: &str, type_name: &str) -> String {
     if int_literal(text).is_some() {
         format!("out of range for {type_name}")
@@ -2108,7 +2109,7 @@ mod tests {
             i128::from_text(" -0x_ffff_ffff_ffff_ffff_ffff_ffff_ffff_ffff_f ").unwrap_err(),
             "out of range for i128"
         );
-        assert_eq!(u8::from_text("\u{663}\u{663}\u{663}").unwrap_err(), "out of range for u8");
+        assert_eq!(u8::from_text(&"\u{663}".repeat(40)).unwrap_err(), "out of range for u8");
         assert_eq!(i64::from_text("9x").unwrap_err(), "invalid literal for int");
         assert_eq!(i64::from_text("017").unwrap_err(), "invalid literal for int");
     }
