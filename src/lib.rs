@@ -1,3 +1,11 @@
+// The README's links to the guides, as pages of these docs (see `docs`).
+#![doc = "[recipes-doc]: crate::docs::recipes"]
+#![doc = "[architecture-doc]: crate::docs::architecture"]
+#![doc = "[config-doc]: crate::docs::config"]
+#![doc = "[authentication-doc]: crate::docs::authentication"]
+#![doc = "[cache-doc]: crate::docs::cache"]
+#![doc = "[performance-doc]: crate::docs"]
+#![doc = "[demo-doc]: crate::docs"]
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -35,10 +43,37 @@ pub mod prelude {
     };
 }
 
-/// Guides rendered from `docs/`; their code blocks are tests of this crate.
+/// Guides rendered from `docs/`; their Rust code blocks are tests of this crate, but for the
+/// fragments of the authentication guide, marked `ignore`.
+///
+/// Two documents stay in the repository only: `docs/PERFORMANCE.md` (the side-by-side figures
+/// against bare hyper and axum, and how to reproduce them) and `demo/README.md` (the demo
+/// application).
+///
+/// The guides link to each other by file name, for a reader of the repository; each page here
+/// first defines the same link names as pages of these docs (the first definition of a name
+/// is the one Markdown keeps).
 pub mod docs {
+    #[doc = "[config-doc]: crate::docs::config"]
+    #[doc = "[authentication-doc]: crate::docs::authentication"]
+    #[doc = "[authentication-differences]: crate::docs::authentication#differences-from-flasksimpleauth"]
+    #[doc = "[cache-doc]: crate::docs::cache"]
     #[doc = include_str!("../docs/RECIPES.md")]
     pub mod recipes {}
+
+    #[doc = "[config-type]: crate::Config"]
+    #[doc = include_str!("../docs/CONFIG.md")]
+    pub mod config {}
+
+    #[doc = "[`AuthRequest`]: crate::AuthRequest"]
+    #[doc = include_str!("../docs/AUTHENTICATION.md")]
+    pub mod authentication {}
+
+    #[doc = include_str!("../docs/CACHE.md")]
+    pub mod cache {}
+
+    #[doc = include_str!("../docs/ARCHITECTURE.md")]
+    pub mod architecture {}
 }
 
 /// Items used by generated code. Not a public API.
