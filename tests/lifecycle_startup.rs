@@ -1,9 +1,9 @@
 //! Start-up logging: with `FSA_LOGGING_LEVEL`, the app's build installs the logger before it
 //! checks the configuration, so that its warnings are seen (a missing token secret, a password
 //! hook that no enabled scheme uses, fsa token signatures short enough to guess, credentialed
-//! CORS for any origin), and the server says where it listens. The logger is
-//! process-wide, so the test runs itself again in a child process and reads what that process
-//! printed.
+//! CORS for any origin), and the server says where it listens; without a logger, the warnings
+//! go to standard error. The logger is process-wide, so each test runs itself again in a child
+//! process and reads what that process printed.
 
 use std::process::Command;
 
@@ -72,4 +72,33 @@ fn build_warnings_and_the_listening_address_are_logged() {
     assert!(text.contains("a password hook is registered, but FSA_AUTH is httpd"), "no FSA_AUTH hint in:\n{text}");
     assert!(text.contains("FSA_TOKEN_LENGTH is 2 bytes"), "no token length warning in:\n{text}");
     assert!(text.contains("supports_credentials with any origin"), "no CORS warning in:\n{text}");
+    // The logger took them: no copy on standard error.
+    assert!(!text.contains("fsa: warning:"), "a warning written twice in:\n{text}");
+}
+
+const BARE_CHILD: &str = "FSA_STARTUP_WARNINGS_CHILD";
+
+#[test]
+fn without_a_logger_start_up_warnings_go_to_standard_error() {
+    if std::env::var_os(BARE_CHILD).is_some() {
+        // No FSA_LOGGING_LEVEL and no subscriber: an OPEN route that requires authentication.
+        let app = App::new().config("FSA_AUTH", vec!["token", "basic"]).routes(fsa::routes![hello]).build();
+        assert!(app.is_ok());
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let out = Command::new(exe)
+        .args(["--exact", "without_a_logger_start_up_warnings_go_to_standard_error", "--nocapture"])
+        .env(BARE_CHILD, "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("child test process");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("fsa: warning: GET /hello (hello at tests/lifecycle_startup.rs:")
+            && stderr.contains("OPEN route without the none scheme behaves as AUTH"),
+        "no start-up warning on standard error:\n{stderr}"
+    );
+    assert!(stderr.contains("fsa: warning: FSA_TOKEN_SECRET is not set"), "{stderr}");
 }

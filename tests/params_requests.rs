@@ -739,6 +739,31 @@ fn special_path_parameters_are_refused_at_build() {
     );
 }
 
+#[get("/me", authorize = "OPEN")]
+fn open_me(me: Who) -> String {
+    me.to_string()
+}
+
+#[get("/maybe-me", authorize = "OPEN")]
+fn open_maybe_me(me: Option<Who>) -> String {
+    me.map_or_else(|| "nobody".to_owned(), |me| me.to_string())
+}
+
+/// `CurrentUser` on an OPEN route is a compile error as written (tests/ui); under a type alias,
+/// the application's build refuses the route, as FlaskSimpleAuth refuses it at start-up, and
+/// still takes an optional one.
+#[test]
+fn current_user_on_an_open_route_is_refused_at_build() {
+    let msg = refused(fsa::routes![open_me, open_maybe_me]);
+    assert!(
+        msg.contains("GET /me (open_me at")
+            && msg.contains("argument `me` needs an authenticated user, which an OPEN route does not have")
+            && !msg.contains("/maybe-me"),
+        "{msg}"
+    );
+    assert!(App::new().routes(fsa::routes![open_maybe_me]).build().is_ok());
+}
+
 /// Two arguments taking the whole body are a compile error as written (tests/ui); under a
 /// type alias, the application's build refuses the route.
 #[test]

@@ -346,7 +346,7 @@ impl SchemeRegistry {
         if out.contains(&Scheme::Httpd) {
             parse_proxies(&config.trusted_proxies)?;
             if config.trusted_proxies.is_empty() {
-                tracing::warn!(target: "fsa", "httpd authentication without FSA_TRUSTED_PROXIES never authenticates");
+                startup_warn!("httpd authentication without FSA_TRUSTED_PROXIES never authenticates");
             }
         }
         Ok(out)

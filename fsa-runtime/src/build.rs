@@ -59,8 +59,7 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     if config.auth == ["httpd"] && (hooks.get_user_pass.is_some() || hooks.password_check.is_some()) {
         // FlaskSimpleAuth makes FSA_AUTH mandatory; fsa's default trusts the fronting server,
         // and enables no scheme that checks a password (basic, param).
-        tracing::warn!(
-            target: "fsa",
+        startup_warn!(
             "a password hook is registered, but FSA_AUTH is httpd (the default): no route checks passwords; set FSA_AUTH to \"basic\", \"param\" or \"password\""
         );
     }
@@ -144,9 +143,19 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
             }
         }
         let is_open = def.is_open();
+        // The route attribute refuses `CurrentUser` on an OPEN route by its name; a type alias
+        // gets here (FlaskSimpleAuth refuses it at start-up as well).
+        if is_open && !def.is_closed() {
+            for arg in def.args.iter().filter(|a| a.authenticates) {
+                errors.push(format!(
+                    "{what}: argument `{}` needs an authenticated user, which an OPEN route does not have; take an Option of it to attempt authentication",
+                    arg.name
+                ));
+            }
+        }
         let open = is_open && schemes.contains(&Scheme::None);
         if is_open && !open && !def.is_closed() {
-            tracing::warn!(target: "fsa", "{what}: OPEN route without the none scheme behaves as AUTH");
+            startup_warn!("{what}: OPEN route without the none scheme behaves as AUTH");
         }
         for item in def.authz {
             let group = match item {

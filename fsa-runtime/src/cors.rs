@@ -150,8 +150,7 @@ mod imp {
             if credentials {
                 // As flask-cors: any origin is mirrored, so that every site may send the
                 // user's cookies and read the answers.
-                tracing::warn!(
-                    target: "fsa",
+                startup_warn!(
                     "FSA_CORS_OPTS: supports_credentials with any origin lets every web site make credentialed requests and read their answers; list the origins"
                 );
             }

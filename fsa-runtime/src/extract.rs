@@ -343,7 +343,7 @@ impl<T: Special + 'static> ArgVia<T> for SpecialTier<T> {
         }
     }
     fn nature(self) -> ArgNature {
-        ArgNature { kind: T::KIND, state: T::STATE, fields: T::field_names }
+        ArgNature { kind: T::KIND, state: T::STATE, fields: T::field_names, authenticates: T::AUTHENTICATES }
     }
     fn path_ok(self, _segment: &str) -> bool {
         // Specials never come from the path, except request-kind ones such as `Cast<T>`.

@@ -7,6 +7,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// A start-up warning (the configuration, the routes): logged at `warn` on the `fsa` target
+/// and, while the program has installed no global `tracing` subscriber (`FSA_LOGGING_LEVEL`
+/// installs one), also written to standard error, as Python's `logging` writes a warning when
+/// nothing is configured (its "last resort" handler): a mistake such as an `OPEN` route that
+/// requires authentication is not silent by default.
+macro_rules! startup_warn {
+    ($($message:tt)+) => {{
+        let message = ::std::format!($($message)+);
+        ::tracing::warn!(target: "fsa", "{message}");
+        if !::tracing::dispatcher::has_been_set() {
+            ::std::eprintln!("fsa: warning: {message}");
+        }
+    }};
+}
+
 pub mod app;
 pub mod authn;
 pub mod authz;

@@ -91,7 +91,7 @@ impl PasswordScheme {
                 Ok(Self::Argon2 { memory_cost, time_cost, parallelism })
             }
             Some("plaintext") => {
-                tracing::warn!(target: "fsa", "FSA_PASSWORD_SCHEME=plaintext stores clear passwords: for tests only");
+                startup_warn!("FSA_PASSWORD_SCHEME=plaintext stores clear passwords: for tests only");
                 Ok(Self::Plaintext)
             }
             Some(other) => Err(ConfigError(format!("unsupported FSA_PASSWORD_SCHEME: {other}"))),

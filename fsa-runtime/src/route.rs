@@ -86,11 +86,15 @@ pub struct ArgNature {
     pub state: Option<StateNeed>,
     /// The request parameters an [`ArgKind::Fields`] argument reads.
     pub fields: fn() -> FieldNames,
+    /// Whether the argument needs an authenticated user ([`CurrentUser`](crate::CurrentUser)),
+    /// which `build` refuses on an `OPEN` route.
+    pub authenticates: bool,
 }
 
 impl ArgNature {
     /// A request parameter.
-    pub const REQUEST: Self = ArgNature { kind: ArgKind::Request, state: None, fields: no_fields };
+    pub const REQUEST: Self =
+        ArgNature { kind: ArgKind::Request, state: None, fields: no_fields, authenticates: false };
 }
 
 /// The request parameters a struct of parameters ([`Fields<T>`](crate::Fields)) reads.
@@ -125,12 +129,15 @@ pub struct ArgDef {
     /// Whether a path segment can hold the argument's type (route matching; path arguments
     /// only).
     pub path_ok: fn(&str) -> bool,
+    /// Whether the argument needs an authenticated user (see [`ArgNature::authenticates`]).
+    pub authenticates: bool,
 }
 
 impl ArgDef {
     /// The argument `name` of this nature (generated code).
     pub fn new(name: &'static str, nature: ArgNature, in_path: bool, path_ok: fn(&str) -> bool) -> Self {
-        ArgDef { name, kind: nature.kind, state: nature.state, fields: nature.fields, in_path, path_ok }
+        let ArgNature { kind, state, fields, authenticates } = nature;
+        ArgDef { name, kind, state, fields, in_path, path_ok, authenticates }
     }
 }
 

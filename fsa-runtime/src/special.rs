@@ -39,6 +39,11 @@ pub trait Special: Sized + Send {
     /// ([`State<T>`] sets it; an optional argument does not need it).
     const STATE: Option<crate::route::StateNeed> = None;
 
+    /// Whether the argument needs an authenticated user, which an `OPEN` route does not have:
+    /// the app's build refuses it there ([`CurrentUser`] sets it; an optional one does not
+    /// need it), as the route attribute refuses `CurrentUser` written as such.
+    const AUTHENTICATES: bool = false;
+
     /// The request parameters the argument reads, for the unexpected-parameter check, when
     /// its [`KIND`](Self::KIND) is [`ArgKind::Fields`].
     fn field_names() -> crate::route::FieldNames {
@@ -125,6 +130,7 @@ impl serde::Serialize for CurrentUser {
 }
 
 impl Special for CurrentUser {
+    const AUTHENTICATES: bool = true;
     async fn extract(ctx: &mut Context, _name: &'static str) -> Result<Self, Error> {
         ctx.get_user(true).await?.map(CurrentUser).ok_or_else(|| Error::unauthorized("missing authentication"))
     }

@@ -222,7 +222,7 @@ impl Tokens {
         let secret = match &config.token_secret {
             Some(s) => {
                 if s.len() < 16 && config.token_type.is_some() {
-                    tracing::warn!(target: "fsa", "FSA_TOKEN_SECRET is shorter than 16 characters");
+                    startup_warn!("FSA_TOKEN_SECRET is shorter than 16 characters");
                 }
                 s.clone()
             }
@@ -231,8 +231,7 @@ impl Tokens {
                 getrandom::fill(&mut raw)
                     .map_err(|e| ConfigError(format!("no randomness for the token secret: {e}")))?;
                 if config.token_type.is_some() {
-                    tracing::warn!(
-                        target: "fsa",
+                    startup_warn!(
                         "FSA_TOKEN_SECRET is not set: tokens use a random per-process secret, die with the process and are not shared between instances"
                     );
                 }
@@ -244,8 +243,7 @@ impl Tokens {
         // FlaskSimpleAuth takes any length; a signature of a few bytes can be guessed (two
         // bytes in some 33,000 tries on average).
         if kind == Some(TokenType::Fsa) && config.token_length < 8 {
-            tracing::warn!(
-                target: "fsa",
+            startup_warn!(
                 "FSA_TOKEN_LENGTH is {} bytes: fsa token signatures this short can be guessed (16 is the default)",
                 config.token_length
             );
@@ -473,8 +471,7 @@ impl JwtKeys {
             _ => match sign {
                 Some(k) => Some(encoding_key(alg, k).map_err(bad)?),
                 None => {
-                    tracing::warn!(
-                        target: "fsa",
+                    startup_warn!(
                         "FSA_TOKEN_SIGN is not set: {algo} tokens can be checked but not created (third-party issuer)"
                     );
                     None
