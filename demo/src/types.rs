@@ -422,8 +422,7 @@ fn lax_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<PyInt, D::Err
 }
 
 /// Serde's `deserialize_with` for an optional integer read as pydantic's lax mode reads one:
-/// null is `None`, anything else as [`lax_int_value`] takes it.
-/// An integer beyond `i128` is refused as well.
+/// null is `None`, anything else as [`lax_int_value`] takes it, up to `i128`'s range.
 pub fn lax_optional_int<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i128>, D::Error> {
     match Value::deserialize(d)? {
         Value::Null => Ok(None),
@@ -522,9 +521,9 @@ impl FromParam for Character {
 }
 
 /// An integer as pydantic 2's lax mode takes it: a JSON integer, a float with no fractional
-/// part (`12.0`) within 64 bits, a boolean (`true` is 1), or a string holding a decimal integer with optional
-/// surrounding spaces, sign, single underscores between digits and a fraction of zeros
-/// (`" +1_000.00 "`), of any size. Anything else is `None`.
+/// part (`12.0`) within 64 bits, a boolean (`true` is 1), or a string holding a decimal
+/// integer with optional surrounding spaces, sign, single underscores between digits and a
+/// fraction of zeros (`" +1_000.00 "`), of any size. Anything else is `None`.
 ///
 /// ```
 /// use demo::types::{PyInt, lax_int_value};
