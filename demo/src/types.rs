@@ -32,24 +32,46 @@ impl PyInt {
 
     /// Refuses decimal digits beyond [`PyInt::MAX_DECIMAL_DIGITS`], with Python's message.
     fn check_decimal_digits(digits: &str) -> std::result::Result<(), String> {
-        if digits.len() <= Self::MAX_DECIMAL_DIGITS {
-            return Ok(());
-        }
-        Err(format!(
+        if digits.len() <= Self::MAX_DECIMAL_DIGITS { Ok(()) } else { Err(Self::too_many_digits(digits.len())) }
+    }
+
+    /// Python's message for an integer of `digits` decimal digits, beyond the limit.
+    fn too_many_digits(digits: usize) -> String {
+        format!(
             "Exceeds the limit ({} digits) for integer string conversion: value has {} digits",
             Self::MAX_DECIMAL_DIGITS,
-            digits.len()
-        ))
+            digits
+        )
     }
 
     /// The integer of these ASCII digits in this radix, within Python's limit.
+    ///
+    /// Python reads a literal in base 2, 8 or 16 of any length, and then refuses to write it in
+    /// decimal beyond the same limit (a 500 of the reference, whose routes print their
+    /// integers): such a literal is refused here if its value has more decimal digits than
+    /// the limit, judged from its length before it is read, so that neither the reading nor
+    /// the writing of a huge one takes long.
     fn from_digits(negative: bool, digits: &str, radix: u32) -> std::result::Result<Self, String> {
         if radix == 10 {
             Self::check_decimal_digits(digits)?;
+        } else {
+            let significant = digits.trim_start_matches('0').len();
+            // Decimal digits of the largest value of that many digits, rounded up.
+            let decimal = (significant as f64 * f64::from(radix).log10()).ceil() as usize;
+            if decimal > Self::MAX_DECIMAL_DIGITS + 1 {
+                return Err(Self::too_many_digits(decimal));
+            }
         }
         let magnitude =
             BigInt::parse_bytes(digits.as_bytes(), radix).ok_or_else(|| "invalid literal for int".to_owned())?;
-        Ok(PyInt(if negative { -magnitude } else { magnitude }))
+        let value = PyInt(if negative { -magnitude } else { magnitude });
+        if radix != 10 {
+            let decimal = value.0.magnitude().to_string().len();
+            if decimal > Self::MAX_DECIMAL_DIGITS {
+                return Err(Self::too_many_digits(decimal));
+            }
+        }
+        Ok(value)
     }
 }
 

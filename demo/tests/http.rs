@@ -623,6 +623,20 @@ async fn types_routes(f: &Fixture) {
                 .ends_with("…: Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits"),
         "{text}"
     );
+    // A literal in base 16 (or 8, 2) is refused when its value has more decimal digits than
+    // that, which the route would print (Python reads it, then fails to print it), and a huge
+    // one is refused at once (3 million digits took 23 s to read and print).
+    let r = c.get(&format!("/types/scalars?i=0x{}", "f".repeat(3571))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().split(',').next().map(str::len), Some("i=".len() + 4300));
+    // (binary: 14,287 ones make 4,301 decimal digits, found once read)
+    for literal in
+        [format!("0x{}", "f".repeat(3572)), format!("0b{}", "1".repeat(14287)), format!("0x{}", "f".repeat(3_000_000))]
+    {
+        let r = c.get("/types/nat").form(&[("i", literal.as_str()), ("j", "1")]).await;
+        let text = r.text();
+        assert!(r.status() == 400 && text.contains("Exceeds the limit (4300 digits)"), "{text:.200}");
+    }
     let r = c.get("/types/scalars?i=1__0").await;
     assert_eq!(r.text(), "parameter \"i\" cast error on 1__0: invalid literal for int");
     let r = c.get("/types/nat").json(&json!({"i": -3, "j": -4})).await;
