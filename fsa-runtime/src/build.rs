@@ -143,19 +143,19 @@ pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
             }
         }
         let is_open = def.is_open();
-        // The route attribute refuses `CurrentUser` on an OPEN route by its name; a type alias
-        // gets here (FlaskSimpleAuth refuses it at start-up as well).
+        let open = is_open && schemes.contains(&Scheme::None);
         if is_open && !def.is_closed() {
+            // The route attribute refuses `CurrentUser` on an OPEN route by its name; a type
+            // alias gets here (FlaskSimpleAuth refuses it at start-up as well).
             for arg in def.args.iter().filter(|a| a.authenticates) {
                 errors.push(format!(
                     "{what}: argument `{}` needs an authenticated user, which an OPEN route does not have; take an Option of it to attempt authentication",
                     arg.name
                 ));
             }
-        }
-        let open = is_open && schemes.contains(&Scheme::None);
-        if is_open && !open && !def.is_closed() {
-            startup_warn!("{what}: OPEN route without the none scheme behaves as AUTH");
+            if !open {
+                startup_warn!("{what}: OPEN route without the none scheme behaves as AUTH");
+            }
         }
         for item in def.authz {
             let group = match item {
