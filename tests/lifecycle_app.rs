@@ -605,6 +605,20 @@ async fn secure_mode() {
     assert_eq!(c.get("/open").peer("11.0.0.1").header("x-forwarded-proto", "https").await.status(), 500);
     let c = app(&[("FSA_SECURE", "false")]).test_client();
     assert_eq!(c.get("/open").peer("10.0.0.1").await.status(), 200);
+    // Behind a proxy whose client address comes from `X-Forwarded-For` through the hook, the
+    // proxy trusted for `X-Forwarded-Proto` is still the TCP peer.
+    let forwarded_for = |parts: &http::request::Parts, peer: Option<std::net::IpAddr>| {
+        let xff = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        xff.and_then(|v| v.trim().parse().ok()).or(peer)
+    };
+    let c = builder(&[("FSA_TRUSTED_PROXIES", "10.0.0.1")]).client_addr(forwarded_for).build().unwrap().test_client();
+    let proxied = |peer, client| {
+        c.get("/open").peer(peer).header("x-forwarded-for", client).header("x-forwarded-proto", "https")
+    };
+    assert_eq!(proxied("10.0.0.1", "203.0.113.5").await.status(), 200);
+    let r = proxied("203.0.113.9", "10.0.0.1").await;
+    assert_eq!(r.status(), 500);
+    assert!(r.text().contains("insecure"));
 }
 
 // ------------------------------------------------------------------------------ documentation

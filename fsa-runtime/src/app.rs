@@ -557,12 +557,14 @@ impl App {
     }
 
     /// Whether the request reached fsa over HTTPS: TLS on the connection, or
-    /// `X-Forwarded-Proto: https` set by a trusted proxy (`FSA_TRUSTED_PROXIES`).
+    /// `X-Forwarded-Proto: https` set by a trusted proxy (`FSA_TRUSTED_PROXIES`). The proxy is
+    /// the TCP peer, not the client address a `client_addr` hook derives from forwarded
+    /// headers, which the client itself may have written.
     fn is_https(&self, ctx: &Context) -> bool {
         if ctx.tls {
             return true;
         }
-        let trusted = ctx.client_ip().is_some_and(|ip| self.inner.trusted_proxies.iter().any(|n| n.contains(ip)));
+        let trusted = ctx.peer_ip().is_some_and(|ip| self.inner.trusted_proxies.iter().any(|n| n.contains(ip)));
         trusted
             && ctx
                 .headers()
