@@ -25,6 +25,29 @@ fn file_then_environment_then_code() {
     assert_eq!(app.config().token_delay, 7.5);
     assert_eq!(app.config().error_response, fsa::ErrorFormat::JsonKey("message".into()));
 
+    // A directive that takes text takes digits as written, and a quoted value as a string;
+    // the variables of fsa's own tooling are no directives.
+    unsafe {
+        std::env::set_var("FSA_TOKEN_SECRET", "0123456789012345");
+        std::env::set_var("FSA_REALM", "2024");
+        std::env::set_var("FSA_FAKE_LOGIN", "true");
+        std::env::set_var("FSA_HTTPD_HEADER", "\"X-User\"");
+        std::env::set_var("FSA_BLESS", "1");
+    }
+    let app = App::from_env().build().unwrap();
+    assert_eq!(app.config().token_secret.as_deref(), Some("0123456789012345"));
+    assert_eq!(app.config().realm, "2024");
+    assert_eq!(app.config().fake_login, "true");
+    assert_eq!(app.config().httpd_header, "X-User");
+    // A typed directive still refuses text it cannot read, with the directive's own message.
+    unsafe { std::env::set_var("FSA_TOKEN_DELAY", "soon") };
+    let err = App::from_env().build().unwrap_err();
+    assert!(err.0.contains("FSA_TOKEN_DELAY expects"), "{err}");
+    for name in ["FSA_TOKEN_SECRET", "FSA_REALM", "FSA_FAKE_LOGIN", "FSA_HTTPD_HEADER", "FSA_BLESS", "FSA_TOKEN_DELAY"]
+    {
+        unsafe { std::env::remove_var(name) };
+    }
+
     unsafe { std::env::set_var("FSA_REALMM", "typo") };
     let err = App::from_env().build().unwrap_err();
     assert!(err.0.contains("FSA_REALMM"), "{err}");

@@ -612,13 +612,40 @@ async fn secure_mode() {
         xff.and_then(|v| v.trim().parse().ok()).or(peer)
     };
     let c = builder(&[("FSA_TRUSTED_PROXIES", "10.0.0.1")]).client_addr(forwarded_for).build().unwrap().test_client();
-    let proxied = |peer, client| {
-        c.get("/open").peer(peer).header("x-forwarded-for", client).header("x-forwarded-proto", "https")
-    };
+    let proxied =
+        |peer, client| c.get("/open").peer(peer).header("x-forwarded-for", client).header("x-forwarded-proto", "https");
     assert_eq!(proxied("10.0.0.1", "203.0.113.5").await.status(), 200);
     let r = proxied("203.0.113.9", "10.0.0.1").await;
     assert_eq!(r.status(), 500);
     assert!(r.text().contains("insecure"));
+}
+
+#[test]
+fn settings_written_to_the_fields_are_checked_at_build() {
+    let refused = |f: fn(&mut fsa::Config), directive: &str| {
+        let e = builder(&[]).configure(f).build().map(drop).unwrap_err();
+        assert!(e.0.contains(directive), "{directive}: {e}");
+    };
+    refused(|c| c.server_header_timeout = -1.0, "FSA_SERVER_HEADER_TIMEOUT");
+    refused(|c| c.server_shutdown_timeout = f64::INFINITY, "FSA_SERVER_SHUTDOWN_TIMEOUT");
+    refused(|c| c.token_delay = f64::NAN, "FSA_TOKEN_DELAY");
+    refused(|c| c.token_grace = -5.0, "FSA_TOKEN_GRACE");
+    refused(|c| c.token_renewal = -0.5, "FSA_TOKEN_RENEWAL");
+    refused(|c| c.server_error = 1000, "FSA_SERVER_ERROR");
+    refused(|c| c.not_found_error = 42, "FSA_NOT_FOUND_ERROR");
+    refused(|c| c.logging_level = Some("loud".into()), "FSA_LOGGING_LEVEL");
+    // As through `set`: the least limits are raised to, not refused.
+    let app = builder(&[])
+        .configure(|c| {
+            c.server_max_connections = 0;
+            c.server_max_header_size = 10;
+        })
+        .build()
+        .unwrap();
+    assert_eq!((app.config().server_max_connections, app.config().server_max_header_size), (1, 8192));
+    // And through `set`, a token delay beyond 1e9 seconds.
+    let e = builder(&[("FSA_TOKEN_DELAY", "1e300")]).build().map(drop).unwrap_err();
+    assert!(e.0.contains("FSA_TOKEN_DELAY expects a number of minutes"), "{e}");
 }
 
 // ------------------------------------------------------------------------------ documentation

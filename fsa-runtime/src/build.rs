@@ -47,7 +47,9 @@ fn group_of(v: &toml::Value) -> Option<Group> {
 
 pub(crate) fn build(builder: AppBuilder) -> Result<App, ConfigError> {
     let p = builder.into_parts();
-    let config = p.config;
+    let mut config = p.config;
+    // Values written to the fields (`configure`) are checked as `Config::set` checks its own.
+    config.check()?;
     // First, so that the warnings of the checks below reach the subscriber `FSA_LOGGING_LEVEL`
     // asks for (a missing token secret, plaintext passwords, httpd without proxies, …).
     crate::server::init_logging(&config);

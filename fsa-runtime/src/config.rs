@@ -379,11 +379,19 @@ fn as_table(name: &str, v: &Value) -> Result<BTreeMap<String, Value>, ConfigErro
     }
 }
 
-/// Parses an environment variable's text: TOML arrays, tables, booleans and numbers are
-/// recognized, anything else is a string.
+/// Parses an environment variable's text: TOML arrays, tables, quoted strings, booleans and
+/// numbers are recognized, anything else is a string.
+///
+/// ```
+/// use fsa_runtime::config::parse_env_value;
+/// use toml::Value;
+/// assert_eq!(parse_env_value("12"), Value::Integer(12));
+/// assert_eq!(parse_env_value(r#""12""#), Value::String("12".into()));
+/// assert_eq!(parse_env_value("acme"), Value::String("acme".into()));
+/// ```
 pub fn parse_env_value(text: &str) -> Value {
     let t = text.trim();
-    if (t.starts_with('[') || t.starts_with('{'))
+    if (t.starts_with('[') || t.starts_with('{') || t.starts_with('"') || t.starts_with('\''))
         && let Ok(v) = format!("v = {t}").parse::<toml::Table>()
         && let Some(v) = v.get("v")
     {
@@ -405,6 +413,11 @@ pub fn parse_env_value(text: &str) -> Value {
     Value::String(text.to_owned())
 }
 
+/// The environment variables of fsa's own tooling that start with `FSA_` but are no
+/// directives (besides every `FSA_TEST_*`): `FSA_CODEGEN_DEBUG` prints what the route macros
+/// generate, `FSA_BLESS` rewrites the macros' expansion snapshots.
+const TOOLING: &[&str] = &["FSA_CODEGEN_DEBUG", "FSA_BLESS"];
+
 impl Config {
     /// Defaults, then the TOML file named by `FSA_CONFIG`, then `FSA_*` environment variables.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -418,10 +431,17 @@ impl Config {
         vars.sort();
         for (k, v) in vars {
             // Variables of fsa's own tooling are not directives.
-            if k.starts_with("FSA_TEST_") || k == "FSA_CODEGEN_DEBUG" {
+            if k.starts_with("FSA_TEST_") || TOOLING.contains(&k.as_str()) {
                 continue;
             }
-            c.set(&k, parse_env_value(&v))?;
+            let value = parse_env_value(&v);
+            let scalar = matches!(value, Value::Integer(_) | Value::Float(_) | Value::Boolean(_));
+            match c.set(&k, value) {
+                // A directive that takes text takes a value that reads as a number or a
+                // boolean as it was written: `FSA_TOKEN_SECRET=0123…`, `FSA_REALM=2024`.
+                Err(_) if scalar && c.set(&k, Value::String(v.trim().to_owned())).is_ok() => {}
+                result => result?,
+            }
         }
         Ok(c)
     }
@@ -468,15 +488,7 @@ impl Config {
                     _ => as_opt_str(n, &v)?.map(|l| if l.eq_ignore_ascii_case("warning") { "warn".into() } else { l }),
                 };
                 if let Some(l) = &level {
-                    const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
-                    let bare = |d: &str| !d.contains('=') && !LEVELS.iter().any(|x| d.trim().eq_ignore_ascii_case(x));
-                    if let Some(d) = l.split(',').find(|d| bare(d)) {
-                        return Err(ConfigError(format!(
-                            "{n}: {d:?} is not a level (trace, debug, info, warn, error)"
-                        )));
-                    }
-                    tracing_subscriber::EnvFilter::try_new(l)
-                        .map_err(|e| ConfigError(format!("{n}: invalid level or filter {l:?}: {e}")))?;
+                    check_logging_level(l)?;
                 }
                 self.logging_level = level;
             }
@@ -535,12 +547,12 @@ impl Config {
                 }
             }
             "FSA_TOKEN_NAME" => self.token_name = as_opt_str(n, &v)?,
-            "FSA_TOKEN_DELAY" => self.token_delay = as_f64(n, &v)?,
-            "FSA_TOKEN_GRACE" => self.token_grace = as_f64(n, &v)?,
+            "FSA_TOKEN_DELAY" => self.token_delay = minutes(n, &v)?,
+            "FSA_TOKEN_GRACE" => self.token_grace = minutes(n, &v)?,
             "FSA_TOKEN_LENGTH" => self.token_length = as_u64(n, &v)? as usize,
             "FSA_TOKEN_SECRET" => self.token_secret = as_opt_str(n, &v)?,
             "FSA_TOKEN_SIGN" => self.token_sign = as_opt_str(n, &v)?,
-            "FSA_TOKEN_RENEWAL" => self.token_renewal = as_f64(n, &v)?,
+            "FSA_TOKEN_RENEWAL" => self.token_renewal = fraction(n, &v)?,
             "FSA_TOKEN_ISSUER" => self.token_issuer = as_opt_str(n, &v)?,
             "FSA_PASSWORD_SCHEME" => self.password_scheme = as_opt_str(n, &v)?,
             "FSA_PASSWORD_OPTS" => self.password_opts = as_table(n, &v)?,
@@ -646,7 +658,86 @@ fn positive(name: &str, v: &Value) -> Result<f64, ConfigError> {
 
 fn status_code(name: &str, v: &Value) -> Result<u16, ConfigError> {
     let n = as_u64(name, v)?;
-    if (100..=599).contains(&n) { Ok(n as u16) } else { Err(type_err(name, "an HTTP status code", v)) }
+    if is_status(n) { Ok(n as u16) } else { Err(type_err(name, "an HTTP status code", v)) }
+}
+
+/// Whether `n` is a status code fsa answers with (100 to 599).
+fn is_status(n: u64) -> bool {
+    (100..=599).contains(&n)
+}
+
+/// What a number of minutes (`FSA_TOKEN_DELAY`, `FSA_TOKEN_GRACE`) must be.
+const MINUTES: &str = "a number of minutes, from 0 to 1e9 seconds";
+
+/// Whether `m` minutes is a token delay fsa takes: finite, not negative, at most
+/// [`MAX_SECONDS`] (an expiry is a count of seconds from now, which a larger one overflows).
+fn is_minutes(m: f64) -> bool {
+    m.is_finite() && m >= 0.0 && m * 60.0 <= MAX_SECONDS
+}
+
+fn minutes(name: &str, v: &Value) -> Result<f64, ConfigError> {
+    let m = as_f64(name, v)?;
+    if is_minutes(m) { Ok(m) } else { Err(type_err(name, MINUTES, v)) }
+}
+
+/// Whether `f` is a fraction of a token's life (`FSA_TOKEN_RENEWAL`): finite, not negative.
+fn is_fraction(f: f64) -> bool {
+    f.is_finite() && f >= 0.0
+}
+
+fn fraction(name: &str, v: &Value) -> Result<f64, ConfigError> {
+    let f = as_f64(name, v)?;
+    if is_fraction(f) { Ok(f) } else { Err(type_err(name, "a fraction of the token's life, not negative", v)) }
+}
+
+/// Refuses an `FSA_LOGGING_LEVEL` that is not a level, or a filter tracing cannot read.
+fn check_logging_level(level: &str) -> Result<(), ConfigError> {
+    const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+    let bare = |d: &str| !d.contains('=') && !LEVELS.iter().any(|x| d.trim().eq_ignore_ascii_case(x));
+    if let Some(d) = level.split(',').find(|d| bare(d)) {
+        return Err(ConfigError(format!("FSA_LOGGING_LEVEL: {d:?} is not a level (trace, debug, info, warn, error)")));
+    }
+    tracing_subscriber::EnvFilter::try_new(level)
+        .map(drop)
+        .map_err(|e| ConfigError(format!("FSA_LOGGING_LEVEL: invalid level or filter {level:?}: {e}")))
+}
+
+impl Config {
+    /// Checks the values [`set`](Self::set) checks, for settings written to the fields
+    /// directly (`AppBuilder::configure`), which the build runs through it: a negative delay
+    /// or a status code out of range is a `ConfigError` there too, not a panic when serving.
+    /// The limits `set` raises to their least (`FSA_SERVER_MAX_CONNECTIONS` 1,
+    /// `FSA_SERVER_MAX_HEADER_SIZE` 8192) are raised the same way.
+    pub(crate) fn check(&mut self) -> Result<(), ConfigError> {
+        let mut errors = Vec::new();
+        let delays = [
+            ("FSA_SERVER_HEADER_TIMEOUT", self.server_header_timeout),
+            ("FSA_SERVER_SHUTDOWN_TIMEOUT", self.server_shutdown_timeout),
+        ];
+        for (name, s) in delays.into_iter().filter(|(_, s)| !is_delay(*s)) {
+            errors.push(format!("{name} expects a positive number of seconds, at most {MAX_SECONDS:e}, got {s}"));
+        }
+        let minutes = [("FSA_TOKEN_DELAY", self.token_delay), ("FSA_TOKEN_GRACE", self.token_grace)];
+        for (name, m) in minutes.into_iter().filter(|(_, m)| !is_minutes(*m)) {
+            errors.push(format!("{name} expects {MINUTES}, got {m}"));
+        }
+        if !is_fraction(self.token_renewal) {
+            errors.push(format!(
+                "FSA_TOKEN_RENEWAL expects a fraction of the token's life, not negative, got {}",
+                self.token_renewal
+            ));
+        }
+        let statuses = [("FSA_SERVER_ERROR", self.server_error), ("FSA_NOT_FOUND_ERROR", self.not_found_error)];
+        for (name, code) in statuses.into_iter().filter(|(_, c)| !is_status(u64::from(*c))) {
+            errors.push(format!("{name} expects an HTTP status code, got {code}"));
+        }
+        if let Some(Err(e)) = self.logging_level.as_deref().map(check_logging_level) {
+            errors.push(e.0);
+        }
+        self.server_max_connections = self.server_max_connections.max(1);
+        self.server_max_header_size = self.server_max_header_size.max(8192);
+        if errors.is_empty() { Ok(()) } else { Err(ConfigError(errors.join("\n"))) }
+    }
 }
 
 #[cfg(test)]

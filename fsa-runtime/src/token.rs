@@ -300,7 +300,7 @@ impl Tokens {
     /// Creates a token for `login` in `realm`.
     pub fn create(&self, login: &str, realm: &str, opts: &TokenOptions) -> Result<String, Error> {
         let delay = opts.delay.unwrap_or(self.delay);
-        let exp = opts.expires_at.unwrap_or_else(|| now() + (delay * 60.0) as i64);
+        let exp = opts.expires_at.unwrap_or_else(|| now().saturating_add((delay * 60.0) as i64));
         let issuer = opts.issuer.as_deref().or(self.issuer.as_deref());
         let secret = opts.secret.as_deref().unwrap_or(&self.secret);
         match self.kind {
