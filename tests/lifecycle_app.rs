@@ -573,6 +573,10 @@ async fn unauthorized_redirect() {
     let r = c.get("/auth?x=1").await;
     assert_eq!(r.status(), 307);
     assert_eq!(r.header("location"), Some("/login-page?next=%2Fauth%3Fx%3D1"));
+    // The path and query alone, from a request target with a scheme and a host too (HTTP/2,
+    // absolute form).
+    let r = c.get("http://app.example/auth?x=1").await;
+    assert_eq!(r.header("location"), Some("/login-page?next=%2Fauth%3Fx%3D1"));
     // Only GET carries the original URL.
     let r = c.post("/auth").await;
     assert_eq!((r.status(), r.header("location")), (307, Some("/login-page")));

@@ -847,7 +847,9 @@ impl App {
             if let Some(target) = &inner.config.redirect_401 {
                 let mut url = target.clone();
                 if ctx.parts.method == Method::GET {
-                    let original = ctx.parts.uri.to_string();
+                    // The path and query alone, whatever form the request line had (HTTP/2
+                    // and absolute-form requests carry a scheme and a host).
+                    let original = ctx.parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
                     let enc: String = form_urlencoded::byte_serialize(original.as_bytes()).collect();
                     url.push(if url.contains('?') { '&' } else { '?' });
                     url.push_str(&format!("{}={enc}", inner.config.url_name));
