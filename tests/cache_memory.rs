@@ -205,6 +205,34 @@ async fn memory_concurrent_identical_requests_call_hooks_once() {
     assert_eq!((s.users(), s.perms()), (1, 1), "one hook call for 24 concurrent requests");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_a_hook_call_that_never_ends_holds_up_its_own_request_only() {
+    let s = store().await;
+    let app = app(&s, &[]);
+    // The first call for calvin hangs (a database reply lost, no timeout)…
+    *s.delay.lock().unwrap() = Duration::from_secs(3600);
+    let hung = tokio::spawn({
+        let app = app.clone();
+        async move { get(&app, "/me", "calvin", "hobbes").await }
+    });
+    while s.users() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // …and the hook answers at once again: a later request waits for the hung call a while
+    // (fsa's FLIGHT_SHARED_FOR, 5 s), then calls the hook itself.
+    *s.delay.lock().unwrap() = Duration::ZERO;
+    let start = std::time::Instant::now();
+    let later = tokio::time::timeout(Duration::from_secs(30), get(&app, "/me", "calvin", "hobbes")).await;
+    assert_eq!(later.expect("not held up by the hung call"), (200, "calvin".into()));
+    assert!(start.elapsed() >= Duration::from_secs(4), "{:?}: it waited for the first call first", start.elapsed());
+    assert_eq!(s.users(), 2);
+    // The answer is cached for the next ones.
+    assert_eq!(get(&app, "/me", "calvin", "hobbes").await.0, 200);
+    assert_eq!(s.users(), 2);
+    assert!(!hung.is_finished());
+    hung.abort();
+}
+
 #[test]
 fn memory_bad_cache_options_are_refused() {
     for (name, text) in [

@@ -41,7 +41,8 @@
 //!   escaping to do) into a reused per-thread buffer and shares the answer (`Arc`): a hit
 //!   allocates nothing and reads the clock once. Uncaching a login's entries scans the map
 //!   (uncaches are rare, hits are not). Concurrent misses of one key are coalesced:
-//!   a stampede of identical requests calls the hook once. fsa token checks (a BLAKE2s
+//!   a stampede of identical requests calls the hook once (a call is shared for 5 s at most,
+//!   so that one that never ends holds up its own request only). fsa token checks (a BLAKE2s
 //!   signature, a few thousand instructions) go through it too, as a hit costs less.
 //! - `redis` (feature `redis`): a Redis shared by every server of the app, through the `redis`
 //!   crate's `ConnectionManager` (multiplexed, reconnecting). `FSA_CACHE_OPTS` gives `url` or
@@ -61,6 +62,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -480,10 +482,19 @@ struct Flights<K, V> {
 /// One load in flight, shared by every caller that missed the same key meanwhile.
 type Flight<V> = Arc<tokio::sync::OnceCell<Result<V, Error>>>;
 
+/// How long a load in flight is shared: a caller that has waited this long for another's load
+/// calls the hook itself, in a new flight that later callers join. A hook call that never
+/// ends (a database reply lost on a half-dead connection, with no timeout) then holds up its
+/// own request alone, as without a cache, instead of every request for the key; and a hook
+/// slower than this is called at most once more per key every 5 s.
+pub(crate) const FLIGHT_SHARED_FOR: Duration = Duration::from_secs(5);
+
 /// A load in flight and how many callers wait on it.
 struct Waiting<V> {
     flight: Flight<V>,
     callers: usize,
+    /// When the flight started: callers wait for it until [`FLIGHT_SHARED_FOR`] after.
+    since: tokio::time::Instant,
 }
 
 impl<K, V> Default for Flights<K, V> {
@@ -496,20 +507,55 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Flights<K, V> {
     /// Joins the load in flight for `key`, or starts it with `load`. The flight leaves the map
     /// once answered (the next miss starts a new load) or once every caller waiting on it was
     /// dropped; when only the one running the load is dropped, a waiter takes it over.
+    ///
+    /// A caller waiting for another's load gives up on it after [`FLIGHT_SHARED_FOR`] from the
+    /// flight's start, and starts a new flight in its place (or joins the one another caller
+    /// started so); the caller running a load waits for it however long it takes.
     async fn join<F>(&self, key: &K, load: impl FnOnce() -> F) -> Result<V, Error>
     where
         F: Future<Output = Result<V, Error>>,
     {
-        let flight = {
-            let mut map = self.lock();
-            let waiting = map.entry(key.clone()).or_insert_with(|| Waiting { flight: Flight::default(), callers: 0 });
-            waiting.callers += 1;
-            waiting.flight.clone()
-        };
-        let landing = Landing { flights: self, key, flight: &flight };
-        let result = flight.get_or_init(load).await.clone();
-        drop(landing);
-        result
+        let mut load = Some(load);
+        let mut stale: Option<Flight<V>> = None;
+        loop {
+            let (flight, since) = {
+                let mut map = self.lock();
+                let fresh = || Waiting { flight: Flight::default(), callers: 0, since: tokio::time::Instant::now() };
+                let waiting = map.entry(key.clone()).or_insert_with(fresh);
+                if stale.as_ref().is_some_and(|s| Arc::ptr_eq(s, &waiting.flight)) {
+                    *waiting = fresh();
+                }
+                waiting.callers += 1;
+                (waiting.flight.clone(), waiting.since)
+            };
+            let landing = Landing { flights: self, key, flight: &flight };
+            let leading = std::sync::atomic::AtomicBool::new(false);
+            let answer = {
+                let init = || {
+                    leading.store(true, Ordering::Relaxed);
+                    load.take().expect("a flight's load is called once")()
+                };
+                let mut answer = std::pin::pin!(flight.get_or_init(init));
+                // Made only by a caller that waits for another's load: no timer otherwise.
+                let mut deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+                std::future::poll_fn(|cx| match answer.as_mut().poll(cx) {
+                    Poll::Ready(result) => Poll::Ready(Some(result.clone())),
+                    Poll::Pending if leading.load(Ordering::Relaxed) => Poll::Pending,
+                    Poll::Pending => {
+                        let end = deadline
+                            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(since + FLIGHT_SHARED_FOR)));
+                        if end.as_mut().poll(cx).is_ready() { Poll::Ready(None) } else { Poll::Pending }
+                    }
+                })
+                .await
+            };
+            drop(landing);
+            match answer {
+                Some(result) => return result,
+                // Waited long enough for another's load: a flight of its own.
+                None => stale = Some(flight),
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<K, Waiting<V>>> {
@@ -1267,6 +1313,53 @@ mod tests {
         assert_eq!(third.await.unwrap(), 2, "answered by the load it joined");
         assert_eq!(in_map(&flights), 0, "an answered flight leaves the map");
         assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_load_that_never_ends_is_shared_for_a_while_only() {
+        let flights = Flights::<String, u32>::default();
+        let key = "k".to_owned();
+        let calls = AtomicUsize::new(0);
+        let count = || calls.fetch_add(1, Ordering::SeqCst);
+        let mut hung = Box::pin(flights.join(&key, || async {
+            count();
+            std::future::pending::<Result<u32, Error>>().await
+        }));
+        assert!(futures_util::poll!(hung.as_mut()).is_pending());
+        // Two callers wait for the hung load until FLIGHT_SHARED_FOR after it started; then the
+        // first of them to wake calls the hook in a new flight, which the other joins.
+        let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+        let mut second = Box::pin(flights.join(&key, || async {
+            count();
+            rx.await.map_err(|_| Error::internal("closed"))
+        }));
+        let mut third = Box::pin(flights.join(&key, || async {
+            count();
+            Ok(3)
+        }));
+        assert!(futures_util::poll!(second.as_mut()).is_pending());
+        assert!(futures_util::poll!(third.as_mut()).is_pending());
+        tokio::time::advance(FLIGHT_SHARED_FOR - Duration::from_millis(1)).await;
+        assert!(futures_util::poll!(second.as_mut()).is_pending());
+        assert!(futures_util::poll!(third.as_mut()).is_pending());
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "they wait for the first load");
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(futures_util::poll!(second.as_mut()).is_pending());
+        assert!(futures_util::poll!(third.as_mut()).is_pending());
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one new load, the other caller joins it");
+        tx.send(2).unwrap();
+        assert_eq!(second.await.unwrap(), 2);
+        assert_eq!(third.await.unwrap(), 2);
+        // A later caller starts afresh, and the hung load still runs for its own caller.
+        let fourth = flights.join(&key, || async {
+            count();
+            Ok(4)
+        });
+        assert_eq!(fourth.await.unwrap(), 4);
+        assert!(futures_util::poll!(hung.as_mut()).is_pending());
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        drop(hung);
+        assert_eq!(flights.lock().len(), 0, "nothing is left behind");
     }
 
     #[tokio::test]
