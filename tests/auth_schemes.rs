@@ -197,6 +197,31 @@ async fn password_check_hook_after_or_instead_of_the_hash() {
 }
 
 #[tokio::test]
+async fn an_internal_error_of_a_scheme_is_the_answer_whatever_comes_after() {
+    // basic then token: the password hook's database is down for "outage", its directory
+    // answers 503 for "busy".
+    let app = App::new()
+        .config("FSA_AUTH", toml_list(&["basic", "token"]))
+        .config("FSA_ERROR_RESPONSE", "json:error")
+        .get_user_pass(|login| async move {
+            match login.as_str() {
+                "outage" => Err(fsa::Error::internal("database error: pool timed out")),
+                "busy" => Err(fsa::Error::new(503, "directory unavailable")),
+                _ => Ok(None),
+            }
+        })
+        .routes(fsa::routes![whoami])
+        .build()
+        .unwrap();
+    let c = app.test_client();
+    let r = c.get("/whoami").basic("outage", "x").await;
+    assert_eq!((r.status(), r.json()), (500, json!({"error": "internal error"})), "not 'missing token'");
+    // An error of the hook's own making follows upstream's rule: the last scheme's error.
+    let r = c.get("/whoami").basic("busy", "x").await;
+    assert_eq!((r.status(), r.json()), (401, json!({"error": "missing token"})));
+}
+
+#[tokio::test]
 async fn password_check_alone_is_enough() {
     // LDAP/AD recipe: no stored passwords at all, no get_user_pass.
     let app = App::new()

@@ -446,6 +446,10 @@ impl Context {
                 // reads it (a signed token for "", a custom scheme's `Some("")`): that scheme
                 // had nothing to say.
                 Ok(_) => {}
+                // An internal error (a hook's database down) ends it at once, as an exception
+                // other than `ErrorResponse` does upstream: a later scheme's "missing token"
+                // would make an outage look like bad credentials.
+                Err(e) if e.is_internal() => return Err(e),
                 Err(e) => last = Some(e),
             }
         }
