@@ -863,6 +863,20 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
 }
 
 #[tokio::test]
+async fn shutdown_does_not_wait_for_a_connection_that_sent_nothing() {
+    // Long timeouts: only the shutdown itself may end the silent connection's wait.
+    let slow = [("FSA_SERVER_HEADER_TIMEOUT", "60"), ("FSA_SERVER_SHUTDOWN_TIMEOUT", "60")];
+    let server = Server::start(app(&slow).build().unwrap()).await;
+    let silent = TcpStream::connect(server.addr).await.unwrap();
+    // Served meanwhile, so that the silent connection is accepted and waiting.
+    assert_eq!(status(&get(server.addr, "/open", "").await), 200);
+    let start = std::time::Instant::now();
+    server.stop().await;
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    drop(silent);
+}
+
+#[tokio::test]
 async fn cors_over_the_socket() {
     let cors = [("FSA_CORS", "true"), ("FSA_CORS_OPTS", r#"{origins = ["http://client.example"]}"#)];
     let server = Server::start(app(&cors).build().unwrap()).await;

@@ -294,6 +294,18 @@ struct Shared {
 }
 
 impl Shared {
+    /// `step`'s output, or `None` once shutdown starts: a connection still in its handshake
+    /// (the TLS handshake, or the wait for its first bytes) has no request in flight, and
+    /// must not hold the server's exit for up to `FSA_SERVER_HEADER_TIMEOUT`.
+    async fn unless_stopped<T>(&self, step: impl Future<Output = T>) -> Option<T> {
+        let mut stop = self.stop.clone();
+        tokio::select! {
+            out = step => Some(out),
+            // Shutdown started, or the server is gone.
+            _ = stop.wait_for(|stopping| *stopping) => None,
+        }
+    }
+
     /// Serves one connection (plain or TLS) whose protocol is known.
     async fn serve<S>(self, stream: S, peer: SocketAddr, is_h2: bool, tls: bool)
     where
@@ -371,16 +383,17 @@ async fn serve_inner(
             let _permit = permit;
             #[cfg(feature = "tls")]
             if let Some(acceptor) = tls {
-                let Ok(Ok(stream)) = tokio::time::timeout(shared.limits.header_timeout, acceptor.accept(stream)).await
-                else {
-                    tracing::debug!(target: "fsa", "TLS handshake failed or timed out");
+                let handshake = tokio::time::timeout(shared.limits.header_timeout, acceptor.accept(stream));
+                let Some(Ok(Ok(stream))) = shared.unless_stopped(handshake).await else {
+                    tracing::debug!(target: "fsa", "TLS handshake failed, timed out or cut by shutdown");
                     return;
                 };
                 let is_h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
                 shared.serve(stream, peer, is_h2, true).await;
                 return;
             }
-            let Some(is_h2) = sniff_h2(&stream, shared.limits.header_timeout).await else { return };
+            let sniff = sniff_h2(&stream, shared.limits.header_timeout);
+            let Some(Some(is_h2)) = shared.unless_stopped(sniff).await else { return };
             shared.serve(stream, peer, is_h2, false).await;
         });
     }
