@@ -877,6 +877,23 @@ async fn shutdown_does_not_wait_for_a_connection_that_sent_nothing() {
 }
 
 #[tokio::test]
+async fn shutdown_does_not_wait_for_a_first_request_head_left_unfinished() {
+    let slow = [("FSA_SERVER_HEADER_TIMEOUT", "60"), ("FSA_SERVER_SHUTDOWN_TIMEOUT", "60")];
+    let server = Server::start(app(&slow).build().unwrap()).await;
+    let mut partial = TcpStream::connect(server.addr).await.unwrap();
+    partial.write_all(b"GET /open HTTP/1.1\r\nHost: t\r\n").await.unwrap();
+    // Served meanwhile, so that the partial head has been read.
+    assert_eq!(status(&get(server.addr, "/open", "").await), 200);
+    let start = std::time::Instant::now();
+    server.stop().await;
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    // Closed without an answer: nothing of a request had begun.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(PATIENCE, partial.read_to_end(&mut rest)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?} {:?}", String::from_utf8_lossy(&rest));
+}
+
+#[tokio::test]
 async fn cors_over_the_socket() {
     let cors = [("FSA_CORS", "true"), ("FSA_CORS_OPTS", r#"{origins = ["http://client.example"]}"#)];
     let server = Server::start(app(&cors).build().unwrap()).await;

@@ -105,6 +105,14 @@ impl Activity {
         self.add(&self.progress, 1);
     }
 
+    /// Whether an HTTP/1.1 connection has not begun its first request: no handler started,
+    /// nothing written. hyper's graceful shutdown keeps such a connection until its first
+    /// request head is complete (it counts as busy until a first request is answered), which a
+    /// client that sent part of a head, or nothing, can put off until the header timeout.
+    fn before_first_request(&self) -> bool {
+        !self.shared && self.in_flight.load(Ordering::Relaxed) == 0 && self.sent.load(Ordering::Relaxed) == 0
+    }
+
     fn snapshot(&self) -> (u32, u64) {
         (self.progress.load(Ordering::Relaxed), self.sent.load(Ordering::Relaxed))
     }
@@ -424,7 +432,13 @@ where
             }
             _ => {}
         }
-        conn.as_mut().poll(cx)
+        let polled = conn.as_mut().poll(cx);
+        // Shutting down, and this poll read no complete first request (one would have started
+        // its handler): nothing is in flight, the connection goes now.
+        if shutting && polled.is_pending() && activity.before_first_request() {
+            return Poll::Ready(Ok(()));
+        }
+        polled
     })
     .await;
     dog.abort();
