@@ -60,6 +60,9 @@ async fn fsa_bearer_token_life_cycle() {
     assert!(token.starts_with("features:calvin:"), "{token}");
     let r = c.get("/whoami").bearer(&token).await;
     assert_eq!((r.status(), r.json()), (200, json!({"user": "calvin", "scheme": "token"})));
+    // A delay of any size makes a token that lasts as long as the format can say.
+    let lasting = app.create_token("calvin", TokenOptions::default().delay(1e300)).unwrap();
+    assert_eq!(c.get("/whoami").bearer(&lasting).await.status(), 200, "{lasting}");
     // Expired.
     let old = app.create_token("calvin", TokenOptions::default().expires_at(now() - 120)).unwrap();
     let r = c.get("/token-only").bearer(&old).await;

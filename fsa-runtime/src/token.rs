@@ -141,9 +141,14 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Formats an expiry as `YYYYMMDDHHmmSS` (UTC).
+/// The latest expiry the `YYYYMMDDHHmmSS` form can write: 9999-12-31 23:59:59 UTC.
+const LATEST_LIMIT: i64 = 253_402_300_799;
+
+/// Formats an expiry as `YYYYMMDDHHmmSS` (UTC), within what four digits of year can write: a
+/// later one is the latest (a token of a huge delay lasts, rather than being born expired), an
+/// expiry before 1970 is 1970's first second (expired either way).
 pub fn format_limit(exp: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp(exp).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let t = OffsetDateTime::from_unix_timestamp(exp.clamp(0, LATEST_LIMIT)).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     format!("{:04}{:02}{:02}{:02}{:02}{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute(), t.second())
 }
 
@@ -580,6 +585,13 @@ mod tests {
         assert_eq!(simplify_realm("  my--app__v2  "), "my-app-v2");
         assert_eq!(simplify_realm("été"), "t");
         assert_eq!(simplify_realm("!!!"), "");
+    }
+
+    #[test]
+    fn limits_beyond_the_form_are_clamped() {
+        assert_eq!(format_limit(i64::MAX), "99991231235959");
+        assert_eq!(parse_limit(&format_limit(i64::MAX)), Some(LATEST_LIMIT));
+        assert_eq!(format_limit(-5), "19700101000000");
     }
 
     #[test]
