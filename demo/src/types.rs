@@ -35,6 +35,12 @@ impl PyInt {
         if digits.len() <= Self::MAX_DECIMAL_DIGITS { Ok(()) } else { Err(Self::too_many_digits(digits.len())) }
     }
 
+    /// The least integer of more decimal digits than the limit: 10 to the power of the limit.
+    fn least_too_long() -> &'static num_bigint::BigUint {
+        static LEAST: std::sync::OnceLock<num_bigint::BigUint> = std::sync::OnceLock::new();
+        LEAST.get_or_init(|| num_bigint::BigUint::from(10u32).pow(Self::MAX_DECIMAL_DIGITS as u32))
+    }
+
     /// Python's message for an integer of `digits` decimal digits, beyond the limit.
     fn too_many_digits(digits: usize) -> String {
         format!(
@@ -64,14 +70,12 @@ impl PyInt {
         }
         let magnitude =
             BigInt::parse_bytes(digits.as_bytes(), radix).ok_or_else(|| "invalid literal for int".to_owned())?;
-        let value = PyInt(if negative { -magnitude } else { magnitude });
-        if radix != 10 {
-            let decimal = value.0.magnitude().to_string().len();
-            if decimal > Self::MAX_DECIMAL_DIGITS {
-                return Err(Self::too_many_digits(decimal));
-            }
+        // Exactly, by a comparison with the least value of one digit more (printing it, for
+        // the message only, when it is refused).
+        if radix != 10 && magnitude.magnitude() >= Self::least_too_long() {
+            return Err(Self::too_many_digits(magnitude.magnitude().to_string().len()));
         }
-        Ok(value)
+        Ok(PyInt(if negative { -magnitude } else { magnitude }))
     }
 }
 

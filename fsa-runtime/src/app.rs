@@ -998,7 +998,9 @@ impl AppBuilder {
         self
     }
 
-    /// Gives access to the whole configuration.
+    /// Gives access to the whole configuration. The values written are checked by
+    /// [`build`](Self::build) as [`config`](Self::config) checks its own (a negative delay or a
+    /// status code out of range is a `ConfigError`).
     pub fn configure(mut self, f: impl FnOnce(&mut Config)) -> Self {
         f(&mut self.config);
         self

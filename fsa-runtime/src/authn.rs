@@ -64,7 +64,9 @@ impl Scheme {
 /// A custom authentication scheme (upstream `app.authentication(name, hook)`): it inspects the
 /// request and returns a login, `None` when it has nothing to say (the next scheme is tried;
 /// when none authenticates the answer is a 401), or an error (401 or any status) to answer.
-/// An empty login counts as `None`, as upstream's truth test on the login reads it.
+/// An empty login counts as `None`, as upstream's truth test on the login reads it. An error
+/// is the answer when no later scheme authenticates the request or gives an error of its own,
+/// but for an internal one ([`Error::internal`], a database down), which is the answer at once.
 ///
 /// Three forms are accepted by [`AppBuilder::authentication`](crate::AppBuilder::authentication):
 /// - an async closure taking an owned [`AuthRequest`] (the usual form: it may await a

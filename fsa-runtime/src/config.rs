@@ -419,7 +419,9 @@ pub fn parse_env_value(text: &str) -> Value {
 const TOOLING: &[&str] = &["FSA_CODEGEN_DEBUG", "FSA_BLESS"];
 
 impl Config {
-    /// Defaults, then the TOML file named by `FSA_CONFIG`, then `FSA_*` environment variables.
+    /// Defaults, then the TOML file named by `FSA_CONFIG`, then `FSA_*` environment variables
+    /// (read by [`parse_env_value`]; a directive that takes text takes a value that reads as a
+    /// number or a boolean as it was written, `FSA_REALM=2024`).
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut c = Config::default();
         if let Ok(path) = std::env::var("FSA_CONFIG") {
@@ -602,7 +604,9 @@ impl Config {
             "FSA_SERVER_HEADER_TIMEOUT" => self.server_header_timeout = positive(n, &v)?,
             "FSA_SERVER_BODY_MIN_RATE" => self.server_body_min_rate = as_u64(n, &v)?,
             "FSA_SERVER_MAX_CONNECTIONS" => self.server_max_connections = (as_u64(n, &v)? as usize).max(1),
-            "FSA_SERVER_MAX_HEADER_SIZE" => self.server_max_header_size = (as_u64(n, &v)? as usize).max(8192),
+            "FSA_SERVER_MAX_HEADER_SIZE" => {
+                self.server_max_header_size = (as_u64(n, &v)? as usize).max(LEAST_HEADER_SIZE)
+            }
             "FSA_SERVER_SHUTDOWN_TIMEOUT" => self.server_shutdown_timeout = positive(n, &v)?,
             "FSA_TLS_CERT" => self.tls_cert = as_opt_str(n, &v)?,
             "FSA_TLS_KEY" => self.tls_key = as_opt_str(n, &v)?,
@@ -660,6 +664,10 @@ fn status_code(name: &str, v: &Value) -> Result<u16, ConfigError> {
     let n = as_u64(name, v)?;
     if is_status(n) { Ok(n as u16) } else { Err(type_err(name, "an HTTP status code", v)) }
 }
+
+/// The least `FSA_SERVER_MAX_HEADER_SIZE`, in bytes: a smaller value is raised to it (hyper
+/// reads a request head in a buffer of at least this size).
+pub(crate) const LEAST_HEADER_SIZE: usize = 8192;
 
 /// Whether `n` is a status code fsa answers with (100 to 599).
 fn is_status(n: u64) -> bool {
@@ -735,7 +743,7 @@ impl Config {
             errors.push(e.0);
         }
         self.server_max_connections = self.server_max_connections.max(1);
-        self.server_max_header_size = self.server_max_header_size.max(8192);
+        self.server_max_header_size = self.server_max_header_size.max(LEAST_HEADER_SIZE);
         if errors.is_empty() { Ok(()) } else { Err(ConfigError(errors.join("\n"))) }
     }
 }

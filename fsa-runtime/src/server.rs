@@ -215,7 +215,9 @@ fn builders(config: &crate::Config) -> (http1::Builder, http2::Builder<TokioExec
     // `half_close`: handlers run to their end whatever the client does (module docs). It also
     // spares hyper a read attempt while each request runs, which allocated a new 8 KiB read
     // buffer per request.
-    h1.header_read_timeout(None).half_close(true).max_buf_size(config.server_max_header_size.max(8192));
+    h1.header_read_timeout(None)
+        .half_close(true)
+        .max_buf_size(config.server_max_header_size.max(crate::config::LEAST_HEADER_SIZE));
     let mut h2 = http2::Builder::new(TokioExecutor::new());
     h2.timer(TokioTimer::new())
         .max_concurrent_streams(256)
