@@ -221,10 +221,9 @@ async fn memory_a_hook_call_that_never_ends_holds_up_its_own_request_only() {
     // …and the hook answers at once again: a later request waits for the hung call a while
     // (fsa's FLIGHT_SHARED_FOR, 5 s), then calls the hook itself.
     *s.delay.lock().unwrap() = Duration::ZERO;
-    let start = std::time::Instant::now();
+    // (How long it waits is checked under tokio's paused clock, in the cache's unit tests.)
     let later = tokio::time::timeout(Duration::from_secs(30), get(&app, "/me", "calvin", "hobbes")).await;
     assert_eq!(later.expect("not held up by the hung call"), (200, "calvin".into()));
-    assert!(start.elapsed() >= Duration::from_secs(4), "{:?}: it waited for the first call first", start.elapsed());
     assert_eq!(s.users(), 2);
     // The answer is cached for the next ones.
     assert_eq!(get(&app, "/me", "calvin", "hobbes").await.0, 200);
