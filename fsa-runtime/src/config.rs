@@ -498,8 +498,8 @@ impl Config {
                 as_bool(n, &v)?;
             }
             "FSA_SECURE" => self.secure = as_bool(n, &v)?,
-            "FSA_SERVER_ERROR" => self.server_error = status_code(n, &v)?,
-            "FSA_NOT_FOUND_ERROR" => self.not_found_error = status_code(n, &v)?,
+            "FSA_SERVER_ERROR" => self.server_error = STATUS.apply(n, as_u64(n, &v)?, &v)? as u16,
+            "FSA_NOT_FOUND_ERROR" => self.not_found_error = STATUS.apply(n, as_u64(n, &v)?, &v)? as u16,
             "FSA_HANDLE_ALL_ERRORS" => self.handle_all_errors = as_bool(n, &v)?,
             "FSA_KEEP_USER_ERRORS" => self.keep_user_errors = as_bool(n, &v)?,
             "FSA_ERROR_RESPONSE" => {
@@ -549,12 +549,12 @@ impl Config {
                 }
             }
             "FSA_TOKEN_NAME" => self.token_name = as_opt_str(n, &v)?,
-            "FSA_TOKEN_DELAY" => self.token_delay = minutes(n, &v)?,
-            "FSA_TOKEN_GRACE" => self.token_grace = minutes(n, &v)?,
+            "FSA_TOKEN_DELAY" => self.token_delay = MINUTES.apply(n, as_f64(n, &v)?, &v)?,
+            "FSA_TOKEN_GRACE" => self.token_grace = MINUTES.apply(n, as_f64(n, &v)?, &v)?,
             "FSA_TOKEN_LENGTH" => self.token_length = as_u64(n, &v)? as usize,
             "FSA_TOKEN_SECRET" => self.token_secret = as_opt_str(n, &v)?,
             "FSA_TOKEN_SIGN" => self.token_sign = as_opt_str(n, &v)?,
-            "FSA_TOKEN_RENEWAL" => self.token_renewal = fraction(n, &v)?,
+            "FSA_TOKEN_RENEWAL" => self.token_renewal = FRACTION.apply(n, as_f64(n, &v)?, &v)?,
             "FSA_TOKEN_ISSUER" => self.token_issuer = as_opt_str(n, &v)?,
             "FSA_PASSWORD_SCHEME" => self.password_scheme = as_opt_str(n, &v)?,
             "FSA_PASSWORD_OPTS" => self.password_opts = as_table(n, &v)?,
@@ -601,13 +601,13 @@ impl Config {
                     .map(|(k, v)| as_str(n, &v).map(|s| (k, s)))
                     .collect::<Result<_, _>>()?
             }
-            "FSA_SERVER_HEADER_TIMEOUT" => self.server_header_timeout = positive(n, &v)?,
+            "FSA_SERVER_HEADER_TIMEOUT" => self.server_header_timeout = DELAY.apply(n, as_f64(n, &v)?, &v)?,
             "FSA_SERVER_BODY_MIN_RATE" => self.server_body_min_rate = as_u64(n, &v)?,
             "FSA_SERVER_MAX_CONNECTIONS" => self.server_max_connections = (as_u64(n, &v)? as usize).max(1),
             "FSA_SERVER_MAX_HEADER_SIZE" => {
                 self.server_max_header_size = (as_u64(n, &v)? as usize).max(LEAST_HEADER_SIZE)
             }
-            "FSA_SERVER_SHUTDOWN_TIMEOUT" => self.server_shutdown_timeout = positive(n, &v)?,
+            "FSA_SERVER_SHUTDOWN_TIMEOUT" => self.server_shutdown_timeout = DELAY.apply(n, as_f64(n, &v)?, &v)?,
             "FSA_TLS_CERT" => self.tls_cert = as_opt_str(n, &v)?,
             "FSA_TLS_KEY" => self.tls_key = as_opt_str(n, &v)?,
             _ => {
@@ -651,52 +651,49 @@ pub(crate) fn is_delay(s: f64) -> bool {
     s.is_finite() && s > 0.0 && s <= MAX_SECONDS
 }
 
-fn positive(name: &str, v: &Value) -> Result<f64, ConfigError> {
-    let f = as_f64(name, v)?;
-    if is_delay(f) {
-        Ok(f)
-    } else {
-        Err(type_err(name, &format!("a positive number of seconds, at most {MAX_SECONDS:e}"), v))
-    }
-}
-
-fn status_code(name: &str, v: &Value) -> Result<u16, ConfigError> {
-    let n = as_u64(name, v)?;
-    if is_status(n) { Ok(n as u16) } else { Err(type_err(name, "an HTTP status code", v)) }
-}
-
 /// The least `FSA_SERVER_MAX_HEADER_SIZE`, in bytes: a smaller value is raised to it (hyper
 /// reads a request head in a buffer of at least this size).
 pub(crate) const LEAST_HEADER_SIZE: usize = 8192;
 
-/// Whether `n` is a status code fsa answers with (100 to 599).
-fn is_status(n: u64) -> bool {
-    (100..=599).contains(&n)
+/// What a numeric directive's value must be: the test, and what the error says is expected.
+/// [`Config::set`] applies it to the value read, [`Config::check`] to the field, so that both
+/// refuse the same values with the same words.
+struct Rule<T> {
+    holds: fn(T) -> bool,
+    expects: &'static str,
 }
 
-/// What a number of minutes (`FSA_TOKEN_DELAY`, `FSA_TOKEN_GRACE`) must be.
-const MINUTES: &str = "a number of minutes, from 0 to 1e9 seconds";
-
-/// Whether `m` minutes is a token delay fsa takes: finite, not negative, at most
-/// [`MAX_SECONDS`] (an expiry is a count of seconds from now, which a larger one overflows).
-fn is_minutes(m: f64) -> bool {
-    m.is_finite() && m >= 0.0 && m * 60.0 <= MAX_SECONDS
+impl<T: Copy> Rule<T> {
+    /// `x` if it holds, else the error that names the directive, what it expects and what it
+    /// got (`got`: the value as written, or the field).
+    fn apply(&self, name: &str, x: T, got: &dyn fmt::Display) -> Result<T, ConfigError> {
+        if (self.holds)(x) { Ok(x) } else { Err(ConfigError(format!("{name} expects {}, got {got}", self.expects))) }
+    }
 }
 
-fn minutes(name: &str, v: &Value) -> Result<f64, ConfigError> {
-    let m = as_f64(name, v)?;
-    if is_minutes(m) { Ok(m) } else { Err(type_err(name, MINUTES, v)) }
+impl<T: Copy + fmt::Display> Rule<T> {
+    /// Whether the field `x` of the directive `name` holds, as an error if it does not.
+    fn check(&self, name: &str, x: T) -> Result<(), ConfigError> {
+        self.apply(name, x, &x).map(drop)
+    }
 }
 
-/// Whether `f` is a fraction of a token's life (`FSA_TOKEN_RENEWAL`): finite, not negative.
-fn is_fraction(f: f64) -> bool {
-    f.is_finite() && f >= 0.0
-}
+/// A delay in seconds (`FSA_SERVER_HEADER_TIMEOUT`, `FSA_SERVER_SHUTDOWN_TIMEOUT`).
+const DELAY: Rule<f64> = Rule { holds: is_delay, expects: "a positive number of seconds, at most 1e9" };
 
-fn fraction(name: &str, v: &Value) -> Result<f64, ConfigError> {
-    let f = as_f64(name, v)?;
-    if is_fraction(f) { Ok(f) } else { Err(type_err(name, "a fraction of the token's life, not negative", v)) }
-}
+/// A token's life in minutes (`FSA_TOKEN_DELAY`, `FSA_TOKEN_GRACE`): finite, not negative, at
+/// most [`MAX_SECONDS`] (an expiry is a count of seconds from now, which a larger one overflows).
+const MINUTES: Rule<f64> = Rule {
+    holds: |m| m.is_finite() && m >= 0.0 && m * 60.0 <= MAX_SECONDS,
+    expects: "a number of minutes, from 0 to 1e9 seconds",
+};
+
+/// A fraction of a token's life (`FSA_TOKEN_RENEWAL`): finite, not negative.
+const FRACTION: Rule<f64> =
+    Rule { holds: |f| f.is_finite() && f >= 0.0, expects: "a fraction of the token's life, not negative" };
+
+/// A status code fsa answers with, 100 to 599 (`FSA_SERVER_ERROR`, `FSA_NOT_FOUND_ERROR`).
+const STATUS: Rule<u64> = Rule { holds: |n| (100..=599).contains(&n), expects: "an HTTP status code" };
 
 /// Refuses an `FSA_LOGGING_LEVEL` that is not a level, or a filter tracing cannot read.
 fn check_logging_level(level: &str) -> Result<(), ConfigError> {
@@ -717,31 +714,19 @@ impl Config {
     /// The limits `set` raises to their least (`FSA_SERVER_MAX_CONNECTIONS` 1,
     /// `FSA_SERVER_MAX_HEADER_SIZE` 8192) are raised the same way.
     pub(crate) fn check(&mut self) -> Result<(), ConfigError> {
-        let mut errors = Vec::new();
-        let delays = [
-            ("FSA_SERVER_HEADER_TIMEOUT", self.server_header_timeout),
-            ("FSA_SERVER_SHUTDOWN_TIMEOUT", self.server_shutdown_timeout),
-        ];
-        for (name, s) in delays.into_iter().filter(|(_, s)| !is_delay(*s)) {
-            errors.push(format!("{name} expects a positive number of seconds, at most {MAX_SECONDS:e}, got {s}"));
-        }
-        let minutes = [("FSA_TOKEN_DELAY", self.token_delay), ("FSA_TOKEN_GRACE", self.token_grace)];
-        for (name, m) in minutes.into_iter().filter(|(_, m)| !is_minutes(*m)) {
-            errors.push(format!("{name} expects {MINUTES}, got {m}"));
-        }
-        if !is_fraction(self.token_renewal) {
-            errors.push(format!(
-                "FSA_TOKEN_RENEWAL expects a fraction of the token's life, not negative, got {}",
-                self.token_renewal
-            ));
-        }
-        let statuses = [("FSA_SERVER_ERROR", self.server_error), ("FSA_NOT_FOUND_ERROR", self.not_found_error)];
-        for (name, code) in statuses.into_iter().filter(|(_, c)| !is_status(u64::from(*c))) {
-            errors.push(format!("{name} expects an HTTP status code, got {code}"));
-        }
-        if let Some(Err(e)) = self.logging_level.as_deref().map(check_logging_level) {
-            errors.push(e.0);
-        }
+        let errors: Vec<String> = [
+            DELAY.check("FSA_SERVER_HEADER_TIMEOUT", self.server_header_timeout),
+            DELAY.check("FSA_SERVER_SHUTDOWN_TIMEOUT", self.server_shutdown_timeout),
+            MINUTES.check("FSA_TOKEN_DELAY", self.token_delay),
+            MINUTES.check("FSA_TOKEN_GRACE", self.token_grace),
+            FRACTION.check("FSA_TOKEN_RENEWAL", self.token_renewal),
+            STATUS.check("FSA_SERVER_ERROR", self.server_error.into()),
+            STATUS.check("FSA_NOT_FOUND_ERROR", self.not_found_error.into()),
+            self.logging_level.as_deref().map_or(Ok(()), check_logging_level),
+        ]
+        .into_iter()
+        .filter_map(|r| r.err().map(|e| e.0))
+        .collect();
         self.server_max_connections = self.server_max_connections.max(1);
         self.server_max_header_size = self.server_max_header_size.max(LEAST_HEADER_SIZE);
         if errors.is_empty() { Ok(()) } else { Err(ConfigError(errors.join("\n"))) }
@@ -778,6 +763,29 @@ mod tests {
         // Every delay accepted converts without a panic.
         assert!(std::time::Duration::try_from_secs_f64(MAX_SECONDS).is_ok());
         assert_eq!((c.server_header_timeout, c.server_shutdown_timeout), (0.5, 1e9));
+    }
+
+    #[test]
+    fn set_and_check_refuse_in_the_same_words() {
+        type Write = fn(&mut Config);
+        let fields: [(&str, Write); 7] = [
+            ("FSA_SERVER_HEADER_TIMEOUT", |c| c.server_header_timeout = -1.0),
+            ("FSA_SERVER_SHUTDOWN_TIMEOUT", |c| c.server_shutdown_timeout = -1.0),
+            ("FSA_TOKEN_DELAY", |c| c.token_delay = -1.0),
+            ("FSA_TOKEN_GRACE", |c| c.token_grace = -1.0),
+            ("FSA_TOKEN_RENEWAL", |c| c.token_renewal = -1.0),
+            ("FSA_SERVER_ERROR", |c| c.server_error = 1000),
+            ("FSA_NOT_FOUND_ERROR", |c| c.not_found_error = 1000),
+        ];
+        for (name, write) in fields {
+            let bad = if name.ends_with("_ERROR") { Value::from(1000) } else { Value::from(-1) };
+            let by_set = Config::default().set(name, bad).unwrap_err().0;
+            let mut c = Config::default();
+            write(&mut c);
+            let by_check = c.check().unwrap_err().0;
+            assert_eq!(by_set, by_check, "{name}");
+        }
+        assert!(Config::default().check().is_ok());
     }
 
     #[test]
