@@ -95,10 +95,19 @@ fn huge() -> String {
     "x".repeat(HUGE)
 }
 
+/// An app's own empty-bodied 400 that closes: as hyper writes its answers to unreadable heads.
+#[get("/refuse", authorize = "OPEN")]
+fn refuse() -> Response {
+    let mut r = Response::new(fsa::Body::empty());
+    *r.status_mut() = fsa::http::StatusCode::BAD_REQUEST;
+    r.headers_mut().insert(fsa::http::header::CONNECTION, fsa::http::HeaderValue::from_static("close"));
+    r
+}
+
 fn app(directives: &[(&str, &str)]) -> fsa::AppBuilder {
     let mut b = App::new()
         .config("FSA_AUTH", "fake")
-        .routes(fsa::routes![open, boom, who, echo, slow, nap, chore, stream, drip, big, huge]);
+        .routes(fsa::routes![open, boom, who, echo, slow, nap, chore, stream, drip, big, huge, refuse]);
     for (k, v) in directives {
         b = b.config(k, parse_env_value(v));
     }
@@ -770,6 +779,53 @@ async fn oversized_header_is_refused() {
     assert!(status(&r) == 431 || r.is_empty(), "{r}");
     assert!(!r.contains("200 OK"));
     assert_eq!(status(&get(server.addr, "/open", "X-Small: a\r\n").await), 200);
+    server.stop().await;
+}
+
+/// The body of a response, after its head.
+fn body(response: &str) -> &str {
+    response.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+#[tokio::test]
+async fn unreadable_heads_are_answered_in_the_error_format() {
+    let directives = [("FSA_ERROR_RESPONSE", "json:error"), ("FSA_SERVER_MAX_HEADER_SIZE", "16384")];
+    let server = Server::start(app(&directives).build().unwrap()).await;
+    let json = |r: &str, status_line: &str, message: &str| {
+        assert!(r.starts_with(status_line), "{r}");
+        let expected = format!("{{\"error\": \"{message}\"}}");
+        assert_eq!(body(r), expected, "{r}");
+        let length = format!("\r\ncontent-length: {}\r\n", expected.len());
+        assert!(r.contains("\r\ncontent-type: application/json\r\n") && r.contains(&length), "{r}");
+        assert!(r.to_ascii_lowercase().contains("\r\nconnection: close\r\n"), "{r}");
+    };
+    // A control character in the target, a header name with a space: hyper's 400s.
+    let r = raw(server.addr, "GET /op\x01en HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    json(&r, "HTTP/1.1 400 Bad Request\r\n", "malformed request head");
+    let r = raw(server.addr, "GET /open HTTP/1.1\r\nHost: t\r\nBad Header: y\r\n\r\n").await;
+    json(&r, "HTTP/1.1 400 Bad Request\r\n", "malformed request head");
+    // After an answered request on the same connection, too.
+    let r = raw(server.addr, "GET /open HTTP/1.1\r\nHost: t\r\n\r\nGET /op\x01en HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let (first, second) = r.split_at(r.find("open").expect("first answer") + 4);
+    assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+    json(second, "HTTP/1.1 400 Bad Request\r\n", "malformed request head");
+    // A head still incomplete at FSA_SERVER_MAX_HEADER_SIZE, all of it read (no reset).
+    let start = "GET /open HTTP/1.1\r\nHost: t\r\nX-Big: ";
+    let head = format!("{start}{}", "a".repeat(16384 - start.len()));
+    assert_eq!(head.len(), 16384);
+    let r = raw(server.addr, &head).await;
+    json(&r, "HTTP/1.1 431 Request Header Fields Too Large\r\n", "request head too large");
+    // The app's own empty 400 that closes is written as the app made it.
+    let r = get(server.addr, "/refuse", "").await;
+    assert!(r.starts_with("HTTP/1.1 400 Bad Request\r\n") && r.contains("content-length: 0\r\n"), "{r}");
+    assert_eq!(body(&r), "", "{r}");
+    server.stop().await;
+    // A target longer than hyper reads, in the default (plain) format.
+    let server = Server::start(app(&[]).build().unwrap()).await;
+    let r = raw(server.addr, &format!("GET /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(70_000))).await;
+    assert!(r.starts_with("HTTP/1.1 414 URI Too Long\r\n"), "{r}");
+    assert!(r.contains("\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 23\r\n"), "{r}");
+    assert_eq!(body(&r), "request target too long");
     server.stop().await;
 }
 

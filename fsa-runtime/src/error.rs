@@ -122,19 +122,9 @@ impl Error {
                 HeaderValue::from_static("text/plain; charset=utf-8"),
                 Body::from(Bytes::from(self.message.into_owned())),
             ),
-            (None, ErrorFormat::Json) => {
-                let mut out = String::with_capacity(self.message.len() + 2);
-                python_json_string(&self.message, &mut out);
-                (HeaderValue::from_static("application/json"), Body::from(out))
-            }
-            (None, ErrorFormat::JsonKey(key)) => {
-                let mut out = String::with_capacity(key.len() + self.message.len() + 8);
-                out.push('{');
-                python_json_string(key, &mut out);
-                out.push_str(": ");
-                python_json_string(&self.message, &mut out);
-                out.push('}');
-                (HeaderValue::from_static("application/json"), Body::from(out))
+            (None, format) => {
+                let (content_type, body) = format.render(&self.message);
+                (HeaderValue::from_static(content_type), Body::from(body))
             }
         };
         let mut resp = Response::new(body);
@@ -243,6 +233,27 @@ impl ErrorFormat {
             "plain" => Some(Self::Plain),
             "json" => Some(Self::Json),
             _ => s.strip_prefix("json:").filter(|k| !k.is_empty()).map(|k| Self::JsonKey(k.to_owned())),
+        }
+    }
+
+    /// The content type and the body of `message` in this format.
+    pub(crate) fn render(&self, message: &str) -> (&'static str, String) {
+        match self {
+            Self::Plain => ("text/plain; charset=utf-8", message.to_owned()),
+            Self::Json => {
+                let mut out = String::with_capacity(message.len() + 2);
+                python_json_string(message, &mut out);
+                ("application/json", out)
+            }
+            Self::JsonKey(key) => {
+                let mut out = String::with_capacity(key.len() + message.len() + 8);
+                out.push('{');
+                python_json_string(key, &mut out);
+                out.push_str(": ");
+                python_json_string(message, &mut out);
+                out.push('}');
+                ("application/json", out)
+            }
         }
     }
 }

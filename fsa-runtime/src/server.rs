@@ -27,8 +27,9 @@
 //! - a request head still incomplete once `FSA_SERVER_MAX_HEADER_SIZE` bytes (64 KiB) have been
 //!   read is refused (431); hyper reads in blocks, so a head of up to about twice that size
 //!   can arrive complete in the block that crosses the limit and pass (HTTP/2's header list
-//!   limit is exact). hyper answers this 431, its 400s (a malformed head) and 414s itself,
-//!   with an empty body, not in `FSA_ERROR_RESPONSE`'s format;
+//!   limit is exact). hyper answers this 431, its 400s (a malformed head) and 414s (a
+//!   request target longer than it reads) itself, with an empty body, to which fsa adds the
+//!   message in `FSA_ERROR_RESPONSE`'s format (`server/head_error.rs`);
 //! - hyper decodes chunked bodies incrementally (an absurd chunk size is an error, never an
 //!   allocation) and fsa stops reading a body at `FSA_MAX_BODY_SIZE` (413);
 //! - over HTTP/1, a request body the app leaves unread (a 404, a refusal before the
@@ -63,6 +64,7 @@ use crate::context::ReqBody;
 use crate::response::Response;
 
 mod connection;
+mod head_error;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -291,6 +293,8 @@ struct Shared {
     h1: http1::Builder,
     h2: http2::Builder<TokioExecutor>,
     limits: Limits,
+    /// `FSA_ERROR_RESPONSE`, for hyper's own answers to unreadable HTTP/1 heads.
+    errors: Arc<crate::error::ErrorFormat>,
     /// Turns true when shutdown starts.
     stop: tokio::sync::watch::Receiver<bool>,
 }
@@ -320,11 +324,12 @@ impl Shared {
         let activity = Arc::new(connection::Activity::new(is_h2));
         let timeout = self.limits.header_timeout;
         if is_h2 {
-            let io = TokioIo::new(connection::Watched::<_, true>::new(stream, activity.clone()));
+            let io = TokioIo::new(connection::Watched::<_, true>::new(stream, activity.clone(), None));
             let conn = self.h2.serve_connection(io, service(self.app, peer, tls, activity.clone()));
             connection::drive(conn, activity, Some(connection::Idle::http2(timeout)), self.stop).await;
         } else {
-            let io = TokioIo::new(connection::Watched::<_, false>::new(stream, activity.clone()));
+            let errors = Some(self.errors.clone());
+            let io = TokioIo::new(connection::Watched::<_, false>::new(stream, activity.clone(), errors));
             let conn = self.h1.serve_connection(io, service(self.app, peer, tls, activity.clone()));
             connection::drive(conn, activity, Some(connection::Idle::http1(timeout)), self.stop).await;
         }
@@ -353,7 +358,8 @@ async fn serve_inner(
     let (h1, h2) = builders(config);
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let shared = Shared { app, h1, h2, limits: limits.clone(), stop };
+    let errors = Arc::new(app.config().error_response.clone());
+    let shared = Shared { app, h1, h2, limits: limits.clone(), errors, stop };
     tokio::pin!(shutdown);
     loop {
         // At most FSA_SERVER_MAX_CONNECTIONS connections: wait for a free slot before accepting.

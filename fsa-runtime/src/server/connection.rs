@@ -53,7 +53,7 @@ use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorFormat};
 use crate::response::{Body, Response};
 
 const RUN: u8 = 0;
@@ -257,14 +257,34 @@ impl Drop for WatchedBody {
 /// `NET` (HTTP/2: the frames the server must answer a client's control frames with, PING
 /// acknowledgements and the like, are no longer than those, so that a client cannot keep
 /// its connection busy with them).
+///
+/// Over HTTP/1 it also gives hyper's own answers to a request head hyper cannot read a body
+/// in the app's error format ([`head_error`](super::head_error)).
 pub(crate) struct Watched<S, const NET: bool> {
     io: S,
     activity: Arc<Activity>,
+    /// HTTP/1: the error format hyper's own answers are given a body in.
+    errors: Option<Arc<ErrorFormat>>,
+    /// `progress` at the previous write: a write made while it has not moved follows no
+    /// handler's answer.
+    progress_seen: u32,
+    /// An answer written in place of one of hyper's (see [`Watched::replace`]).
+    replacing: Option<Replacement>,
+}
+
+/// The answer written in place of one of hyper's, how much of it is written, and the length
+/// of hyper's write it stands for.
+struct Replacement {
+    bytes: Vec<u8>,
+    written: usize,
+    stands_for: usize,
 }
 
 impl<S, const NET: bool> Watched<S, NET> {
-    pub(crate) fn new(io: S, activity: Arc<Activity>) -> Self {
-        Watched { io, activity }
+    /// The socket of an HTTP/2 connection (`NET`), or of an HTTP/1 one whose hyper answers
+    /// to unreadable heads get a body in `errors` (`None`: written as hyper writes them).
+    pub(crate) fn new(io: S, activity: Arc<Activity>, errors: Option<Arc<ErrorFormat>>) -> Self {
+        Watched { io, activity, errors, progress_seen: 0, replacing: None }
     }
 
     /// Adds `n` to `sent`. One writer, the connection's task: a load and a store, not a
@@ -278,6 +298,70 @@ impl<S, const NET: bool> Watched<S, NET> {
         if let Poll::Ready(Ok(n)) = r {
             self.count(*n as u64);
         }
+    }
+
+    /// Whether this write may be one of hyper's answers to a head it cannot read (see
+    /// [`head_error`](super::head_error)): over HTTP/1, no handler answered since the previous
+    /// write (hyper writes an app's answer only after its handler ended, which moves
+    /// `progress`).
+    #[inline]
+    fn after_no_handler(&mut self) -> bool {
+        if self.errors.is_none() {
+            return false;
+        }
+        let progress = self.activity.progress.load(Ordering::Relaxed);
+        let quiet = progress == self.progress_seen;
+        self.progress_seen = progress;
+        quiet
+    }
+
+    /// Whether `buf` is one of hyper's answers to a head it cannot read, now replaced.
+    fn replace(&mut self, buf: &[u8]) -> bool {
+        let Some(format) = &self.errors else { return false };
+        if !super::head_error::may_be(buf) {
+            return false;
+        }
+        self.replacing = replacement(buf, format);
+        self.replacing.is_some()
+    }
+}
+
+/// The one piece of `bufs` that is not empty, or nothing: hyper writes its answer to an
+/// unreadable head as one piece.
+fn only_piece<'a>(bufs: &'a [std::io::IoSlice<'_>]) -> &'a [u8] {
+    let mut pieces = bufs.iter().filter(|b| !b.is_empty());
+    match (pieces.next(), pieces.next()) {
+        (Some(piece), None) => piece,
+        _ => &[],
+    }
+}
+
+/// The replacement of `buf` if it is one of hyper's answers to a head it cannot read.
+#[cold]
+#[inline(never)]
+fn replacement(buf: &[u8], format: &ErrorFormat) -> Option<Replacement> {
+    let bytes = super::head_error::rewrite(buf, format)?;
+    Some(Replacement { bytes, written: 0, stands_for: buf.len() })
+}
+
+impl<S: AsyncWrite + Unpin, const NET: bool> Watched<S, NET> {
+    /// Writes the replacement to its end, then tells hyper that its own write is done.
+    fn poll_replacement(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        let Some(mut r) = self.replacing.take() else { return Poll::Ready(Ok(0)) };
+        while r.written < r.bytes.len() {
+            let n = match Pin::new(&mut self.io).poll_write(cx, &r.bytes[r.written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    self.replacing = Some(r);
+                    return Poll::Pending;
+                }
+            };
+            r.written += n;
+            self.count(n as u64);
+        }
+        Poll::Ready(Ok(r.stands_for))
     }
 }
 
@@ -294,6 +378,9 @@ impl<S: AsyncRead + Unpin, const NET: bool> AsyncRead for Watched<S, NET> {
 
 impl<S: AsyncWrite + Unpin, const NET: bool> AsyncWrite for Watched<S, NET> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        if self.replacing.is_some() || (self.after_no_handler() && self.replace(buf)) {
+            return self.poll_replacement(cx);
+        }
         let r = Pin::new(&mut self.io).poll_write(cx, buf);
         self.wrote(&r);
         r
@@ -304,6 +391,9 @@ impl<S: AsyncWrite + Unpin, const NET: bool> AsyncWrite for Watched<S, NET> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
+        if self.replacing.is_some() || (self.after_no_handler() && self.replace(only_piece(bufs))) {
+            return self.poll_replacement(cx);
+        }
         let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
         self.wrote(&r);
         r
@@ -627,7 +717,7 @@ mod tests {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let a = Arc::new(Activity::default());
         let (server, mut client) = tokio::io::duplex(1 << 16);
-        let mut io = Watched::<_, true>::new(server, a.clone());
+        let mut io = Watched::<_, true>::new(server, a.clone(), None);
         let ping = [0u8; 17];
         client.write_all(&ping).await.unwrap();
         let mut buf = [0u8; 17];
@@ -639,7 +729,7 @@ mod tests {
         // HTTP/1.1's socket counts the bytes written alone.
         let b = Arc::new(Activity::default());
         let (server, mut client) = tokio::io::duplex(1 << 16);
-        let mut io = Watched::<_, false>::new(server, b.clone());
+        let mut io = Watched::<_, false>::new(server, b.clone(), None);
         client.write_all(&ping).await.unwrap();
         io.read_exact(&mut buf).await.unwrap();
         io.write_all(&ping).await.unwrap();
