@@ -735,4 +735,39 @@ mod tests {
         io.write_all(&ping).await.unwrap();
         assert_eq!(b.snapshot().1, 17);
     }
+
+    /// hyper's answer to an unreadable head, replaced through a socket that takes a few bytes
+    /// at a time: written whole, counted in `sent`, and hyper told its own write is done; a
+    /// vectored write in several pieces, or one after a handler's answer, goes as it is.
+    #[tokio::test]
+    async fn replacements_survive_partial_writes() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let hyper = b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+        let a = Arc::new(Activity::default());
+        let (server, mut client) = tokio::io::duplex(7);
+        let mut io = Watched::<_, false>::new(server, a.clone(), Some(Arc::new(ErrorFormat::Plain)));
+        let reader = tokio::spawn(async move {
+            let mut out = Vec::new();
+            client.read_to_end(&mut out).await.unwrap();
+            String::from_utf8(out).unwrap()
+        });
+        let n = std::future::poll_fn(|cx| Pin::new(&mut io).poll_write(cx, hyper)).await.unwrap();
+        assert_eq!(n, hyper.len());
+        // A handler answered: its write goes as it is, though of the same form.
+        drop(a.start());
+        let n = std::future::poll_fn(|cx| Pin::new(&mut io).poll_write(cx, hyper)).await.unwrap();
+        assert!(n <= 7);
+        io.write_all(&hyper[n..]).await.unwrap();
+        // Two pieces of a vectored write: as they are.
+        let pieces = [std::io::IoSlice::new(&hyper[..10]), std::io::IoSlice::new(&hyper[10..])];
+        let n = std::future::poll_fn(|cx| Pin::new(&mut io).poll_write_vectored(cx, &pieces)).await.unwrap();
+        io.write_all(&hyper[n..]).await.unwrap();
+        io.shutdown().await.unwrap();
+        drop(io);
+        let replaced = "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\n\
+                        content-length: 22\r\n\r\nmalformed request head";
+        let hyper = std::str::from_utf8(hyper).unwrap();
+        assert_eq!(reader.await.unwrap(), format!("{replaced}{hyper}{hyper}"));
+        assert_eq!(a.snapshot().1, (replaced.len() + 2 * hyper.len()) as u64);
+    }
 }
