@@ -266,9 +266,16 @@ async fn hash(password: String, app: App) -> fsa::Result<Json<Value>> {
     Ok(Json(json!({"check": app.check_password(&password, &hash).await, "hash": hash})))
 }
 
+/// A refused password is `valid: false`; an error the directory raises (1.2, `outage`'s 503)
+/// is the answer, as it is to the login schemes.
 #[post("/password/check", authorize = "AUTH")]
-async fn password_check(user: CurrentUser, candidate: String, app: App) -> Json<Value> {
-    Json(json!({"user": user, "valid": app.check_user_password(&user, &candidate).await.is_ok()}))
+async fn password_check(user: CurrentUser, candidate: String, app: App) -> Result<Json<Value>> {
+    let valid = match app.check_user_password(&user, &candidate).await {
+        Ok(()) => true,
+        Err(e) if e.status() == http::StatusCode::UNAUTHORIZED => false,
+        Err(e) => return Err(e),
+    };
+    Ok(Json(json!({"user": user, "valid": valid})))
 }
 
 // ---------------------------------------------------------------- main §4.5 authorizations

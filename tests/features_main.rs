@@ -265,6 +265,15 @@ mod passwords {
             assert_eq!(sj(&check(cand).await), (200, json!({"user": "calvin", "valid": valid})));
         }
         assert_eq!(c.post("/password/check").form(&[("candidate", "x")]).await.status(), 401);
+        // The directory's own error is the answer (1.2): `outage`, through a forged token.
+        let app: App = features::app("main").await.unwrap();
+        let outage = app.create_token("outage", fsa::TokenOptions::default()).unwrap();
+        let r = c.post("/password/check").bearer(&outage).form(&[("candidate", "x")]).await;
+        assert_eq!(sj(&r), (503, json!({"error": "directory unavailable"})));
+        // Another login the directory does not know: refused, not an error.
+        let nobody = app.create_token("nobody", fsa::TokenOptions::default()).unwrap();
+        let r = c.post("/password/check").bearer(&nobody).form(&[("candidate", "x")]).await;
+        assert_eq!(sj(&r), (200, json!({"user": "nobody", "valid": false})));
     }
 }
 
