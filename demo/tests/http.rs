@@ -248,6 +248,11 @@ async fn stuff_routes(f: &Fixture) {
     let r =
         c.get("/stuff").basic("foo", "bla").query(&[("pattern", format!("{}b", "%a".repeat(1_000)).as_str())]).await;
     assert_eq!((r.status(), r.json()), (200, json!([])));
+    // A run of `%` is one wildcard, however long.
+    for (pattern, rows) in [("%".repeat(60_000), 4), (format!("H{}", "%".repeat(1_001)), 1), ("%%O%%".into(), 2)] {
+        let r = c.get("/stuff").basic("foo", "bla").form(&[("pattern", pattern.as_str())]).await;
+        assert_eq!((r.status(), r.json().as_array().map(Vec::len)), (200, Some(rows)), "{}", r.text());
+    }
     let r = c.get("/stuff").basic("foo", "bla").query(&[("pattern", format!("{}%", "%a".repeat(999)).as_str())]).await;
     let rows = r.json();
     assert_eq!((r.status(), rows.as_array().map(Vec::len)), (200, Some(1)), "{rows}");
