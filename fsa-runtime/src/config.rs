@@ -498,8 +498,8 @@ impl Config {
                 as_bool(n, &v)?;
             }
             "FSA_SECURE" => self.secure = as_bool(n, &v)?,
-            "FSA_SERVER_ERROR" => self.server_error = STATUS.apply(n, as_u64(n, &v)?, &v)? as u16,
-            "FSA_NOT_FOUND_ERROR" => self.not_found_error = STATUS.apply(n, as_u64(n, &v)?, &v)? as u16,
+            "FSA_SERVER_ERROR" => self.server_error = STATUS.read(n, &v)? as u16,
+            "FSA_NOT_FOUND_ERROR" => self.not_found_error = STATUS.read(n, &v)? as u16,
             "FSA_HANDLE_ALL_ERRORS" => self.handle_all_errors = as_bool(n, &v)?,
             "FSA_KEEP_USER_ERRORS" => self.keep_user_errors = as_bool(n, &v)?,
             "FSA_ERROR_RESPONSE" => {
@@ -549,12 +549,12 @@ impl Config {
                 }
             }
             "FSA_TOKEN_NAME" => self.token_name = as_opt_str(n, &v)?,
-            "FSA_TOKEN_DELAY" => self.token_delay = MINUTES.apply(n, as_f64(n, &v)?, &v)?,
-            "FSA_TOKEN_GRACE" => self.token_grace = MINUTES.apply(n, as_f64(n, &v)?, &v)?,
+            "FSA_TOKEN_DELAY" => self.token_delay = MINUTES.read(n, &v)?,
+            "FSA_TOKEN_GRACE" => self.token_grace = MINUTES.read(n, &v)?,
             "FSA_TOKEN_LENGTH" => self.token_length = as_u64(n, &v)? as usize,
             "FSA_TOKEN_SECRET" => self.token_secret = as_opt_str(n, &v)?,
             "FSA_TOKEN_SIGN" => self.token_sign = as_opt_str(n, &v)?,
-            "FSA_TOKEN_RENEWAL" => self.token_renewal = FRACTION.apply(n, as_f64(n, &v)?, &v)?,
+            "FSA_TOKEN_RENEWAL" => self.token_renewal = FRACTION.read(n, &v)?,
             "FSA_TOKEN_ISSUER" => self.token_issuer = as_opt_str(n, &v)?,
             "FSA_PASSWORD_SCHEME" => self.password_scheme = as_opt_str(n, &v)?,
             "FSA_PASSWORD_OPTS" => self.password_opts = as_table(n, &v)?,
@@ -601,13 +601,13 @@ impl Config {
                     .map(|(k, v)| as_str(n, &v).map(|s| (k, s)))
                     .collect::<Result<_, _>>()?
             }
-            "FSA_SERVER_HEADER_TIMEOUT" => self.server_header_timeout = DELAY.apply(n, as_f64(n, &v)?, &v)?,
+            "FSA_SERVER_HEADER_TIMEOUT" => self.server_header_timeout = DELAY.read(n, &v)?,
             "FSA_SERVER_BODY_MIN_RATE" => self.server_body_min_rate = as_u64(n, &v)?,
             "FSA_SERVER_MAX_CONNECTIONS" => self.server_max_connections = (as_u64(n, &v)? as usize).max(1),
             "FSA_SERVER_MAX_HEADER_SIZE" => {
                 self.server_max_header_size = (as_u64(n, &v)? as usize).max(LEAST_HEADER_SIZE)
             }
-            "FSA_SERVER_SHUTDOWN_TIMEOUT" => self.server_shutdown_timeout = DELAY.apply(n, as_f64(n, &v)?, &v)?,
+            "FSA_SERVER_SHUTDOWN_TIMEOUT" => self.server_shutdown_timeout = DELAY.read(n, &v)?,
             "FSA_TLS_CERT" => self.tls_cert = as_opt_str(n, &v)?,
             "FSA_TLS_KEY" => self.tls_key = as_opt_str(n, &v)?,
             _ => {
@@ -675,6 +675,20 @@ impl<T: Copy + fmt::Display> Rule<T> {
     /// Whether the field `x` of the directive `name` holds, as an error if it does not.
     fn check(&self, name: &str, x: T) -> Result<(), ConfigError> {
         self.apply(name, x, &x).map(drop)
+    }
+}
+
+impl Rule<f64> {
+    /// The number `v` written for the directive `name`, if it holds.
+    fn read(&self, name: &str, v: &Value) -> Result<f64, ConfigError> {
+        self.apply(name, as_f64(name, v)?, v)
+    }
+}
+
+impl Rule<u64> {
+    /// The count `v` written for the directive `name`, if it holds.
+    fn read(&self, name: &str, v: &Value) -> Result<u64, ConfigError> {
+        self.apply(name, as_u64(name, v)?, v)
     }
 }
 
@@ -760,6 +774,11 @@ mod tests {
                 assert!(e.0.contains(name) && e.0.contains("seconds, at most 1e9"), "{bad}: {}", e.0);
             }
         }
+        // The words say the bound the test applies.
+        assert!(
+            DELAY.expects.ends_with(&format!("{MAX_SECONDS:e}"))
+                && MINUTES.expects.contains(&format!("{MAX_SECONDS:e}"))
+        );
         // Every delay accepted converts without a panic.
         assert!(std::time::Duration::try_from_secs_f64(MAX_SECONDS).is_ok());
         assert_eq!((c.server_header_timeout, c.server_shutdown_timeout), (0.5, 1e9));
